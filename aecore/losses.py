@@ -1,0 +1,131 @@
+"""Reconstruction losses and penalty terms, each a small pure function of tensors.
+
+Every function here is the textbook formula and is tested against its closed form. They
+take and return TensorFlow tensors (numpy arrays are accepted and converted), so the
+same code serves the training step, the analysis and the figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import tensorflow as tf
+
+#: ρ̂ is clipped into [EPSILON, 1 - EPSILON] so the Bernoulli KL stays finite at 0 and 1.
+EPSILON = 1e-6
+
+
+def _flat(images: tf.Tensor) -> tf.Tensor:
+    """(batch, ...) -> (batch, features): per-image sums and means work on any image shape."""
+    images = tf.convert_to_tensor(images, dtype=tf.float32)
+    return tf.reshape(images, (tf.shape(images)[0], -1))
+
+
+def mean_squared_error(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+    """Mean over pixels and batch of (x - x̂)²."""
+    return tf.reduce_mean(tf.square(_flat(target) - _flat(reconstruction)))
+
+
+def mean_absolute_error(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+    """Mean over pixels and batch of |x - x̂| (the assignment's MAE)."""
+    return tf.reduce_mean(tf.abs(_flat(target) - _flat(reconstruction)))
+
+
+def binary_cross_entropy(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+    """Mean over pixels and batch of -[x log x̂ + (1-x) log(1-x̂)], x̂ clipped to stay finite."""
+    x = _flat(target)
+    x_hat = tf.clip_by_value(_flat(reconstruction), EPSILON, 1.0 - EPSILON)
+    return -tf.reduce_mean(x * tf.math.log(x_hat) + (1.0 - x) * tf.math.log(1.0 - x_hat))
+
+
+RECONSTRUCTION = {
+    "mse": mean_squared_error,
+    "bce": binary_cross_entropy,
+    "mae": mean_absolute_error,
+}
+
+
+def negative_log_likelihood(target: tf.Tensor, reconstruction: tf.Tensor, loss: str) -> tf.Tensor:
+    """−log p(x|z) in nats per image, summed over pixels, for the VAE's decoder.
+
+    bce: Bernoulli decoder; mse: Gaussian with unit variance; mae: Laplace with unit scale.
+    Summing (not averaging) over pixels is what makes the ELBO a bound on log p(x).
+    """
+    x, x_hat = _flat(target), _flat(reconstruction)
+    pixels = tf.cast(tf.shape(x)[1], tf.float32)
+    if loss == "bce":
+        x_hat = tf.clip_by_value(x_hat, EPSILON, 1.0 - EPSILON)
+        per_image = -tf.reduce_sum(x * tf.math.log(x_hat) + (1.0 - x) * tf.math.log(1.0 - x_hat), axis=1)
+    elif loss == "mse":
+        per_image = 0.5 * tf.reduce_sum(tf.square(x - x_hat), axis=1) + 0.5 * pixels * math.log(2.0 * math.pi)
+    else:
+        per_image = tf.reduce_sum(tf.abs(x - x_hat), axis=1) + pixels * math.log(2.0)
+    return tf.reduce_mean(per_image)
+
+
+def bernoulli_kl(rho: float, rho_hat: tf.Tensor) -> tf.Tensor:
+    """KL(ρ‖ρ̂) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂)), elementwise; zero only at ρ̂ = ρ."""
+    rho_hat = tf.clip_by_value(tf.convert_to_tensor(rho_hat, dtype=tf.float32), EPSILON, 1.0 - EPSILON)
+    return rho * tf.math.log(rho / rho_hat) + (1.0 - rho) * tf.math.log((1.0 - rho) / (1.0 - rho_hat))
+
+
+def mean_activation(code: tf.Tensor) -> tf.Tensor:
+    """ρ̂_j: the mean activation of every code unit over the batch."""
+    return tf.reduce_mean(_flat(code), axis=0)
+
+
+def sparsity_kl(code: tf.Tensor, rho: float, beta: float) -> tf.Tensor:
+    """β Σ_j KL(ρ‖ρ̂_j) over the code units (sigmoid activations in (0, 1))."""
+    return beta * tf.reduce_sum(bernoulli_kl(rho, mean_activation(code)))
+
+
+def l1_activity(code: tf.Tensor, lam: float) -> tf.Tensor:
+    """λ Σ_j |h_j|, averaged over the batch: pushes most activations to exactly zero."""
+    return lam * tf.reduce_mean(tf.reduce_sum(tf.abs(_flat(code)), axis=1))
+
+
+def weight_decay(kernels: Iterable[tf.Tensor], alpha: float) -> tf.Tensor:
+    """α Σ‖W‖² over the given kernels (biases are not decayed, as is usual)."""
+    squares = [tf.reduce_sum(tf.square(kernel)) for kernel in kernels]
+    return alpha * tf.add_n(squares) if squares else tf.constant(0.0)
+
+
+def contractive(code: tf.Tensor, kernel: tf.Tensor, lam: float) -> tf.Tensor:
+    """λ‖J‖²_F for a sigmoid layer h = σ(W x + b), in closed form, averaged over the batch.
+
+    ∂h_j/∂x_i = h_j (1 − h_j) W_ij, so ‖J‖²_F = Σ_j (h_j (1 − h_j))² Σ_i W_ij².
+    """
+    h = _flat(code)
+    column_norms = tf.reduce_sum(tf.square(kernel), axis=0)  # Σ_i W_ij² for every unit j
+    per_image = tf.reduce_sum(tf.square(h * (1.0 - h)) * column_norms, axis=1)
+    return lam * tf.reduce_mean(per_image)
+
+
+def gaussian_kl_per_dimension(mean: tf.Tensor, log_variance: tf.Tensor) -> tf.Tensor:
+    """KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − log σ² − 1) per dimension, batch mean."""
+    return tf.reduce_mean(0.5 * (tf.square(mean) + tf.exp(log_variance) - log_variance - 1.0), axis=0)
+
+
+def gaussian_kl(mean: tf.Tensor, log_variance: tf.Tensor, beta: float) -> tf.Tensor:
+    """β Σ_k KL(q(z_k|x) ‖ N(0, 1)): the VAE's regulariser, in nats per image."""
+    return beta * tf.reduce_sum(gaussian_kl_per_dimension(mean, log_variance))
+
+
+def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Binary cross-entropy of a discriminator telling prior samples (1) from codes (0)."""
+    real = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(real_logits), logits=real_logits)
+    fake = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(fake_logits), logits=fake_logits)
+    return tf.reduce_mean(real) + tf.reduce_mean(fake)
+
+
+def generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """The encoder's adversarial loss: make the discriminator call its codes real."""
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(fake_logits), logits=fake_logits))
+
+
+def psnr(clean: tf.Tensor, reconstruction: tf.Tensor, max_value: float = 1.0) -> tf.Tensor:
+    """Peak signal-to-noise ratio in dB, 10 log10(max² / MSE), averaged over images."""
+    mse_per_image = tf.reduce_mean(tf.square(_flat(clean) - _flat(reconstruction)), axis=1)
+    mse_per_image = tf.maximum(mse_per_image, 1e-12)
+    return tf.reduce_mean(10.0 * tf.math.log(max_value**2 / mse_per_image) / math.log(10.0))

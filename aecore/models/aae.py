@@ -1,0 +1,104 @@
+"""The adversarial autoencoder: a discriminator on the code pushes q(z) toward a prior p(z)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from aecore import losses
+from aecore.errors import AecoreError
+from aecore.models.base import Autoencoder, descend, replica_share
+
+#: the mixture prior of the AAE paper: 10 Gaussians on a circle in 2-D
+MIXTURE_COMPONENTS = 10
+MIXTURE_RADIUS = 4.0
+MIXTURE_STD = 0.5
+
+
+@keras.saving.register_keras_serializable(package="aecore")
+class AdversarialAutoencoder(Autoencoder):
+    """Three phases per batch: reconstruction (encoder + decoder), discriminator, generator (encoder).
+
+    ``total`` is what the autoencoder minimises: reconstruction + weight decay + the
+    generator's adversarial loss. The discriminator's own loss is tracked beside it.
+    """
+
+    extra_terms = ("adversarial_g", "adversarial_d")
+    monitored_terms = ("adversarial_d",)
+
+    def __init__(self, run_config: Any, image_shape: tuple[int, ...], **kwargs: Any) -> None:
+        super().__init__(run_config, image_shape, **kwargs)
+        if self.run_config.regularisation.prior == "mixture" and self.latent_dim != 2:
+            raise AecoreError(
+                f"The mixture-of-Gaussians prior is 2-D; set the code size to 2 (it is {self.latent_dim}) "
+                "or choose the normal prior."
+            )
+        self.discriminator = keras.Sequential(
+            [
+                keras.Input((self.latent_dim,)),
+                keras.layers.Dense(128, activation="relu"),
+                keras.layers.Dense(128, activation="relu"),
+                keras.layers.Dense(1),
+            ],
+            name="discriminator",
+        )
+        rate = self.run_config.training.learning_rate
+        self.discriminator_optimizer = keras.optimizers.Adam(rate)
+        self.generator_optimizer = keras.optimizers.Adam(rate)
+        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+        self.generator_optimizer.build(self.encoder.trainable_variables)
+
+    def sample_prior(self, count: tf.Tensor) -> tf.Tensor:
+        """Samples of p(z): N(0, I), or the 2-D mixture of Gaussians placed on a circle."""
+        normal = self.random.normal((count, self.latent_dim))
+        if self.run_config.regularisation.prior == "normal":
+            return normal
+        component = self.random.uniform((count,), 0, MIXTURE_COMPONENTS, dtype=tf.int32)
+        angle = tf.cast(component, tf.float32) * (2.0 * math.pi / MIXTURE_COMPONENTS)
+        centres = MIXTURE_RADIUS * tf.stack([tf.cos(angle), tf.sin(angle)], axis=1)
+        return centres + MIXTURE_STD * normal
+
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        clean = self.clean_batch(data)
+        inputs = self.corrupt(clean)
+        with tf.GradientTape() as tape:
+            reconstruction = self.reconstruction_loss(clean, self(inputs, training=True))
+            decay = losses.weight_decay(self.autoencoder_kernels, self.run_config.regularisation.alpha)
+            objective = reconstruction + decay
+            share = replica_share(objective)
+        descend(self.optimizer, tape, share, self.encoder.trainable_variables + self.decoder.trainable_variables)
+
+        codes = self.encode(inputs, training=True)
+        prior = self.sample_prior(tf.shape(codes)[0])
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(prior, training=True)
+            adversarial_d = losses.discriminator_loss(real_logits, self.discriminator(codes, training=True))
+            share = replica_share(adversarial_d)
+        descend(self.discriminator_optimizer, tape, share, self.discriminator.trainable_variables)
+
+        with tf.GradientTape() as tape:
+            adversarial_g = losses.generator_loss(self.discriminator(self.encode(inputs, training=True)))
+            share = replica_share(adversarial_g)
+        descend(self.generator_optimizer, tape, share, self.encoder.trainable_variables)
+
+        return self.record(
+            {
+                "reconstruction": reconstruction,
+                "adversarial_g": adversarial_g,
+                "adversarial_d": adversarial_d,
+                "weight_decay": decay,
+                "total": objective + adversarial_g,
+            }
+        )
+
+    def penalty_terms(self, inputs: tf.Tensor, codes: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
+        """For validation: how well the codes fool the discriminator and how well it tells them apart."""
+        prior = self.sample_prior(tf.shape(codes)[0])
+        fake_logits = self.discriminator(codes)
+        return {
+            "adversarial_g": losses.generator_loss(fake_logits),
+            "adversarial_d": losses.discriminator_loss(self.discriminator(prior), fake_logits),
+        }

@@ -1,0 +1,196 @@
+"""The common base of every variant: networks, noise as a training mode, loss terms as metrics.
+
+A variant differs from the plain autoencoder only where it really differs: the networks it
+builds and the penalty terms it adds (``penalty_terms``); the adversarial autoencoder also
+replaces ``train_step``. Everything else (denoising, weight decay, metrics, saving) is here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from aecore import losses
+from aecore.config import RunConfig
+from aecore.errors import AecoreError
+from aecore.noise import corrupt
+
+
+def dense_stack(widths: tuple[int, ...], activation: str, dropout: float, batch_norm: bool) -> list[keras.Layer]:
+    """Dense layers with the optional batch normalisation and dropout between them (seed 004)."""
+    layers: list[keras.Layer] = []
+    for width in widths:
+        layers.append(keras.layers.Dense(width, activation=activation))
+        if batch_norm:
+            layers.append(keras.layers.BatchNormalization())
+        if dropout > 0:
+            layers.append(keras.layers.Dropout(dropout))
+    return layers
+
+
+class Autoencoder(keras.Model):
+    """A dense autoencoder: image -> hidden layers -> code -> mirrored hidden layers -> image.
+
+    Subclasses set ``code_activation`` and ``extra_terms`` and override ``penalty_terms``.
+    The networks are built eagerly from a known input shape, so the model has all its
+    weights as soon as it exists and saves / loads without a sample batch.
+    """
+
+    #: names of the penalty terms this variant adds, in display order
+    extra_terms: tuple[str, ...] = ()
+    #: terms tracked for the curves but minimised by another network, so not part of ``total``
+    monitored_terms: tuple[str, ...] = ()
+    #: activation of the code layer; None means linear
+    code_activation: str | None = None
+
+    def __init__(self, run_config: dict[str, Any] | RunConfig, image_shape: tuple[int, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run_config = run_config if isinstance(run_config, RunConfig) else RunConfig.from_dict(run_config)
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.hidden = self.run_config.model.hidden
+        self.latent_dim = self.run_config.model.latent_dim
+        self.random = tf.random.Generator.from_seed(self.run_config.training.seed)
+        self.encoder = self.build_encoder()
+        self.decoder = self.build_decoder()
+        self.term_trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_term_names}
+        self.built = True  # every weight exists already: the networks were built from keras.Input
+
+    # ---- networks -------------------------------------------------------------------------
+    def build_encoder(self) -> keras.Model:
+        model = self.run_config.model
+        return keras.Sequential(
+            [
+                keras.Input(self.image_shape),
+                keras.layers.Flatten(),
+                *dense_stack(self.hidden, model.activation, model.dropout, model.batch_norm),
+                keras.layers.Dense(self.latent_dim, activation=self.code_activation, name="code"),
+            ],
+            name="encoder",
+        )
+
+    def build_decoder(self) -> keras.Model:
+        model = self.run_config.model
+        return keras.Sequential(
+            [
+                keras.Input((self.latent_dim,)),
+                *dense_stack(tuple(reversed(self.hidden)), model.activation, model.dropout, model.batch_norm),
+                keras.layers.Dense(int(np.prod(self.image_shape)), activation="sigmoid"),
+                keras.layers.Reshape(self.image_shape),
+            ],
+            name="decoder",
+        )
+
+    # ---- the autoencoder's interface ------------------------------------------------------
+    @property
+    def code_size(self) -> int:
+        return int(np.prod(self.encoder.output_shape[1:]))
+
+    def encode(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """The code of every image, flattened to (batch, code_size)."""
+        return self.encoder(images, training=training)
+
+    def decode(self, codes: tf.Tensor, training: bool = False) -> tf.Tensor:
+        return self.decoder(codes, training=training)
+
+    def call(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
+        return self.decode(self.encode(images, training=training), training=training)
+
+    def corrupt(self, images: tf.Tensor) -> tf.Tensor:
+        """The training input: the clean batch corrupted by the run's noise (identity at level 0)."""
+        noise = self.run_config.noise
+        if noise.level == 0:
+            return images
+        return corrupt(images, noise.kind, noise.level, self.random.make_seeds(1)[:, 0])
+
+    # ---- losses ---------------------------------------------------------------------------
+    @property
+    def loss_term_names(self) -> tuple[str, ...]:
+        return ("reconstruction", *self.extra_terms, "weight_decay", "total")
+
+    @property
+    def autoencoder_kernels(self) -> list[tf.Variable]:
+        """The kernels α decays: every weight matrix of the encoder and the decoder."""
+        return [w for w in self.encoder.trainable_weights + self.decoder.trainable_weights if "kernel" in w.path]
+
+    def reconstruction_loss(self, target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+        return losses.RECONSTRUCTION[self.run_config.model.loss](target, reconstruction)
+
+    def penalty_terms(self, inputs: tf.Tensor, codes: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
+        """The variant's own terms; the plain autoencoder has none (its bottleneck is the regulariser)."""
+        return {}
+
+    def data_terms(self, inputs: tf.Tensor, target: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
+        """The terms that depend on the batch: reconstruction and the variant's penalties."""
+        codes = self.encode(inputs, training=training)
+        terms = {"reconstruction": self.reconstruction_loss(target, self.decode(codes, training=training))}
+        terms.update(self.penalty_terms(inputs, codes, training))
+        return terms
+
+    def loss_terms(self, inputs: tf.Tensor, target: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
+        """Every loss term for one batch, and under ``total`` the sum the autoencoder minimises."""
+        terms = self.data_terms(inputs, target, training)
+        terms["weight_decay"] = losses.weight_decay(self.autoencoder_kernels, self.run_config.regularisation.alpha)
+        terms["total"] = tf.add_n([value for name, value in terms.items() if name not in self.monitored_terms])
+        return terms
+
+    # ---- Keras steps ----------------------------------------------------------------------
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.term_trackers.values())
+
+    def record(self, terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        """Accumulate the epoch means and return this batch's values (the live curve plots batches)."""
+        for name, value in terms.items():
+            self.term_trackers[name].update_state(value)
+        return terms
+
+    @staticmethod
+    def clean_batch(data: Any) -> tf.Tensor:
+        return data[0] if isinstance(data, (tuple, list)) else data
+
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        clean = self.clean_batch(data)
+        with tf.GradientTape() as tape:
+            terms = self.loss_terms(self.corrupt(clean), clean, training=True)
+            objective = replica_share(terms["total"])
+        descend(self.optimizer, tape, objective, self.encoder.trainable_variables + self.decoder.trainable_variables)
+        return self.record(terms)
+
+    def test_step(self, data: Any) -> dict[str, tf.Tensor]:
+        clean = self.clean_batch(data)
+        return self.record(self.loss_terms(self.corrupt(clean), clean, training=False))
+
+    def diagnostics(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        """What the live view shows beyond the losses: ρ̂_j of every code unit."""
+        return {"mean_activation": losses.mean_activation(self.encode(images))}
+
+    # ---- saving ---------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        return {"run_config": self.run_config.to_dict(), "image_shape": list(self.image_shape)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Autoencoder:
+        return cls(**config)
+
+
+def replica_share(loss: tf.Tensor) -> tf.Tensor:
+    """This replica's share of the loss: Keras sums gradients across GPUs, so each must be divided."""
+    return loss / tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def descend(optimizer: keras.Optimizer, tape: tf.GradientTape, loss: tf.Tensor, variables: list) -> None:
+    """One optimiser step on ``variables`` down the gradient of ``loss`` recorded on ``tape``."""
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+
+
+def require_side_divisible(image_shape: tuple[int, ...], factor: int, variant: str) -> None:
+    """Convolutional variants pool twice, so the image sides must be divisible by 4."""
+    height, width = image_shape[:2]
+    if height % factor or width % factor:
+        raise AecoreError(
+            f"The {variant} model pools by {factor}, so the image sides must be divisible by {factor}; "
+            f"this dataset's images are {height}×{width}. Choose another dataset or a dense variant."
+        )

@@ -1,0 +1,72 @@
+"""The variational autoencoder (β-VAE): a Gaussian code, sampled by reparameterisation."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from aecore import losses
+from aecore.models.base import Autoencoder, dense_stack
+
+
+@keras.saving.register_keras_serializable(package="aecore")
+class VariationalAutoencoder(Autoencoder):
+    """Loss = −log p(x|z) + β KL(q(z|x) ‖ N(0, I)), both in nats per image; β = 1 is a plain VAE.
+
+    The reconstruction loss picks the decoder's likelihood: ``bce`` Bernoulli, ``mse``
+    Gaussian (unit variance), ``mae`` Laplace (unit scale). ``encode`` returns the mean μ.
+    """
+
+    extra_terms = ("kl",)
+
+    def build_encoder(self) -> keras.Model:
+        model = self.run_config.model
+        return keras.Sequential(
+            [
+                keras.Input(self.image_shape),
+                keras.layers.Flatten(),
+                *dense_stack(self.hidden, model.activation, model.dropout, model.batch_norm),
+                keras.layers.Dense(2 * self.latent_dim, name="code"),
+            ],
+            name="encoder",
+        )
+
+    @property
+    def code_size(self) -> int:
+        return self.latent_dim
+
+    def moments(self, images: tf.Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+        """μ and log σ² of q(z|x)."""
+        mean, log_variance = tf.split(self.encoder(images, training=training), 2, axis=-1)
+        return mean, log_variance
+
+    def encode(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
+        return self.moments(images, training)[0]
+
+    def reconstruction_loss(self, target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+        return losses.negative_log_likelihood(target, reconstruction, self.run_config.model.loss)
+
+    def reparameterise(self, mean: tf.Tensor, log_variance: tf.Tensor) -> tf.Tensor:
+        """z = μ + σ ε with ε ~ N(0, I): a sample that gradients can flow through."""
+        return mean + tf.exp(0.5 * log_variance) * self.random.normal(tf.shape(mean))
+
+    def data_terms(self, inputs: tf.Tensor, target: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
+        mean, log_variance = self.moments(inputs, training)
+        reconstruction = self.decode(self.reparameterise(mean, log_variance), training=training)
+        return {
+            "reconstruction": self.reconstruction_loss(target, reconstruction),
+            "kl": losses.gaussian_kl(mean, log_variance, self.run_config.regularisation.beta),
+        }
+
+    def negative_elbo(self, inputs: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+        """−ELBO with β = 1 (one sample of z), nats per image: the bound on −log p(x), whatever β trained."""
+        mean, log_variance = self.moments(inputs)
+        reconstruction = self.decode(self.reparameterise(mean, log_variance))
+        return self.reconstruction_loss(target, reconstruction) + losses.gaussian_kl(mean, log_variance, 1.0)
+
+    def diagnostics(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        mean, log_variance = self.moments(images)
+        return {
+            "mean_activation": losses.mean_activation(mean),
+            "kl_per_dimension": losses.gaussian_kl_per_dimension(mean, log_variance),
+        }

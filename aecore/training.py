@@ -1,0 +1,385 @@
+"""The training engine: one job trains one model and publishes what a live view needs.
+
+A ``TrainingJob`` runs in a background thread (see ``aecore.jobs``) and talks to the outside
+world only through its own lock-protected state: ``snapshot()`` hands out copies of plain
+numpy data, ``request_stop()`` sets an event checked after every batch. Nothing here knows
+about Streamlit.
+
+Speed: the step is a ``tf.function`` around the model's ``train_step`` (no Keras ``fit``
+machinery per batch), batches are gathered from one tensor per dataset by shuffled index
+with ``tf.data`` prefetching and autotuning off (autotuning stalls the epoch boundary for
+seconds on CPU), and previews call the networks inside ``tf.function`` too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from aecore import analysis, losses
+from aecore.config import RunConfig, validate
+from aecore.data import Dataset, load_dataset
+from aecore.devices import Placement, resolve_device
+from aecore.errors import AecoreError
+from aecore.models import VARIANTS, build_model
+from aecore.models.base import Autoencoder
+from aecore.noise import corrupt_images
+
+LOG = logging.getLogger(__name__)
+
+#: how many validation codes the latent scatter gets
+MAX_PUBLISHED_CODES = 5000
+#: fixed seed of the test corruption, so test metrics compare across runs
+TEST_NOISE_SEED = 1234
+#: a live preview is published at the end of every epoch, and at least this often within one
+PREVIEW_INTERVAL_SECONDS = 5.0
+
+QUEUED, RUNNING, FINISHED, STOPPED, FAILED = "queued", "running", "finished", "stopped", "failed"
+ENDED = (FINISHED, STOPPED, FAILED)
+
+_ID_COUNTER = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the live view draws between epochs; images are small uint8 arrays, not figures."""
+
+    epoch: float
+    probe_clean: np.ndarray
+    probe_noisy: np.ndarray | None
+    probe_reconstruction: np.ndarray
+    codes: np.ndarray
+    code_labels: np.ndarray
+    mean_activation: np.ndarray
+    kl_per_dimension: np.ndarray | None
+    traversal: analysis.Traversal
+    manifold: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a job's state, safe to read from any thread."""
+
+    job_id: int
+    status: str
+    message: str
+    config: RunConfig
+    device: str
+    epoch: int
+    batch: int
+    batches_per_epoch: int
+    elapsed_seconds: float
+    samples_per_second: float
+    batch_steps: np.ndarray
+    batch_terms: dict[str, np.ndarray]
+    epoch_history: list[dict[str, float]]
+    preview: Preview | None
+    test_metrics: dict[str, float] | None
+    queue_position: int | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    @property
+    def progress(self) -> float:
+        """Fraction of all batches done, in [0, 1]."""
+        total = self.config.training.epochs * max(self.batches_per_epoch, 1)
+        return min(1.0, (self.epoch * self.batches_per_epoch + self.batch) / total)
+
+
+@dataclass
+class _State:
+    status: str = QUEUED
+    message: str = ""
+    device: str = ""
+    epoch: int = 0
+    batch: int = 0
+    batches_per_epoch: int = 0
+    train_seconds: float = 0.0
+    samples_seen: int = 0
+    started: float | None = None
+    ended: float | None = None
+    batch_terms: dict[str, list[float]] = field(default_factory=dict)
+    epoch_history: list[dict[str, float]] = field(default_factory=list)
+    preview: Preview | None = None
+    test_metrics: dict[str, float] | None = None
+
+
+def image_batches(images: tf.Tensor, batch_size: int, seed: int | None) -> tf.data.Dataset:
+    """Batches gathered by (shuffled) index from one tensor: no per-image copies, no shuffle buffer of images."""
+    count = int(images.shape[0])
+    indices = tf.data.Dataset.range(count)
+    if seed is not None:
+        indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+    batches = indices.batch(batch_size).map(lambda index: tf.gather(images, index)).prefetch(2)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return batches.with_options(options)
+
+
+_TENSORS: dict[tuple[str, str], tf.Tensor] = {}
+_TENSORS_LOCK = threading.Lock()
+
+
+def dataset_tensor(dataset: Dataset, split: str) -> tf.Tensor:
+    """One tensor per dataset split and process, shared by every job's input pipeline."""
+    key = (dataset.name, split)
+    with _TENSORS_LOCK:
+        if key not in _TENSORS:
+            with tf.device("/CPU:0"):
+                _TENSORS[key] = tf.constant(getattr(dataset, f"x_{split}"))
+        return _TENSORS[key]
+
+
+class Compiled:
+    """The model's steps and networks wrapped once in ``tf.function``; one per job."""
+
+    def __init__(self, model: Autoencoder, placement: Placement) -> None:
+        self.model = model
+        self.strategy = placement.strategy
+        self.train_step = self._replicated(model.train_step)
+        self.test_step = self._replicated(model.test_step)
+        self.encode = tf.function(model.encode, reduce_retracing=True)
+        self.decode = tf.function(model.decode, reduce_retracing=True)
+        self.reconstruct = tf.function(model.call, reduce_retracing=True)
+        self.diagnostics = tf.function(model.diagnostics, reduce_retracing=True)
+
+    def _replicated(self, step: Callable[[tf.Tensor], dict[str, tf.Tensor]]) -> Callable:
+        if self.strategy is None:
+            return tf.function(step, reduce_retracing=True)
+        strategy = self.strategy
+
+        @tf.function
+        def distributed(batch: tf.Tensor) -> dict[str, tf.Tensor]:
+            per_replica = strategy.run(step, args=(batch,))
+            return {name: strategy.reduce("MEAN", value, axis=None) for name, value in per_replica.items()}
+
+        return distributed
+
+    def batches(self, images: tf.Tensor, batch_size: int, seed: int | None) -> Any:
+        data = image_batches(images, batch_size, seed)
+        return data if self.strategy is None else self.strategy.experimental_distribute_dataset(data)
+
+    def in_batches(self, function: Callable, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Apply a network to many images without building one huge tensor."""
+        parts = [function(images[start : start + batch_size]).numpy() for start in range(0, len(images), batch_size)]
+        return np.concatenate(parts)
+
+
+class TrainingJob:
+    """Trains one model in the thread that calls ``run``; any thread may read ``snapshot``."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = validate(config)
+        self.job_id = next(_ID_COUNTER)
+        self.stop_event = threading.Event()
+        self.model: Autoencoder | None = None
+        self._lock = threading.Lock()
+        self._state = _State()
+
+    # ---- what other threads call ----------------------------------------------------------
+    def request_stop(self) -> None:
+        """Stop after the current batch (Stop takes effect within one batch); the model is kept."""
+        self.stop_event.set()
+
+    def cancel(self) -> None:
+        """End a job that was stopped while it waited in the queue."""
+        self._update(status=STOPPED, message="Stopped before it started.")
+
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._state.status
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            state = self._state
+            steps = len(next(iter(state.batch_terms.values()), []))
+            now = state.ended or time.perf_counter()
+            return Snapshot(
+                job_id=self.job_id,
+                status=state.status,
+                message=state.message,
+                config=self.config,
+                device=state.device,
+                epoch=state.epoch,
+                batch=state.batch,
+                batches_per_epoch=state.batches_per_epoch,
+                elapsed_seconds=0.0 if state.started is None else now - state.started,
+                samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
+                batch_steps=np.arange(1, steps + 1),
+                batch_terms={name: np.asarray(values) for name, values in state.batch_terms.items()},
+                epoch_history=[dict(record) for record in state.epoch_history],
+                preview=state.preview,
+                test_metrics=None if state.test_metrics is None else dict(state.test_metrics),
+            )
+
+    # ---- the training thread --------------------------------------------------------------
+    def _update(self, **changes: Any) -> None:
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self._state, name, value)
+
+    def run(self) -> None:
+        """Train to the end, to a stop, or to a failure; never raises, the snapshot tells."""
+        self._update(status=RUNNING, started=time.perf_counter())
+        try:
+            outcome = self._train()
+        except AecoreError as error:
+            outcome = (FAILED, str(error))
+        except tf.errors.ResourceExhaustedError:
+            outcome = (FAILED, "Out of memory: lower the batch size or the layer widths, or choose another device.")
+        except Exception as error:  # a failed job must never take the server down
+            LOG.exception("job %s failed", self.job_id)
+            outcome = (FAILED, f"Training failed: {type(error).__name__}: {error}")
+        status, message = outcome
+        self._update(status=status, message=message, ended=time.perf_counter())
+
+    def _train(self) -> tuple[str, str]:
+        config = self.config
+        dataset = load_dataset(config.dataset)
+        placement = resolve_device(config.training.device)
+        self._update(device=placement.label)
+        with placement.scope():
+            self.model = build_model(config, dataset.image_shape)
+        compiled = Compiled(self.model, placement)
+        train_images = dataset_tensor(dataset, "train")
+        batch_size = config.training.batch_size
+        batches_per_epoch = math.ceil(len(dataset.x_train) / batch_size)
+        self._update(batches_per_epoch=batches_per_epoch)
+        train_batches = compiled.batches(train_images, batch_size, config.training.seed)
+        outcome = (FINISHED, "")
+        for epoch in range(config.training.epochs):
+            self._update(epoch=epoch, batch=0)
+            finished_epoch, failure = self._train_epoch(compiled, train_batches, dataset, epoch)
+            if failure:
+                outcome = (FAILED, failure)
+                break
+            done = epoch + (1.0 if finished_epoch else self._state.batch / batches_per_epoch)
+            self._finish_epoch(compiled, dataset, done)
+            if not finished_epoch:
+                outcome = (STOPPED, f"Stopped during epoch {epoch + 1}; the model trained so far is kept.")
+                break
+        if outcome[0] != FAILED:
+            self._update(test_metrics=evaluate(compiled, dataset, config))
+        return outcome
+
+    def _train_epoch(self, compiled: Compiled, batches: Any, dataset: Dataset, epoch: int) -> tuple[bool, str]:
+        """One pass; returns (completed, failure message)."""
+        for tracker in self.model.metrics:
+            tracker.reset_state()
+        last_preview = time.perf_counter()
+        batch_size = self.config.training.batch_size
+        for index, batch in enumerate(batches):
+            if self.stop_event.is_set():
+                return False, ""
+            started = time.perf_counter()
+            terms = {name: float(value) for name, value in compiled.train_step(batch).items()}
+            elapsed = time.perf_counter() - started
+            with self._lock:
+                state = self._state
+                for name, value in terms.items():
+                    state.batch_terms.setdefault(name, []).append(value)
+                state.batch = index + 1
+                state.train_seconds += elapsed
+                state.samples_seen += min(batch_size, len(dataset.x_train) - index * batch_size)
+            bad = [name for name, value in terms.items() if not math.isfinite(value)]
+            if bad:
+                return False, (
+                    f"The loss became {terms[bad[0]]} ({', '.join(bad)}) at epoch {epoch + 1}, batch {index + 1}. "
+                    f"Lower the learning rate (now {self.config.training.learning_rate:g}) or the penalty weights."
+                )
+            if time.perf_counter() - last_preview > PREVIEW_INTERVAL_SECONDS:
+                self._update(
+                    preview=make_preview(compiled, dataset, self.config, epoch + state.batch / state.batches_per_epoch)
+                )
+                last_preview = time.perf_counter()
+        return True, ""
+
+    def _finish_epoch(self, compiled: Compiled, dataset: Dataset, epoch: float) -> None:
+        """Validation losses, the epoch's record and a fresh preview."""
+        train_means = {f"train_{name}": float(tracker.result()) for name, tracker in self.model.term_trackers.items()}
+        for tracker in self.model.metrics:
+            tracker.reset_state()
+        for batch in compiled.batches(dataset_tensor(dataset, "val"), 512, None):
+            compiled.test_step(batch)
+        record = {"epoch": epoch, **train_means}
+        record.update({f"val_{name}": float(tracker.result()) for name, tracker in self.model.term_trackers.items()})
+        with self._lock:
+            record["batches"] = len(next(iter(self._state.batch_terms.values()), []))
+            record["seconds"] = self._state.train_seconds
+            self._state.epoch_history.append(record)
+        self._update(preview=make_preview(compiled, dataset, self.config, epoch))
+
+
+def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch: float) -> Preview:
+    """The probe grid, the codes, ρ̂_j, the traversal and (2-D codes) the manifold, as small arrays."""
+    noise = config.noise
+    probe = dataset.probe_images
+    noisy = corrupt_images(probe, noise.kind, noise.level, seed=TEST_NOISE_SEED) if noise.level > 0 else None
+    reconstruction = compiled.reconstruct(noisy if noisy is not None else probe).numpy()
+    sample = dataset.x_val[:MAX_PUBLISHED_CODES]
+    codes = compiled.in_batches(compiled.encode, sample)
+    diagnostics = {name: value.numpy() for name, value in compiled.diagnostics(sample[:2000]).items()}
+    mean, std = analysis.code_statistics(codes)
+
+    def decode(batch: np.ndarray) -> np.ndarray:
+        return compiled.decode(batch.astype(np.float32)).numpy()
+
+    traversal = analysis.traversal_grid(decode, codes[0], std)
+    kind = VARIANTS[config.model.variant].code_kind
+    manifold = None
+    if codes.shape[1] == 2:
+        center, scale = (None, None) if kind == "gaussian" else (mean, std)
+        manifold = analysis.to_uint8(analysis.manifold_grid(decode, 2, n=15, center=center, scale=scale))
+    return Preview(
+        epoch=epoch,
+        probe_clean=analysis.to_uint8(probe),
+        probe_noisy=None if noisy is None else analysis.to_uint8(noisy),
+        probe_reconstruction=analysis.to_uint8(reconstruction),
+        codes=codes,
+        code_labels=np.asarray(dataset.y_val[:MAX_PUBLISHED_CODES]),
+        mean_activation=diagnostics["mean_activation"],
+        kl_per_dimension=diagnostics.get("kl_per_dimension"),
+        traversal=dataclasses.replace(traversal, images=analysis.to_uint8(traversal.images)),
+        manifold=manifold,
+    )
+
+
+def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[str, float]:
+    """Test metrics: MSE and PSNR of the reconstruction (from noisy input when training with noise).
+
+    ``test_psnr_noisy_input`` is the PSNR of the corrupted input itself, the baseline a
+    denoiser must beat; ``test_elbo`` (VAE) is the evidence lower bound in nats per image.
+    """
+    clean = dataset.x_test
+    noise = config.noise
+    inputs = corrupt_images(clean, noise.kind, noise.level, seed=TEST_NOISE_SEED) if noise.level > 0 else clean
+    reconstruction = compiled.in_batches(compiled.reconstruct, inputs)
+    metrics = {
+        "test_mse": float(np.mean((reconstruction - clean) ** 2)),
+        "test_psnr": float(losses.psnr(clean, reconstruction)),
+    }
+    if noise.level > 0:
+        metrics["test_psnr_noisy_input"] = float(losses.psnr(clean, inputs))
+    model = compiled.model
+    if hasattr(model, "negative_elbo"):
+        negative_elbo = tf.function(model.negative_elbo, reduce_retracing=True)
+        values = [
+            float(negative_elbo(inputs[start : start + 512], clean[start : start + 512]))
+            * len(clean[start : start + 512])
+            for start in range(0, len(clean), 512)
+        ]
+        metrics["test_elbo"] = -sum(values) / len(clean)
+    return metrics

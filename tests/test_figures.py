@@ -1,0 +1,201 @@
+"""Tests of aecore.figures: every builder returns a go.Figure with the expected traces and a constant uirevision."""
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+from aecore.errors import AecoreError
+from aecore.figures import (
+    MAX_LINE_POINTS,
+    MAX_SCATTER_POINTS,
+    MOSAIC_GAP,
+    UIREVISION,
+    bar_per_dimension,
+    image_mosaic,
+    image_rows,
+    kl_penalty_curve,
+    latent_scatter,
+    loss_curves,
+    rho_hat_histogram,
+)
+
+
+def closed_form_kl(rho: float, rho_hat: np.ndarray) -> np.ndarray:
+    return rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+
+
+def mosaic_pixels(figure: go.Figure) -> np.ndarray:
+    """Decode the one PNG image a mosaic figure carries."""
+    source = figure.data[0].source
+    assert source.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("L"))
+
+
+def assert_common(figure: go.Figure) -> None:
+    assert isinstance(figure, go.Figure)
+    assert figure.layout.uirevision == UIREVISION
+
+
+TERMS = ["reconstruction", "sparsity_kl", "total"]
+
+
+@pytest.mark.parametrize("points", [0, 1, 5000])
+def test_loss_curves_handles_any_number_of_points(points):
+    rng = np.random.default_rng(0)
+    steps = np.arange(points)
+    batch_terms = {name: rng.random(points) for name in TERMS}
+    epochs = min(points, 3)
+    epoch_steps = np.linspace(0, max(points - 1, 0), epochs).astype(int)
+    validation_terms = {name: rng.random(epochs) for name in TERMS[:2]}
+    figure = loss_curves(steps, batch_terms, epoch_steps, validation_terms)
+
+    assert_common(figure)
+    names = [trace.name for trace in figure.data]
+    assert names == TERMS + ["reconstruction (validation)", "sparsity_kl (validation)"]
+    batch_traces, validation_traces = figure.data[:3], figure.data[3:]
+    for trace in batch_traces:
+        assert len(trace.x) == min(points, MAX_LINE_POINTS) and trace.mode == "lines"
+    if points:
+        assert batch_traces[0].x[0] == 0 and batch_traces[0].x[-1] == points - 1
+    for trace, twin in zip(validation_traces, batch_traces[:2], strict=True):
+        assert trace.line.dash == "dash" and "markers" in trace.mode and len(trace.x) == epochs
+        assert trace.line.color == twin.line.color
+    assert len({trace.line.color for trace in batch_traces}) == 3
+    assert figure.layout.xaxis.title.text == "batch" and figure.layout.yaxis.title.text == "loss"
+
+
+def test_loss_curves_thinning_keeps_matching_values_and_log_axis():
+    steps = np.arange(10_000)
+    values = steps * 2.0 + 1.0
+    figure = loss_curves(steps, {"total": values}, np.array([]), {}, log_y=True)
+    trace = figure.data[0]
+    assert len(trace.x) == MAX_LINE_POINTS
+    np.testing.assert_array_equal(np.asarray(trace.y), np.asarray(trace.x) * 2.0 + 1.0)
+    assert figure.layout.yaxis.type == "log"
+
+
+def test_loss_curves_serve_a_single_term_over_epochs():
+    figure = loss_curves(np.arange(1, 6), {"sparsity_kl": np.ones(5)}, np.array([]), {}, x_title="epoch")
+    assert len(figure.data) == 1 and figure.layout.xaxis.title.text == "epoch"
+
+
+def test_loss_curves_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="reconstruction"):
+        loss_curves(np.arange(3), {"reconstruction": np.ones(2)}, np.array([]), {})
+
+
+def test_image_mosaic_dimensions_include_gaps_and_tiles_land_in_place():
+    rows, columns, height, width = 3, 4, 5, 6
+    grid = (
+        np.arange(rows * columns, dtype=np.uint8).reshape(rows, columns, 1, 1) * 10 * np.ones((height, width), np.uint8)
+    )
+    figure = image_mosaic(grid, [f"z{r}" for r in range(rows)], [f"c{c}" for c in range(columns)], "Traversal")
+    assert_common(figure)
+    assert len(figure.data) == 1
+    pixels = mosaic_pixels(figure)
+    assert pixels.shape == (rows * height + (rows - 1) * MOSAIC_GAP, columns * width + (columns - 1) * MOSAIC_GAP)
+    top, left = 2 * (height + MOSAIC_GAP), 3 * (width + MOSAIC_GAP)
+    assert np.all(pixels[top : top + height, left : left + width] == grid[2, 3, 0, 0])
+    assert np.all(pixels[height : height + MOSAIC_GAP] == 255)
+    assert list(figure.layout.yaxis.ticktext) == ["z0", "z1", "z2"]
+    assert list(figure.layout.xaxis.ticktext) == ["c0", "c1", "c2", "c3"]
+    assert figure.layout.title.text == "Traversal"
+
+
+def test_image_mosaic_scales_floats_and_hides_labels_when_none():
+    figure = image_mosaic(np.full((2, 2, 3, 3, 1), 1.0, dtype=np.float32))
+    assert np.all(mosaic_pixels(figure) == 255)
+    assert figure.layout.xaxis.showticklabels is False and figure.layout.yaxis.showticklabels is False
+
+
+def test_image_mosaic_height_grows_with_rows():
+    short = image_mosaic(np.zeros((2, 8, 28, 28), np.uint8))
+    tall = image_mosaic(np.zeros((6, 8, 28, 28), np.uint8))
+    assert tall.layout.height > short.layout.height
+
+
+def test_image_rows_builds_one_labelled_row_per_entry():
+    rows = {name: np.full((8, 7, 7), value, np.uint8) for name, value in [("clean", 0), ("noisy input", 100)]}
+    rows["reconstruction"] = np.full((8, 7, 7), 200, np.uint8)
+    figure = image_rows(rows)
+    assert_common(figure)
+    pixels = mosaic_pixels(figure)
+    assert pixels.shape == (3 * 7 + 2 * MOSAIC_GAP, 8 * 7 + 7 * MOSAIC_GAP)
+    assert pixels[0, 0] == 0 and pixels[7 + MOSAIC_GAP, 0] == 100 and pixels[-1, -1] == 200
+    assert list(figure.layout.yaxis.ticktext) == ["clean", "noisy input", "reconstruction"]
+
+
+def test_image_rows_rejects_rows_of_different_lengths():
+    with pytest.raises(ValueError, match="same number"):
+        image_rows({"clean": np.zeros((8, 7, 7), np.uint8), "reconstruction": np.zeros((6, 7, 7), np.uint8)})
+
+
+def test_kl_penalty_curve_minimum_is_zero_at_rho_and_units_sit_on_the_curve():
+    rho = 0.2
+    rho_hat = np.array([0.05, 0.2, 0.5, 0.9])
+    figure = kl_penalty_curve(rho, rho_hat)
+    assert_common(figure)
+    curve, units = figure.data
+    x, y = np.asarray(curve.x), np.asarray(curve.y)
+    assert x.min() == pytest.approx(0.001) and x.max() == pytest.approx(0.999)
+    assert x[np.argmin(y)] == pytest.approx(rho, abs=1e-3)
+    assert y.min() == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(y, closed_form_kl(rho, x), rtol=1e-4, atol=1e-6)
+
+    np.testing.assert_allclose(units.x, rho_hat)
+    np.testing.assert_allclose(units.y, closed_form_kl(rho, rho_hat), rtol=1e-4, atol=1e-6)
+    assert list(units.customdata) == [1, 2, 3, 4] and "unit %{customdata}" in units.hovertemplate
+
+    line = figure.layout.shapes[0]
+    assert line.x0 == rho and line.x1 == rho and line.line.dash == "dash"
+    assert figure.layout.annotations[0].text == "ρ = 0.2"
+    assert figure.layout.xaxis.title.text == "ρ̂ (mean activation of a unit)"
+    assert figure.layout.yaxis.title.text == "KL(ρ‖ρ̂)"
+
+
+def test_kl_penalty_curve_without_units_and_bad_rho():
+    assert len(kl_penalty_curve(0.05).data) == 1
+    with pytest.raises(AecoreError, match="between 0 and 1"):
+        kl_penalty_curve(1.0)
+
+
+def test_rho_hat_histogram_counts_every_unit():
+    rho_hat = np.random.default_rng(0).uniform(0, 1, size=64)
+    figure = rho_hat_histogram(rho_hat, 0.1)
+    assert_common(figure)
+    assert figure.data[0].type == "histogram" and len(figure.data[0].x) == 64
+    assert figure.layout.shapes[0].x0 == 0.1
+
+
+def test_bar_per_dimension_names_each_dimension():
+    figure = bar_per_dimension(np.array([0.5, 0.01, 2.0]), "KL per dimension", "KL (nats)")
+    assert_common(figure)
+    assert list(figure.data[0].x) == ["z1", "z2", "z3"]
+    np.testing.assert_allclose(figure.data[0].y, [0.5, 0.01, 2.0])
+    assert figure.layout.title.text == "KL per dimension" and figure.layout.yaxis.title.text == "KL (nats)"
+
+
+def test_latent_scatter_2d_one_trace_per_class_and_subsampled():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(12_000, 2))
+    labels = rng.integers(0, 3, size=12_000)
+    figure = latent_scatter(points, labels, ["zero", "one", "two"], "Codes")
+    assert_common(figure)
+    assert [trace.name for trace in figure.data] == ["zero", "one", "two"]
+    assert all(trace.type == "scattergl" for trace in figure.data)
+    assert sum(len(trace.x) for trace in figure.data) == MAX_SCATTER_POINTS
+    assert len({trace.marker.color for trace in figure.data}) == 3
+
+
+def test_latent_scatter_3d_and_without_labels():
+    points = np.random.default_rng(0).normal(size=(100, 3))
+    figure = latent_scatter(points, None, None, "Codes", axis_titles=["PC 1", "PC 2", "PC 3"])
+    assert_common(figure)
+    assert len(figure.data) == 1 and figure.data[0].type == "scatter3d" and len(figure.data[0].x) == 100
+    assert figure.layout.scene.zaxis.title.text == "PC 3"
+    with pytest.raises(ValueError, match=r"\(N, 2\) or \(N, 3\)"):
+        latent_scatter(np.zeros((5, 4)))
