@@ -139,7 +139,7 @@ def validate(config: RunConfig) -> RunConfig:
     Raises ``AecoreError`` naming the setting to change, so callers write
     ``config = validate(config)`` and never see a half-specified run.
     """
-    from aecore.models import VARIANTS, resolve  # the registry imports the models, which import this module
+    from aecore.variants import VARIANTS, resolve  # the registry imports this module
 
     _choice(config.model.variant, tuple(VARIANTS), "variant")
     config = resolve(config)

@@ -31,9 +31,10 @@ from aecore.config import RunConfig, validate
 from aecore.data import Dataset, load_dataset
 from aecore.devices import Placement, resolve_device
 from aecore.errors import AecoreError
-from aecore.models import VARIANTS, build_model
+from aecore.models import build_model
 from aecore.models.base import Autoencoder
 from aecore.noise import corrupt_images
+from aecore.variants import VARIANTS
 
 LOG = logging.getLogger(__name__)
 

@@ -1,197 +1,25 @@
-"""The variant registry: one entry per autoencoder, the single place the UI and CLI read from.
-
-Adding a variant means adding its module and one ``Variant`` entry to ``VARIANTS``; the
-dashboard builds its controls from ``Variant.hyperparameters`` and shows ``formula``.
-"""
+"""The autoencoder models, one module per family; ``build_model`` makes the one a config names."""
 
 from __future__ import annotations
 
+import importlib
 import threading
-from dataclasses import dataclass, field
-from typing import Any
 
 import keras
 
 from aecore.config import RunConfig
-from aecore.models.aae import AdversarialAutoencoder
+from aecore.models import aae, contractive, conv, sparse, vae  # noqa: F401  (registers each class with Keras)
 from aecore.models.base import Autoencoder
-from aecore.models.contractive import ContractiveAutoencoder
-from aecore.models.conv import ConvDenoisingAutoencoder
-from aecore.models.sparse import SparseAutoencoder
-from aecore.models.vae import VariationalAutoencoder
+from aecore.variants import VARIANTS
 
 keras.saving.register_keras_serializable(package="aecore")(Autoencoder)
-
-#: what every variant gets unless its entry or the user says otherwise
-COMMON_DEFAULTS: dict[str, dict[str, Any]] = {
-    "model": {"hidden": (128, 64), "latent_dim": 32, "activation": "relu", "loss": "mse"},
-    "regularisation": {"rho": 0.05, "beta": 1.0, "lam": 1e-3},
-    "noise": {"level": 0.0},
-}
-
-#: settings every variant uses, so no entry lists them
-COMMON_HYPERPARAMETERS = ("alpha", "noise_kind", "noise_level", "epochs", "batch_size", "learning_rate", "seed")
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    title: str
-    model_class: type[Autoencoder]
-    description: str
-    hyperparameters: tuple[str, ...]
-    seed: str
-    formula: str
-    explanation: str
-    #: "linear", "sigmoid" (ρ̂ and the KL plot make sense), "gaussian" (VAE) or "feature_map" (conv)
-    code_kind: str
-    defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "hyperparameters": list(self.hyperparameters + COMMON_HYPERPARAMETERS),
-            "seed": self.seed,
-        }
-
-
-_ARCHITECTURE = ("hidden", "latent_dim", "activation", "loss", "dropout", "batch_norm")
-_WEIGHT_DECAY = r" + \alpha \sum_l \lVert W_l \rVert^2"
-
-VARIANTS: dict[str, Variant] = {
-    variant.name: variant
-    for variant in (
-        Variant(
-            name="undercomplete",
-            title="Undercomplete",
-            model_class=Autoencoder,
-            description="Dense encoder and decoder around a narrow code: the bottleneck forces a compression.",
-            hyperparameters=_ARCHITECTURE,
-            seed="all seeds (002 §3.1, 003, 004)",
-            formula=r"\mathcal{L} = \ell\big(x, g(f(\tilde x))\big)" + _WEIGHT_DECAY,
-            explanation=(
-                "The encoder f squeezes the image into a code smaller than the image and the decoder g rebuilds it. "
-                "Because the code is narrow, the network must keep only what matters most to rebuild the input."
-            ),
-            code_kind="linear",
-        ),
-        Variant(
-            name="deep",
-            title="Deep",
-            model_class=Autoencoder,
-            description="The seed report's stacked dense autoencoder 400-200-100-20-10 with leaky ReLU.",
-            hyperparameters=_ARCHITECTURE,
-            seed="002 §3.2",
-            formula=r"\mathcal{L} = \ell\big(x, g_1 \circ \dots \circ g_L (f_L \circ \dots \circ f_1(\tilde x))\big)"
-            + _WEIGHT_DECAY,
-            explanation=(
-                "Stacking layers lets each one build on the features of the one before. "
-                "Moving one of the 10 code values at a time (a traversal) shows what each has learned."
-            ),
-            code_kind="linear",
-            defaults={"model": {"hidden": (400, 200, 100, 20), "latent_dim": 10, "activation": "leaky_relu"}},
-        ),
-        Variant(
-            name="conv_denoising",
-            title="Convolutional denoising",
-            model_class=ConvDenoisingAutoencoder,
-            description="The seed paper's 2,561-parameter convolutional model trained on noisy input, clean target.",
-            hyperparameters=("loss",),
-            seed="000/001 (the seed paper)",
-            formula=r"\mathcal{L} = \ell\big(x, g(f(x + \sigma\,\epsilon))\big),\ \epsilon \sim \mathcal{N}(0, I)"
-            + _WEIGHT_DECAY,
-            explanation=(
-                "The input is corrupted with noise but the target is the clean image, so the model must learn "
-                "what digits look like to remove the noise. Convolutions share their small filters across the image."
-            ),
-            code_kind="feature_map",
-            defaults={"model": {"loss": "bce"}, "noise": {"level": 0.2}},
-        ),
-        Variant(
-            name="sparse",
-            title="Sparse",
-            model_class=SparseAutoencoder,
-            description="A sigmoid code with a sparsity penalty: β·Σ KL(ρ‖ρ̂_j), or λ·Σ|h| with the L1 choice.",
-            hyperparameters=("hidden", "latent_dim", "activation", "loss", "sparsity", "rho", "beta", "lam"),
-            seed="000 §A, 002 §3.3",
-            formula=r"\mathcal{L} = \ell(x, \hat x) + \beta \sum_j \Big[\rho \log\frac{\rho}{\hat\rho_j} "
-            r"+ (1-\rho) \log\frac{1-\rho}{1-\hat\rho_j}\Big]" + _WEIGHT_DECAY,
-            explanation=(
-                "ρ̂_j is how active code unit j is on average over a batch; the KL term is zero only when it equals "
-                "the target ρ. A small ρ lets only a few units fire for any one image, so each learns a distinct part."
-            ),
-            code_kind="sigmoid",
-            defaults={"model": {"hidden": (), "latent_dim": 64}, "regularisation": {"rho": 0.2, "beta": 2.0}},
-        ),
-        Variant(
-            name="contractive",
-            title="Contractive",
-            model_class=ContractiveAutoencoder,
-            description="A sigmoid code penalised by λ‖J‖²_F, the squared Jacobian of the code w.r.t. its input.",
-            hyperparameters=("hidden", "latent_dim", "activation", "loss", "lam"),
-            seed="000 §C",
-            formula=r"\mathcal{L} = \ell(x, \hat x) + \lambda \lVert J_h(x) \rVert_F^2, \quad "
-            r"\lVert J_h(x) \rVert_F^2 = \sum_j \big(h_j (1-h_j)\big)^2 \sum_i W_{ij}^2" + _WEIGHT_DECAY,
-            explanation=(
-                "The penalty is large when a small change of the input moves the code a lot, so the code learns to "
-                "ignore directions the data never varies in. The closed form holds for the sigmoid code layer."
-            ),
-            code_kind="sigmoid",
-            defaults={"model": {"hidden": (), "latent_dim": 64}},
-        ),
-        Variant(
-            name="vae",
-            title="Variational (β-VAE)",
-            model_class=VariationalAutoencoder,
-            description="A Gaussian code sampled by reparameterisation; loss = −log p(x|z) + β·KL(q(z|x)‖N(0,I)).",
-            hyperparameters=("hidden", "latent_dim", "activation", "loss", "dropout", "batch_norm", "beta"),
-            seed="002 §4, 003, 004",
-            formula=r"\mathcal{L} = -\mathbb{E}_{q(z|x)}[\log p(x|z)] + \beta \sum_k \tfrac12\big(\mu_k^2 + "
-            r"\sigma_k^2 - \log\sigma_k^2 - 1\big)" + _WEIGHT_DECAY,
-            explanation=(
-                "The encoder outputs a mean and a variance for every code dimension and the decoder sees a sample, "
-                "z = μ + σε. The KL term pulls every q(z|x) toward N(0, I), so any point of the code space decodes "
-                "to a plausible image; β = 1 is the plain VAE, larger β trades detail for a tidier code."
-            ),
-            code_kind="gaussian",
-            defaults={"model": {"hidden": (400, 100), "latent_dim": 2, "loss": "bce"}},
-        ),
-        Variant(
-            name="aae",
-            title="Adversarial (AAE)",
-            model_class=AdversarialAutoencoder,
-            description="A discriminator on the code pushes q(z) toward a prior p(z): normal or a 2-D mixture.",
-            hyperparameters=("hidden", "latent_dim", "activation", "loss", "prior"),
-            seed="002 §6",
-            formula=r"\min_{f,g} \ell(x, g(f(x))) \quad \min_f \max_D\ "
-            r"\mathbb{E}_{z\sim p(z)}[\log D(z)] + \mathbb{E}_{x}[\log(1 - D(f(x)))]" + _WEIGHT_DECAY,
-            explanation=(
-                "Each batch has three phases: the autoencoder learns to reconstruct, the discriminator learns to tell "
-                "codes from prior samples, then the encoder learns to fool it. The codes come to fill the prior's "
-                "shape."
-            ),
-            code_kind="linear",
-            defaults={"model": {"hidden": (400, 100), "latent_dim": 2, "loss": "bce"}},
-        ),
-    )
-}
 
 _BUILD_LOCK = threading.Lock()
 
 
-def resolve(config: RunConfig) -> RunConfig:
-    """Replace every setting left as ``None`` by the variant's default, else the common one."""
-    variant = VARIANTS[config.model.variant]
-    changes: dict[str, dict[str, Any]] = {}
-    for section, common in COMMON_DEFAULTS.items():
-        defaults = {**common, **variant.defaults.get(section, {})}
-        current = getattr(config, section)
-        missing = {name: value for name, value in defaults.items() if getattr(current, name) is None}
-        if missing:
-            changes[section] = missing
-    return config.with_changes(**changes) if changes else config
+def model_class(variant: str) -> type[Autoencoder]:
+    module, name = VARIANTS[variant].model_class.split(":")
+    return getattr(importlib.import_module(f"aecore.models.{module}"), name)
 
 
 def build_model(config: RunConfig, image_shape: tuple[int, ...]) -> Autoencoder:
@@ -201,7 +29,7 @@ def build_model(config: RunConfig, image_shape: tuple[int, ...]) -> Autoencoder:
     """
     with _BUILD_LOCK:
         keras.utils.set_random_seed(config.training.seed)
-        model = VARIANTS[config.model.variant].model_class(config, image_shape)
+        model = model_class(config.model.variant)(config, image_shape)
     model.compile(optimizer=keras.optimizers.Adam(config.training.learning_rate))
     model.optimizer.build(model.encoder.trainable_variables + model.decoder.trainable_variables)
     return model

@@ -51,6 +51,10 @@ class AdversarialAutoencoder(Autoencoder):
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
         self.generator_optimizer.build(self.encoder.trainable_variables)
 
+    @property
+    def networks(self) -> list[keras.Model]:
+        return [self.encoder, self.decoder, self.discriminator]
+
     def sample_prior(self, count: tf.Tensor) -> tf.Tensor:
         """Samples of p(z): N(0, I), or the 2-D mixture of Gaussians placed on a circle."""
         normal = self.random.normal((count, self.latent_dim))

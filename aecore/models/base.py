@@ -167,6 +167,25 @@ class Autoencoder(keras.Model):
         """What the live view shows beyond the losses: ρ̂_j of every code unit."""
         return {"mean_activation": losses.mean_activation(self.encode(images))}
 
+    @property
+    def networks(self) -> list[keras.Model]:
+        """The sub-networks, in the order data flows through them."""
+        return [self.encoder, self.decoder]
+
+    def layer_table(self) -> list[dict[str, Any]]:
+        """Keras' summary as rows: network, layer, type, output shape, parameter count."""
+        return [
+            {
+                "network": network.name,
+                "layer": layer.name,
+                "type": type(layer).__name__,
+                "output shape": str((None, *layer.output.shape[1:])),
+                "parameters": layer.count_params(),
+            }
+            for network in self.networks
+            for layer in network.layers
+        ]
+
     # ---- saving ---------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         return {"run_config": self.run_config.to_dict(), "image_shape": list(self.image_shape)}
