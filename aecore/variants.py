@@ -10,7 +10,154 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from aecore.config import RunConfig
+from aecore.config import ACTIVATIONS, NOISE_KINDS, PRIORS, RECONSTRUCTION_LOSSES, SPARSITY_PENALTIES, RunConfig
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """How one setting is edited: where it lives in ``RunConfig``, its label, help and range."""
+
+    section: str
+    field: str
+    label: str
+    help: str
+    kind: str  # "float", "int", "choice", "bool" or "widths"
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+    log_scale: bool = False
+
+
+PARAMETERS: dict[str, Parameter] = {
+    "hidden": Parameter(
+        "model",
+        "hidden",
+        "Hidden layers",
+        "Widths of the encoder's hidden layers, comma separated (the decoder mirrors them); empty for none.",
+        "widths",
+    ),
+    "latent_dim": Parameter(
+        "model", "latent_dim", "Code size", "Number of units in the code (bottleneck).", "int", 1, 512, 1
+    ),
+    "activation": Parameter(
+        "model", "activation", "Activation", "Non-linearity of the hidden layers.", "choice", choices=ACTIVATIONS
+    ),
+    "loss": Parameter(
+        "model",
+        "loss",
+        "Reconstruction loss",
+        "How the reconstruction is compared with the clean image: mean "
+        "squared error, binary cross-entropy or mean absolute error.",
+        "choice",
+        choices=RECONSTRUCTION_LOSSES,
+    ),
+    "dropout": Parameter(
+        "model",
+        "dropout",
+        "Dropout",
+        "Fraction of hidden units dropped at random while training.",
+        "float",
+        0.0,
+        0.9,
+        0.05,
+    ),
+    "batch_norm": Parameter(
+        "model", "batch_norm", "Batch normalisation", "Normalise every hidden layer's outputs over the batch.", "bool"
+    ),
+    "sparsity": Parameter(
+        "regularisation",
+        "sparsity",
+        "Sparsity penalty",
+        "kl: β·Σ KL(ρ‖ρ̂_j) on mean activations; l1: λ·Σ|h| on every activation.",
+        "choice",
+        choices=SPARSITY_PENALTIES,
+    ),
+    "rho": Parameter(
+        "regularisation",
+        "rho",
+        "ρ (target activation)",
+        "The mean activation each code unit should have; strictly between 0 and 1.",
+        "float",
+        0.01,
+        0.99,
+        0.01,
+    ),
+    "beta": Parameter(
+        "regularisation",
+        "beta",
+        "β (sparsity weight)",
+        "Weight of the KL term: the sparsity KL, or the VAE's KL to N(0, I).",
+        "float",
+        0.0,
+        20.0,
+        0.1,
+    ),
+    "lam": Parameter(
+        "regularisation",
+        "lam",
+        "λ (penalty weight)",
+        "Weight of the L1 activity penalty or of the contractive ‖J‖²_F term.",
+        "float",
+        0.0,
+        1.0,
+        1e-4,
+        log_scale=True,
+    ),
+    "prior": Parameter(
+        "regularisation",
+        "prior",
+        "Prior p(z)",
+        "The distribution the adversary pushes the codes toward.",
+        "choice",
+        choices=PRIORS,
+    ),
+    "alpha": Parameter(
+        "regularisation",
+        "alpha",
+        "α (weight decay)",
+        "Weight of the L2 penalty α·Σ‖W‖² on every weight matrix.",
+        "float",
+        0.0,
+        1.0,
+        1e-4,
+        log_scale=True,
+    ),
+    "noise_kind": Parameter(
+        "noise",
+        "kind",
+        "Noise kind",
+        "How inputs are corrupted while training; the target stays clean.",
+        "choice",
+        choices=NOISE_KINDS,
+    ),
+    "noise_level": Parameter(
+        "noise",
+        "level",
+        "Noise level",
+        "Gaussian: the noise factor σ; other kinds: the fraction of pixels (or block side) "
+        "corrupted. 0 trains a plain autoencoder.",
+        "float",
+        0.0,
+        1.0,
+        0.05,
+    ),
+    "epochs": Parameter("training", "epochs", "Epochs", "Passes over the training images.", "int", 1, 200, 1),
+    "batch_size": Parameter("training", "batch_size", "Batch size", "Images per gradient step.", "int", 1, 4096, 16),
+    "learning_rate": Parameter(
+        "training", "learning_rate", "Learning rate", "Adam's step size.", "float", 1e-5, 1.0, 1e-4, log_scale=True
+    ),
+    "seed": Parameter(
+        "training",
+        "seed",
+        "Seed",
+        "Seed of the weights, the shuffling and the noise: the same seed repeats a run.",
+        "int",
+        0,
+        2**31 - 1,
+        1,
+    ),
+}
 
 #: what every variant gets unless its entry or the user says otherwise
 COMMON_DEFAULTS: dict[str, dict[str, Any]] = {
