@@ -280,20 +280,19 @@ class TrainingJob:
         """One pass; returns (completed, failure message)."""
         for tracker in self.model.metrics:
             tracker.reset_state()
-        last_preview = time.perf_counter()
+        last_preview = tick = time.perf_counter()
         batch_size = self.config.training.batch_size
         for index, batch in enumerate(batches):
             if self.stop_event.is_set():
                 return False, ""
-            started = time.perf_counter()
             terms = {name: float(value) for name, value in compiled.train_step(batch).items()}
-            elapsed = time.perf_counter() - started
+            now = time.perf_counter()
             with self._lock:
                 state = self._state
                 for name, value in terms.items():
                     state.batch_terms.setdefault(name, []).append(value)
                 state.batch = index + 1
-                state.train_seconds += elapsed
+                state.train_seconds += now - tick  # the step and the wait for its batch, not the previews
                 state.samples_seen += min(batch_size, len(dataset.x_train) - index * batch_size)
             bad = [name for name, value in terms.items() if not math.isfinite(value)]
             if bad:
@@ -301,11 +300,11 @@ class TrainingJob:
                     f"The loss became {terms[bad[0]]} ({', '.join(bad)}) at epoch {epoch + 1}, batch {index + 1}. "
                     f"Lower the learning rate (now {self.config.training.learning_rate:g}) or the penalty weights."
                 )
-            if time.perf_counter() - last_preview > PREVIEW_INTERVAL_SECONDS:
-                self._update(
-                    preview=make_preview(compiled, dataset, self.config, epoch + state.batch / state.batches_per_epoch)
-                )
+            if now - last_preview > PREVIEW_INTERVAL_SECONDS:
+                done = epoch + state.batch / state.batches_per_epoch
+                self._update(preview=make_preview(compiled, dataset, self.config, done))
                 last_preview = time.perf_counter()
+            tick = time.perf_counter()
         return True, ""
 
     def _finish_epoch(self, compiled: Compiled, dataset: Dataset, epoch: float) -> None:
@@ -319,7 +318,7 @@ class TrainingJob:
         record.update({f"val_{name}": float(tracker.result()) for name, tracker in self.model.term_trackers.items()})
         with self._lock:
             record["batches"] = len(next(iter(self._state.batch_terms.values()), []))
-            record["seconds"] = self._state.train_seconds
+            record["seconds"] = self._state.train_seconds - sum(r["seconds"] for r in self._state.epoch_history)
             self._state.epoch_history.append(record)
         self._update(preview=make_preview(compiled, dataset, self.config, epoch))
 
