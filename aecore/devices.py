@@ -6,9 +6,8 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import tensorflow as tf
-
 from aecore.errors import AecoreError
+from aecore.tensorflow_runtime import tf
 
 
 @dataclass(frozen=True)

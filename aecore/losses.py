@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-import tensorflow as tf
+from aecore.tensorflow_runtime import tf
 
 #: ρ̂ is clipped into [EPSILON, 1 - EPSILON] so the Bernoulli KL stays finite at 0 and 1.
 EPSILON = 1e-6

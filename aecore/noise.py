@@ -9,10 +9,10 @@ the model was trained on, and the same seed always gives the same corruption.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
 from aecore.config import NOISE_KINDS
 from aecore.errors import AecoreError
+from aecore.tensorflow_runtime import tf
 
 
 def _check(kind: str, level: float | tf.Tensor) -> None:

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import keras
-
 from aecore.config import RunConfig
 from aecore.errors import AecoreError
 from aecore.models import Autoencoder
+from aecore.tensorflow_runtime import keras
 
 MODEL_FILE, CONFIG_FILE, HISTORY_FILE, METRICS_FILE = "model.keras", "config.json", "history.csv", "metrics.json"
 

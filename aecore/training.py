@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
 from aecore import analysis, losses
 from aecore.config import RunConfig, validate
@@ -34,6 +33,7 @@ from aecore.errors import AecoreError
 from aecore.models import build_model
 from aecore.models.base import Autoencoder
 from aecore.noise import corrupt_images
+from aecore.tensorflow_runtime import tf
 from aecore.variants import VARIANTS
 
 LOG = logging.getLogger(__name__)

@@ -46,9 +46,10 @@ def test_to_uint8_scales_clips_and_drops_the_channel():
     np.testing.assert_array_equal(to_uint8(images[..., 0]), result)
 
 
-def test_to_uint8_rejects_colour_images():
-    with pytest.raises(AecoreError, match="grayscale"):
-        to_uint8(np.zeros((2, 4, 4, 3)))
+def test_to_uint8_keeps_the_layout_of_a_grid_of_images():
+    grid = np.full((3, 7, 4, 4), 0.5, dtype=np.float32)
+    result = to_uint8(grid)
+    assert result.shape == (3, 7, 4, 4) and np.all(result == 128)
 
 
 def test_traversal_moves_only_the_traversed_dimension_in_one_decode_call():

@@ -5,11 +5,10 @@ from __future__ import annotations
 import importlib
 import threading
 
-import keras
-
 from aecore.config import RunConfig
 from aecore.models import aae, contractive, conv, sparse, vae  # noqa: F401  (registers each class with Keras)
 from aecore.models.base import Autoencoder
+from aecore.tensorflow_runtime import keras
 from aecore.variants import VARIANTS
 
 keras.saving.register_keras_serializable(package="aecore")(Autoencoder)

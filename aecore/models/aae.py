@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import keras
-import tensorflow as tf
-
 from aecore import losses
 from aecore.errors import AecoreError
 from aecore.models.base import Autoencoder, descend, replica_share
+from aecore.tensorflow_runtime import keras, tf
 
 #: the mixture prior of the AAE paper: 10 Gaussians on a circle in 2-D
 MIXTURE_COMPONENTS = 10

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from aecore import losses
 from aecore.config import RunConfig
 from aecore.errors import AecoreError
 from aecore.noise import corrupt
+from aecore.tensorflow_runtime import keras, tf
 
 
 def dense_stack(widths: tuple[int, ...], activation: str, dropout: float, batch_norm: bool) -> list[keras.Layer]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import keras
-import tensorflow as tf
-
 from aecore import losses
 from aecore.models.base import Autoencoder
+from aecore.tensorflow_runtime import keras, tf
 
 
 @keras.saving.register_keras_serializable(package="aecore")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import keras
-
 from aecore.models.base import Autoencoder, require_side_divisible
+from aecore.tensorflow_runtime import keras
 
 
 @keras.saving.register_keras_serializable(package="aecore")

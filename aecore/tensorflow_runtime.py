@@ -1,0 +1,41 @@
+"""TensorFlow and Keras, imported once for the whole package, without their start-up noise.
+
+TensorFlow 2.21 writes CUDA probing and oneDNN notes straight to the process's stderr while it
+loads, whatever ``TF_CPP_MIN_LOG_LEVEL`` says; a user then reads six lines of noise above the
+one error line that matters. Every module of aecore imports TensorFlow from here, so the noise
+is silenced in one place. Set ``AECORE_TF_VERBOSE=1`` to see it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while native code that prints is loaded."""
+    if os.environ.get("AECORE_TF_VERBOSE") == "1":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+with native_stderr_silenced():
+    import keras
+    import tensorflow as tf
+
+    tf.config.list_physical_devices("GPU")  # CUDA is probed (and complains) on the first device query
+
+__all__ = ["keras", "tf"]
