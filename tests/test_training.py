@@ -1,0 +1,244 @@
+"""The training engine and the job manager: what a job publishes, Stop, failures, the queue, devices."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aecore.config import ModelConfig, RunConfig, TrainingConfig
+from aecore.data import load_dataset
+from aecore.devices import available_devices, resolve_device
+from aecore.errors import AecoreError
+from aecore.jobs import JobManager
+from aecore.training import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingJob
+
+#: a small dense model: a full epoch of mnist-5k takes a fraction of a second
+SMALL_MODEL = ModelConfig(variant="undercomplete", hidden=(32,), latent_dim=4)
+HAS_GPU = bool(tf.config.list_physical_devices("GPU"))
+
+
+def job_config(epochs: int = 2, model: ModelConfig = SMALL_MODEL, **training) -> RunConfig:
+    return RunConfig(dataset="mnist-5k", model=model, training=TrainingConfig(epochs=epochs, **training))
+
+
+def wait_until(condition, timeout: float = 60.0, interval: float = 0.01) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def start(job: TrainingJob) -> threading.Thread:
+    thread = threading.Thread(target=job.run, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_dataset("mnist-5k")
+
+
+@pytest.fixture(scope="module")
+def finished_noisy_job(mnist) -> TrainingJob:
+    """Two epochs with gaussian noise, run in a background thread as the dashboard runs them."""
+    config = job_config(epochs=2).with_changes(noise={"kind": "gaussian", "level": 0.3})
+    job = TrainingJob(config)
+    assert job.status == QUEUED
+    thread = start(job)
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    return job
+
+
+def test_a_job_publishes_every_batchs_loss_terms(finished_noisy_job, mnist):
+    snapshot = finished_noisy_job.snapshot()
+    assert snapshot.status == FINISHED, snapshot.message
+    assert snapshot.ended and snapshot.progress == 1.0
+    batches = int(np.ceil(mnist.n_train / 128))
+    assert snapshot.batches_per_epoch == batches
+    assert set(snapshot.batch_terms) == {"reconstruction", "weight_decay", "total"}
+    for values in snapshot.batch_terms.values():
+        assert len(values) == 2 * batches and np.all(np.isfinite(values))
+    np.testing.assert_array_equal(snapshot.batch_steps, np.arange(1, 2 * batches + 1))
+    # the live curve falls: the last batches lose less than the first ones
+    reconstruction = snapshot.batch_terms["reconstruction"]
+    assert reconstruction[-5:].mean() < reconstruction[:5].mean()
+    assert snapshot.samples_per_second > 0 and snapshot.elapsed_seconds > 0
+
+
+def test_a_job_publishes_an_epoch_record_with_train_and_validation_terms(finished_noisy_job):
+    history = finished_noisy_job.snapshot().epoch_history
+    assert [record["epoch"] for record in history] == [1.0, 2.0]
+    for record in history:
+        for term in ("reconstruction", "weight_decay", "total"):
+            assert np.isfinite(record[f"train_{term}"]) and np.isfinite(record[f"val_{term}"])
+        assert record["seconds"] > 0
+    assert history[1]["val_reconstruction"] < history[0]["val_reconstruction"]
+    assert history[1]["batches"] == 2 * history[0]["batches"]
+
+
+def test_a_job_publishes_a_preview_of_small_uint8_arrays(finished_noisy_job, mnist):
+    preview = finished_noisy_job.snapshot().preview
+    assert preview is not None and preview.epoch == 2.0
+    probe_count = len(mnist.probe_images)
+    for images in (preview.probe_clean, preview.probe_noisy, preview.probe_reconstruction):
+        assert images.dtype == np.uint8 and images.shape == (probe_count, 28, 28)
+    assert not np.array_equal(preview.probe_noisy, preview.probe_clean)  # trained with noise: the noisy input shows
+    assert preview.codes.shape == (mnist.n_val, SMALL_MODEL.latent_dim)
+    assert np.all(np.isfinite(preview.codes))
+    np.testing.assert_array_equal(preview.code_labels, mnist.y_val)
+    assert preview.mean_activation.shape == (SMALL_MODEL.latent_dim,)
+    traversal = preview.traversal
+    assert traversal.images.dtype == np.uint8
+    assert traversal.images.shape[0] == len(traversal.dims) and traversal.images.shape[2:] == (28, 28)
+    assert traversal.images.shape[1] == len(traversal.offsets)
+    assert preview.manifold is None  # a 4-D code has no 2-D manifold grid
+
+
+def test_a_job_publishes_test_metrics_including_the_noisy_input_baseline(finished_noisy_job):
+    metrics = finished_noisy_job.snapshot().test_metrics
+    assert set(metrics) == {"test_mse", "test_psnr", "test_psnr_noisy_input"}
+    assert 0 < metrics["test_mse"] < 0.2
+    assert metrics["test_psnr"] == pytest.approx(10 * np.log10(1 / metrics["test_mse"]), abs=3.0)
+    assert all(np.isfinite(value) for value in metrics.values())
+
+
+def test_a_job_keeps_its_trained_model(finished_noisy_job, mnist):
+    model = finished_noisy_job.model
+    assert model is not None
+    assert model.run_config == finished_noisy_job.config
+    assert tuple(model(mnist.probe_images).shape) == mnist.probe_images.shape
+
+
+def test_a_vae_job_publishes_its_kl_per_dimension_manifold_and_test_elbo():
+    job = TrainingJob(job_config(epochs=1, model=ModelConfig(variant="vae", hidden=(32,), latent_dim=2)))
+    job.run()
+    snapshot = job.snapshot()
+    assert snapshot.status == FINISHED, snapshot.message
+    assert snapshot.preview.kl_per_dimension.shape == (2,)
+    assert snapshot.preview.manifold is not None and snapshot.preview.manifold.dtype == np.uint8
+    assert snapshot.test_metrics["test_elbo"] < 0  # log-likelihood bound of 784 pixels, in nats
+    assert set(snapshot.epoch_history[0]) >= {"train_kl", "val_kl", "val_reconstruction"}
+
+
+def test_a_job_stops_within_two_seconds_and_keeps_its_model_and_history(mnist):
+    job = TrainingJob(job_config(epochs=500))
+    start(job)
+    wait_until(lambda: len(job.snapshot().batch_steps) >= 3)
+    asked = time.perf_counter()
+    job.request_stop()
+    wait_until(lambda: job.status != RUNNING, timeout=10.0, interval=0.005)
+    took = time.perf_counter() - asked
+    snapshot = job.snapshot()
+    assert snapshot.status == STOPPED, snapshot.message
+    assert took < 2.0, f"took {took:.2f} s to stop"
+    assert "Stopped" in snapshot.message and "kept" in snapshot.message
+    assert snapshot.epoch < 499  # it really stopped early
+    assert len(snapshot.batch_steps) >= 3
+    assert snapshot.epoch_history and snapshot.epoch_history[-1]["epoch"] < 500
+    assert snapshot.test_metrics is not None
+    reconstruction = job.model(mnist.probe_images).numpy()
+    assert reconstruction.shape == mnist.probe_images.shape and np.all(np.isfinite(reconstruction))
+
+
+def test_a_job_whose_loss_turns_nan_fails_with_a_message_and_keeps_its_history():
+    # the VAE's exp(log σ²) overflows within a few batches at this rate (checked for several seeds)
+    job = TrainingJob(job_config(epochs=2, model=ModelConfig(variant="vae"), learning_rate=1e3))
+    thread = start(job)
+    thread.join(timeout=120)
+    snapshot = job.snapshot()
+    assert snapshot.status == FAILED
+    assert "learning rate" in snapshot.message and "1000" in snapshot.message
+    assert "nan" in snapshot.message.lower() or "inf" in snapshot.message.lower()
+    totals = snapshot.batch_terms["total"]
+    assert len(totals) >= 1 and not np.isfinite(totals[-1])
+    assert set(snapshot.batch_terms) == {"reconstruction", "kl", "weight_decay", "total"}
+    assert snapshot.test_metrics is None
+    assert job.model is not None
+
+
+def test_the_manager_runs_one_job_at_a_time_and_queues_the_next():
+    manager = JobManager(max_concurrent=1)
+    first = manager.submit(job_config(epochs=500))
+    wait_until(lambda: first.status == RUNNING)
+    second = manager.submit(job_config(epochs=1))
+    waiting = manager.snapshot(second.job_id)
+    assert waiting.status == QUEUED and waiting.queue_position == 1
+    assert manager.waiting_count == 1 and manager.running_count == 1
+    assert manager.snapshot(first.job_id).queue_position is None
+    time.sleep(0.3)
+    assert second.status == QUEUED  # still waiting while the first one trains
+    manager.stop(first.job_id)
+    wait_until(lambda: second.snapshot().ended, timeout=60)
+    assert first.status == STOPPED
+    assert second.status == FINISHED
+    assert len(second.snapshot().epoch_history) == 1
+    assert manager.waiting_count == 0 and manager.running_count == 0
+
+
+def test_a_job_stopped_while_queued_ends_without_running():
+    manager = JobManager(max_concurrent=1)
+    first = manager.submit(job_config(epochs=500))
+    wait_until(lambda: first.status == RUNNING)
+    second = manager.submit(job_config(epochs=1))
+    third = manager.submit(job_config(epochs=1))
+    assert manager.snapshot(third.job_id).queue_position == 2
+    manager.stop(second.job_id)
+    manager.stop(first.job_id)
+    wait_until(lambda: third.snapshot().ended, timeout=60)
+    snapshot = manager.snapshot(second.job_id)
+    assert snapshot.status == STOPPED
+    assert "before it started" in snapshot.message
+    assert snapshot.batch_terms == {} and snapshot.epoch_history == [] and snapshot.test_metrics is None
+    assert second.model is None
+    assert third.status == FINISHED
+
+
+def test_the_manager_validates_a_config_at_once():
+    manager = JobManager(max_concurrent=1)
+    with pytest.raises(AecoreError, match="ρ"):
+        manager.submit(job_config().with_changes(regularisation={"rho": 1.5}))
+    assert manager.waiting_count == 0
+
+
+@pytest.mark.skipif(HAS_GPU, reason="checks the message on a machine without a GPU")
+def test_asking_for_a_gpu_where_there_is_none_names_the_devices():
+    with pytest.raises(AecoreError) as raised:
+        resolve_device("gpu")
+    message = str(raised.value)
+    assert "No GPU" in message and "CPU:0" in message and "'cpu'" in message
+    for value in ("gpu:0", "all"):
+        with pytest.raises(AecoreError, match="CPU:0"):
+            resolve_device(value)
+    assert [choice.value for choice in available_devices()] == ["cpu"]
+
+
+@pytest.mark.skipif(HAS_GPU, reason="checks the message on a machine without a GPU")
+def test_a_job_on_a_missing_gpu_fails_with_that_message():
+    job = TrainingJob(job_config(epochs=1, device="gpu"))
+    job.run()
+    snapshot = job.snapshot()
+    assert snapshot.status == FAILED
+    assert "No GPU" in snapshot.message and "CPU:0" in snapshot.message
+    assert snapshot.batch_terms == {}
+
+
+def test_the_cpu_placement_runs_on_the_cpu():
+    placement = resolve_device("cpu")
+    assert placement.strategy is None and placement.device == "/CPU:0"
+    with placement.scope():
+        assert "CPU" in tf.constant(1.0).device
+
+
+@pytest.mark.skipif(not HAS_GPU, reason="needs a GPU")
+def test_a_gpu_job_trains_on_the_gpu():
+    job = TrainingJob(job_config(epochs=1, device="gpu"))
+    job.run()
+    snapshot = job.snapshot()
+    assert snapshot.status == FINISHED, snapshot.message
+    assert snapshot.device == "GPU 0"
+    assert "GPU" in job.model.encoder.weights[0].value.device
