@@ -30,5 +30,5 @@ def build_model(config: RunConfig, image_shape: tuple[int, ...]) -> Autoencoder:
         keras.utils.set_random_seed(config.training.seed)
         model = model_class(config.model.variant)(config, image_shape)
     model.compile(optimizer=keras.optimizers.Adam(config.training.learning_rate))
-    model.optimizer.build(model.encoder.trainable_variables + model.decoder.trainable_variables)
+    model.optimizer.build(model.trainable_variables)  # what Keras builds on load, so a saved state fits
     return model
