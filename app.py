@@ -1,0 +1,87 @@
+"""Autoencoder Lab: the dashboard's entry point (page config, navigation, the shared sidebar).
+
+Run with ``streamlit run app.py``. TensorFlow is imported by a background thread started here,
+so the first page opens at once and Train is ready by the time a person presses it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages import _ui as ui
+
+ASSETS = Path(__file__).parent / "assets"
+ICON = ASSETS / "icon.png"
+
+st.set_page_config(
+    page_title="Autoencoder Lab",
+    page_icon=str(ICON),
+    layout="wide",
+    initial_sidebar_state="expanded",
+    menu_items={"About": "Autoencoder Lab: train autoencoders live in the browser and see how they learn."},
+)
+st.logo(str(ICON), size="large")
+st.html(f"<style>{(ASSETS / 'style.css').read_text()}</style>")
+ui.warm_up()
+
+navigation = st.navigation(
+    [
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
+        st.Page("pages/about.py", title="About", icon=":material/school:"),
+    ],
+    position="top",
+)
+
+
+def sidebar_run() -> None:
+    """The shared sidebar: this tab's run, its dataset and device, and how busy the server is."""
+    entry = ui.current_run()
+    snapshot = ui.run_snapshot(entry)
+    running = ui.is_busy(snapshot, entry)
+
+    @st.fragment(run_every=ui.POLL_SECONDS if running else None)
+    def run_card() -> None:
+        shown = ui.run_snapshot(entry)
+        if shown is None:
+            values = ui.control_values()
+            devices = dict(ui.warm_up().devices)
+            st.markdown("**No run yet**")
+            st.caption("Choose a variant on the Train page and press Train.")
+            st.markdown(f"Dataset: `{values['dataset']}`  \nDevice: {devices.get(values['device'], values['device'])}")
+            return
+        from aecore.variants import VARIANTS
+
+        config = shown.config
+        stopping = ui.stop_requested(entry)
+        status = ui.status_text(shown, stopping)
+        st.markdown(f"{ui.STATUS_ICONS.get(shown.status, '')} **{status.capitalize()}** · run `{entry.token}`")
+        st.markdown(
+            f"Variant: {VARIANTS[config.model.variant].title}  \n"
+            f"Dataset: `{config.dataset}`  \n"
+            f"Device: {shown.device or config.training.device}"
+        )
+        if shown.status != "queued":
+            epochs = config.training.epochs
+            st.progress(shown.progress, text=f"Epoch {min(shown.epoch + 1, epochs)} of {epochs}")
+        elif shown.queue_position:
+            st.caption(f"Position {shown.queue_position} in the queue.")
+        if shown.status == "failed":
+            st.caption(shown.message)
+        manager = ui.job_manager()
+        st.caption(
+            f"Server: {manager.running_count} training, {manager.waiting_count} waiting, "
+            f"{manager.max_concurrent} at once."
+        )
+        if running and not ui.is_busy(shown, entry):
+            st.rerun()
+
+    run_card()
+
+
+with st.sidebar:
+    st.markdown("### Current run")
+    sidebar_run()
+
+navigation.run()

@@ -1,0 +1,76 @@
+"""About: what each variant minimises, where it comes from, and the data this server offers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from aecore.data import list_datasets
+from aecore.presets import PRESETS
+from aecore.variants import COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS
+
+st.title("About Autoencoder Lab")
+st.markdown(
+    "An **autoencoder** learns to copy its input through a code it is not allowed to copy freely: a narrow "
+    "bottleneck, noise on the input, a penalty on the code. What it keeps in that code is a representation of the "
+    "data. Every variant below minimises a reconstruction loss ℓ(x, x̂) plus its own terms; the **Train** page "
+    "shows each term as it learns."
+)
+
+st.header("The variants")
+for variant in VARIANTS.values():
+    with st.container(border=True):
+        st.markdown(f"#### {variant.title} · `{variant.name}`")
+        st.markdown(variant.description)
+        st.latex(variant.formula)
+        st.markdown(variant.explanation)
+        settings = ", ".join(PARAMETERS[name].label for name in variant.hyperparameters)
+        st.caption(f"Settings: {settings or 'none beyond the common ones'} · source: {variant.seed}.")
+
+st.caption(
+    "Every variant also takes "
+    + ", ".join(PARAMETERS[name].label for name in COMMON_HYPERPARAMETERS)
+    + ". With a noise level above 0 any variant trains as a denoiser: noisy input, clean target."
+)
+
+st.header("The symbols")
+left, right = st.columns(2, gap="large")
+with left:
+    st.markdown("**Weight decay**")
+    st.latex(r"\alpha \sum_l \lVert W_l \rVert^2")
+    st.caption("Adds the squared size of every weight matrix, so large weights cost more and the model stays simple.")
+    st.markdown("**Gaussian noise**")
+    st.latex(r"\tilde x = \mathrm{clip}_{[0,1]}\big(x + \sigma\,\epsilon\big),\quad \epsilon \sim \mathcal{N}(0, I)")
+    st.caption("σ is the noise level (the seed paper's noise factor 0.2). The target stays the clean image x.")
+with right:
+    st.markdown("**Bernoulli KL of the sparse autoencoder**")
+    st.latex(
+        r"\mathrm{KL}(\rho \,\|\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j}"
+        r" + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j}"
+    )
+    st.caption("Zero when a unit's mean activation equals the target ρ, and growing fast as it moves away.")
+    st.markdown("**Peak signal-to-noise ratio**")
+    st.latex(r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}\ \mathrm{dB}")
+    st.caption("How close a reconstruction is to the clean image; every 10 dB is a tenfold smaller squared error.")
+
+st.header("Presets")
+st.dataframe(
+    [{"preset": preset.name, "from": preset.source} for preset in PRESETS.values()],
+    hide_index=True,
+    width="stretch",
+)
+
+st.header("Data on this server")
+st.dataframe(
+    [
+        {
+            "dataset": info.name,
+            "available": "yes" if info.available else "no",
+            "description": info.description if info.available else info.reason,
+            "training images": info.n_train,
+            "test images": info.n_test,
+        }
+        for info in list_datasets()
+    ],
+    hide_index=True,
+    width="stretch",
+)

@@ -1,0 +1,568 @@
+"""Train: pick a variant and its settings, press Train, and watch the model learn live.
+
+The training runs in a background job (``aecore.jobs``); this page only reads the job's
+snapshots, inside a fragment that polls while the job runs and stops polling once it ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from aecore.data import list_datasets
+from aecore.errors import AecoreError
+from aecore.presets import PRESETS
+from aecore.variants import PARAMETERS, VARIANTS
+from pages import _ui as ui
+
+#: the terms every model has; anything else a model reports is one of its penalties
+BASE_TERMS = ("reconstruction", "total", "weight_decay")
+#: chart heights in pixels, so rows of charts line up
+CHART_HEIGHT = 340
+METRIC_LABELS = {
+    "test_mse": ("Test MSE", "{:.4f}"),
+    "test_psnr": ("Test PSNR", "{:.2f} dB"),
+    "test_psnr_noisy_input": ("PSNR of the noisy input", "{:.2f} dB"),
+    "test_elbo": ("Test ELBO", "{:.1f} nats"),
+}
+CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
+PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}\ \mathrm{dB}"
+KL_FORMULA = (
+    r"\mathrm{KL}(\rho \,\|\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j} + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j}"
+)
+MEAN_ACTIVATION_FORMULA = r"\hat\rho_j = \frac{1}{m}\sum_{i=1}^{m} h_j\big(x^{(i)}\big)"
+GAUSSIAN_KL_FORMULA = r"\mathrm{KL}_k = \tfrac12\big(\mu_k^2 + \sigma_k^2 - \log\sigma_k^2 - 1\big)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Controls
+
+
+def dataset_control() -> str:
+    infos = {info.name: info for info in list_datasets()}
+    values = ui.control_values()
+    if values["dataset"] not in infos:
+        ui.control_values()["dataset"] = ui.DEFAULT_DATASET
+        st.session_state.pop(ui.widget_key("dataset"), None)
+    key = ui.bind("dataset")
+
+    def label(name: str) -> str:
+        info = infos[name]
+        return name if info.available else f"{name} (not available here)"
+
+    st.selectbox(
+        "Dataset",
+        list(infos),
+        format_func=label,
+        key=key,
+        help="Images the autoencoder learns to rebuild. All are scaled to [0, 1], with a fixed validation split.",
+    )
+    name = ui.remember("dataset")
+    info = infos[name]
+    if info.available:
+        size = f"{info.n_train:,} training images" if info.n_train else ""
+        shape = "×".join(str(side) for side in info.shape[:2]) if info.shape else ""
+        st.caption(" · ".join(part for part in (info.description, size, shape and f"{shape} pixels") if part))
+    else:
+        st.warning(f"**{name}** is not available on this server. {info.reason}", icon=":material/cloud_off:")
+    return name
+
+
+def device_control() -> None:
+    """The device picker; while TensorFlow starts it polls until the GPUs are known."""
+    warm = ui.warm_up()
+    ready = warm.ready.is_set()
+
+    @st.fragment(run_every=0.5 if not ready else None)
+    def picker() -> None:
+        devices = dict(warm.devices)
+        key = ui.bind("device")
+        if st.session_state[key] not in devices:
+            st.session_state[key] = "cpu"
+        st.selectbox(
+            "Device",
+            list(devices),
+            format_func=devices.get,
+            key=key,
+            help="Where the model trains: the CPU, one GPU, or all GPUs together.",
+        )
+        ui.remember("device")
+        if not warm.ready.is_set():
+            st.caption("TensorFlow is starting; GPUs are listed in a moment.")
+            return
+        if warm.error:
+            st.caption(f"TensorFlow could not list the devices ({warm.error}); the CPU is used.")
+        if not ready:
+            st.rerun()
+
+    picker()
+
+
+def render_controls() -> dict[str, Any]:
+    """Every control, built from the variant registry; returns the session's values."""
+    st.selectbox(
+        "Preset",
+        list(PRESETS),
+        index=None,
+        key="preset_pick",
+        on_change=ui.on_preset_pick,
+        placeholder="Fill every control from a seed document…",
+        help="The seed paper's, report's and assignment's models: one choice fills every control below.",
+    )
+    applied = st.session_state.get("preset_applied")
+    if applied in PRESETS:
+        st.caption(f"Applied **{applied}**: {PRESETS[applied].source}.")
+    values = ui.control_values()
+    st.selectbox(
+        "Variant",
+        list(VARIANTS),
+        format_func=lambda name: f"{name} — {VARIANTS[name].title}",
+        key=ui.bind("variant"),
+        on_change=ui.on_variant_change,
+        help="The kind of autoencoder: each shows only the settings it uses.",
+    )
+    variant = ui.remember("variant")
+    st.caption(VARIANTS[variant].description)
+    dataset_control()
+    shown = ui.variant_parameters(variant)
+    for section, title in ui.SECTION_TITLES.items():
+        names = [name for name in shown if PARAMETERS[name].section == section]
+        if not names and section != "training":
+            continue
+        with st.container(border=True):
+            st.markdown(f"**{title}**")
+            for name in names:
+                ui.render_parameter(name)
+            if section == "training":
+                device_control()
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# The live view
+
+
+def shown_chart(figure: Any, key: str, height: int | None = CHART_HEIGHT, legend_on_top: bool = False) -> None:
+    if height is not None:
+        figure.update_layout(height=height)
+    if legend_on_top:  # half a page is too narrow for a legend beside the plot: two columns above it
+        figure.update_layout(
+            legend={
+                "orientation": "h",
+                "yanchor": "bottom",
+                "y": 1.02,
+                "x": 0,
+                "entrywidth": 0.5,
+                "entrywidthmode": "fraction",
+            }
+        )
+    st.plotly_chart(figure, key=key, width="stretch", config={"displaylogo": False})
+
+
+def dataset_class_names(name: str) -> list[str] | None:
+    from aecore.data import load_dataset
+
+    try:
+        return list(load_dataset(name).class_names) or None
+    except Exception:  # a removed upload: the scatter shows plain labels
+        return None
+
+
+def loss_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    st.markdown("**Loss per batch** · dashed: validation after each epoch")
+    history = snapshot.epoch_history
+    # a term that is exactly 0 all along (weight decay with α = 0) only clutters the chart
+    terms = {name: values for name, values in snapshot.batch_terms.items() if np.any(values != 0)}
+    validation = {
+        name: np.array([record[f"val_{name}"] for record in history])
+        for name in terms
+        if history and f"val_{name}" in history[0]
+    }
+    if "loss_log_scale" not in st.session_state:
+        st.session_state["loss_log_scale"] = True
+    figure = figures.loss_curves(
+        snapshot.batch_steps,
+        terms,
+        np.array([record["batches"] for record in history]),
+        validation,
+        log_y=st.session_state["loss_log_scale"],
+    )
+    shown_chart(figure, "loss_chart", legend_on_top=True)
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.caption(f"{len(snapshot.batch_steps)} batches · {len(history)} validation points")
+    right.toggle("Log scale", key="loss_log_scale")
+
+
+def probe_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    preview = snapshot.preview
+    noisy = preview.probe_noisy is not None
+    st.markdown(
+        "**Probe images** · clean, noisy input and the denoised reconstruction"
+        if noisy
+        else "**Probe images** · clean and reconstructed"
+    )
+    rows = {"clean": preview.probe_clean}
+    if noisy:
+        rows["noisy input"] = preview.probe_noisy
+    rows["denoised" if noisy else "reconstruction"] = preview.probe_reconstruction
+    shown_chart(figures.image_rows(rows), "probe_chart", height=None)
+    st.caption(f"Refreshed every epoch; now after epoch {preview.epoch:.2f}.")
+
+
+def sparsity_panel(snapshot: Any) -> None:
+    """The seed paper's Figure 5 live: KL(ρ‖ρ̂) over ρ̂ with every code unit on it."""
+    from aecore import figures
+
+    rho = snapshot.config.regularisation.rho
+    st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}, with every unit's $\\hat\\rho_j$")
+    shown_chart(figures.kl_penalty_curve(rho, snapshot.preview.mean_activation), "kl_penalty_chart", legend_on_top=True)
+    st.latex(KL_FORMULA)
+    st.latex(MEAN_ACTIVATION_FORMULA)
+    st.caption(
+        "Each dot is one code unit at its mean activation $\\hat\\rho_j$ over the validation images. "
+        "The penalty is zero only at $\\hat\\rho_j = \\rho$, so training pulls the dots toward the dashed line."
+    )
+
+
+def activation_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    st.markdown("**Mean activation $\\hat\\rho_j$ of every code unit**")
+    figure = figures.bar_per_dimension(snapshot.preview.mean_activation, None, "mean activation ρ̂")
+    shown_chart(figure, "activation_chart")
+    st.caption("A sigmoid unit's average output over the validation images: near 0, it rarely fires.")
+
+
+def vae_kl_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    st.markdown("**KL of q(z|x) to N(0, I), per code dimension**")
+    figure = figures.bar_per_dimension(snapshot.preview.kl_per_dimension, None, "KL (nats)")
+    shown_chart(figure, "vae_kl_chart")
+    st.latex(GAUSSIAN_KL_FORMULA)
+    st.caption("A dimension whose KL stays near 0 carries no information: the encoder leaves it at the prior.")
+
+
+def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
+    from aecore import figures
+
+    st.markdown(f"**{', '.join(term.replace('_', ' ') for term in terms)} over time**")
+    history = snapshot.epoch_history
+    validation = {
+        term: np.array([record[f"val_{term}"] for record in history])
+        for term in terms
+        if history and f"val_{term}" in history[0]
+    }
+    figure = figures.loss_curves(
+        snapshot.batch_steps,
+        {term: snapshot.batch_terms[term] for term in terms},
+        np.array([record["batches"] for record in history]),
+        validation,
+        log_y=True,
+    )
+    figure.update_yaxes(title="penalty")
+    shown_chart(figure, "penalty_chart", legend_on_top=True)
+    st.caption("The penalty per batch (log scale), its validation value after each epoch dashed.")
+
+
+def traversal_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    traversal = snapshot.preview.traversal
+    st.markdown("**Latent traversal** · one code dimension moved from −3σ to +3σ per row")
+    figure = figures.image_mosaic(traversal.images, traversal.row_labels, traversal.column_labels)
+    figure.update_layout(margin={"l": 50})
+    rows, columns = traversal.images.shape[:2]
+    shown_chart(figure, "traversal_chart", height=int(50 + 420 * rows / columns))
+    st.caption("Each row decodes one validation image's code with a single dimension changed.")
+
+
+def manifold_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    st.markdown("**Decoded manifold** of the 2-D code")
+    shown_chart(figures.image_mosaic(snapshot.preview.manifold), "manifold_chart", height=460)
+    gaussian = VARIANTS[snapshot.config.model.variant].code_kind == "gaussian"
+    st.caption(
+        "A 15 × 15 grid of codes decoded to images: at the normal quantiles for the VAE's prior."
+        if gaussian
+        else "A 15 × 15 grid of codes decoded to images, spanning the real codes' mean ± 2 standard deviations."
+    )
+
+
+def scatter_panel(snapshot: Any) -> None:
+    from aecore import figures
+    from aecore.analysis import project_codes
+
+    preview = snapshot.preview
+    codes = preview.codes.reshape(len(preview.codes), -1)
+    st.markdown(
+        "**Codes of validation images** by class"
+        if codes.shape[1] <= 2
+        else f"**Codes of validation images** by class · PCA of the {codes.shape[1]}-D code"
+    )
+    points, kept = project_codes(codes, "pca")
+    titles = ["z1", "z2"] if codes.shape[1] <= 2 else ["PC 1", "PC 2"]
+    figure = figures.latent_scatter(
+        points,
+        preview.code_labels[kept],
+        dataset_class_names(snapshot.config.dataset),
+        axis_titles=titles,
+    )
+    shown_chart(figure, "latent_scatter_chart")
+
+
+def status_panel(snapshot: Any, entry: ui.RunEntry) -> None:
+    stopping = ui.stop_requested(entry)
+    if snapshot.status == "failed":
+        st.error(f"**The run failed.** {snapshot.message}", icon=":material/error:")
+    elif snapshot.status == "stopped" or (snapshot.status == "queued" and stopping):
+        st.info(snapshot.message or "Stopped before it started.", icon=":material/stop_circle:")
+    elif snapshot.status == "queued":
+        manager = ui.job_manager()
+        st.info(
+            f"Waiting for a free trainer: **position {snapshot.queue_position or '…'}** in the queue "
+            f"({manager.max_concurrent} runs train at once on this server).",
+            icon=":material/hourglass_top:",
+        )
+    elif snapshot.status == "running" and not snapshot.batch_steps.size:
+        st.caption("Building the model and loading the data…")
+    text = ui.progress_text(snapshot) if snapshot.status != "queued" else "Waiting…"
+    if snapshot.status == "finished":
+        text = "Finished · " + text
+    elif snapshot.status == "running" and stopping:
+        text = "Stopping… · " + text
+    st.progress(snapshot.progress, text=text)
+
+
+def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
+    """Everything the live view shows for one snapshot."""
+    status_panel(snapshot, entry)
+    if not snapshot.batch_steps.size:
+        return
+    variant = VARIANTS[snapshot.config.model.variant]
+    preview = snapshot.preview
+    panels = []
+    if preview is not None:
+        if variant.code_kind == "sigmoid" and "rho" in variant.hyperparameters:
+            if snapshot.config.regularisation.sparsity == "kl":
+                panels.append(sparsity_panel)
+            else:
+                panels.append(activation_panel)
+        elif variant.code_kind == "sigmoid":
+            panels.append(activation_panel)
+        elif preview.kl_per_dimension is not None:
+            panels.append(vae_kl_panel)
+    penalties = [term for term in snapshot.batch_terms if term not in BASE_TERMS]
+    if penalties:
+        panels.append(lambda shown: penalty_history_panel(shown, penalties))
+    if preview is not None:
+        panels += [scatter_panel, traversal_panel]
+        if preview.manifold is not None:
+            panels.append(manifold_panel)
+    first, second = st.columns(2, gap="medium")
+    with first:
+        loss_panel(snapshot)
+    with second:
+        if panels:
+            panels.pop(0)(snapshot)
+        else:
+            st.caption("The images, the code and its traversal appear after the first epoch.")
+    if preview is None:
+        return
+    probe_panel(snapshot)
+    for start in range(0, len(panels), 2):
+        for column, panel in zip(st.columns(2, gap="medium"), panels[start : start + 2], strict=False):
+            with column:
+                panel(snapshot)
+
+
+def live_view(entry: ui.RunEntry, running: bool) -> None:
+    """Poll the job while it runs; one full rerun when it ends turns the polling off."""
+
+    @st.fragment(run_every=ui.POLL_SECONDS if running else None)
+    def view() -> None:
+        snapshot = ui.run_snapshot(entry)
+        if snapshot is None:
+            st.info("This run is no longer on the server.")
+            return
+        draw_run(snapshot, entry)
+        if running and not ui.is_busy(snapshot, entry):
+            st.rerun()
+
+    view()
+
+
+# ---------------------------------------------------------------------------------------------
+# After training
+
+
+def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
+    from aecore.runs import history_csv, model_bytes
+
+    job = ui.job_manager().get(entry.job_id)
+    model = None if job is None else job.model
+    config = snapshot.config
+    st.divider()
+    st.subheader("After training")
+    left, right = st.columns([1.5, 1], gap="large")
+    with left:
+        st.markdown("**Model summary**")
+        if model is None:
+            st.caption("The model was not built.")
+        else:
+            rows = model.layer_table()
+            st.dataframe(rows, hide_index=True, width="stretch")
+            total = sum(row["parameters"] for row in rows)
+            st.caption(f"{total:,} parameters in all.")
+            if any(row["type"].startswith("Conv") for row in rows):
+                st.markdown("**Output size of a convolution**")
+                st.latex(CONV_RULE)
+                st.caption(
+                    "An input W pixels wide, a filter F wide, padding P and stride S give an output O wide. "
+                    "With 'same' padding (P = 1 for F = 3) and S = 1 the size stays 28; a 2×2 pooling with S = 2 "
+                    "halves it: (28 − 2 + 0)/2 + 1 = 14, then 7."
+                )
+    with right:
+        metrics = snapshot.test_metrics
+        st.markdown("**Test metrics**")
+        if metrics:
+            columns = st.columns(2)
+            for index, (name, value) in enumerate(metrics.items()):
+                label, template = METRIC_LABELS.get(name, (name, "{:.4g}"))
+                columns[index % 2].metric(label, template.format(value))
+            st.latex(PSNR_FORMULA)
+            st.caption(
+                "Peak signal-to-noise ratio on the test images (pixels in [0, 1]): higher is better, each 10 dB "
+                "a tenfold smaller error. With noise on, compare it with the noisy input's PSNR."
+            )
+        else:
+            st.caption("No test metrics: the run did not get that far.")
+        st.markdown("**Downloads**")
+        stem = f"autoencoder-{config.model.variant}-{entry.token}"
+        if model is not None:
+            st.download_button(
+                "Model (.keras)",
+                data=lambda: model_bytes(model),
+                file_name=f"{stem}.keras",
+                mime="application/octet-stream",
+                on_click="ignore",
+                icon=":material/download:",
+                key="download_model",
+            )
+        st.download_button(
+            "Config (JSON)",
+            data=config.to_json(),
+            file_name=f"{stem}-config.json",
+            mime="application/json",
+            on_click="ignore",
+            icon=":material/download:",
+            key="download_config",
+        )
+        if snapshot.epoch_history:
+            st.download_button(
+                "History (CSV)",
+                data=history_csv(snapshot.epoch_history),
+                file_name=f"{stem}-history.csv",
+                mime="text/csv",
+                on_click="ignore",
+                icon=":material/download:",
+                key="download_history",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Train and Stop
+
+
+def start_training() -> None:
+    """The Train button's callback: it runs before the page, so the page already shows the run as busy."""
+    st.session_state.pop("train_error", None)
+    values = ui.control_values()
+    for name in list(values):
+        key = ui.widget_key(name)
+        if key in st.session_state:
+            values[name] = st.session_state[key]
+    entry = ui.current_run()
+    if ui.is_busy(ui.run_snapshot(entry), entry):
+        st.session_state["train_error"] = "A run is already going: stop it before starting another."
+        return
+    try:
+        ui.start_run(ui.config_from_values(values))
+    except AecoreError as error:
+        st.session_state["train_error"] = str(error)
+
+
+def stop_training(job_id: int) -> None:
+    ui.job_manager().stop(job_id)
+
+
+def variant_intro(variant_name: str) -> None:
+    variant = VARIANTS[variant_name]
+    with st.container(border=True):
+        st.markdown(f"**{variant.title}** · the loss it minimises")
+        st.latex(variant.formula)
+        st.caption(f"{variant.explanation} Source: {variant.seed}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+ui.warm_up()
+entry = ui.current_run()
+snapshot = ui.run_snapshot(entry)
+busy = ui.is_busy(snapshot, entry)
+
+st.title("Train")
+st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
+controls, live = st.columns([1, 2.5], gap="large")
+with controls:
+    values = render_controls()
+    config = ui.guarded(lambda: ui.config_from_values(values), "Check the settings")
+
+with live:
+    buttons = st.columns([1, 1, 4], vertical_alignment="center")
+    buttons[0].button(
+        "Train",
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=start_training,
+        disabled=busy or config is None,
+        width="stretch",
+        help="A run is going: stop it first." if busy else "Start training with these settings.",
+    )
+    buttons[1].button(
+        "Stop",
+        icon=":material/stop:",
+        on_click=stop_training,
+        args=(entry.job_id if entry else 0,),
+        disabled=not busy,
+        width="stretch",
+        help="Stop after the current batch; the model trained so far is kept.",
+    )
+    if snapshot is not None:
+        run_config = snapshot.config
+        buttons[2].caption(
+            f"Run `{entry.token}` · **{VARIANTS[run_config.model.variant].title}** on {run_config.dataset} · "
+            f"{run_config.training.epochs} epochs, batch {run_config.training.batch_size} · "
+            f"{ui.STATUS_LABELS.get(snapshot.status, snapshot.status)}"
+        )
+    if "train_error" in st.session_state:
+        st.error(st.session_state.pop("train_error"), icon=":material/error:")
+    variant_intro(values["variant"])
+    if entry is None or snapshot is None:
+        st.info(
+            "Press **Train** to start. The loss curves grow batch by batch, and after each epoch the probe images, "
+            "the code's traversal and its scatter refresh here. Switching pages or reloading keeps the run.",
+            icon=":material/school:",
+        )
+    else:
+        live_view(entry, busy)
+        if snapshot.ended:
+            summary_section(snapshot, entry)

@@ -1,0 +1,262 @@
+"""AppTest tests of every page: each renders without an exception, for every variant's controls.
+
+AppTest runs one page per instance and runs fragments once (their timers never fire), so these
+tests check what a page shows for a given state; live behaviour is in ``test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aecore.config import ModelConfig, RegularisationConfig, RunConfig, TrainingConfig
+from aecore.data import list_datasets
+from aecore.presets import PRESETS
+from aecore.variants import PARAMETERS, VARIANTS
+from pages import _ui as ui
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_PAGE = str(ROOT / "pages" / "train.py")
+ABOUT_PAGE = str(ROOT / "pages" / "about.py")
+#: generous: the first run that trains imports TensorFlow
+TIMEOUT = 120
+
+
+def labels(at: AppTest) -> set[str]:
+    widgets = [*at.selectbox, *at.slider, *at.number_input, *at.text_input, *at.toggle, *at.checkbox]
+    return {widget.label for widget in widgets}
+
+
+def button(at: AppTest, label: str):
+    return next(widget for widget in at.button if widget.label == label)
+
+
+def texts(elements) -> str:
+    return "\n".join(str(element.value) for element in elements)
+
+
+def train_page() -> AppTest:
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_train_page_opens_with_the_default_variant() -> None:
+    at = train_page()
+    assert at.title[0].value == "Train"
+    assert at.selectbox(key=ui.widget_key("variant")).value == ui.DEFAULT_VARIANT
+    assert {"Variant", "Dataset", "Device", "Noise level", "α (weight decay)", "Epochs"} <= labels(at)
+    assert not button(at, "Train").disabled
+    assert button(at, "Stop").disabled
+    assert at.latex, "the variant's loss is shown as a formula"
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_variant_shows_exactly_its_controls(variant: str) -> None:
+    at = train_page()
+    at.selectbox(key=ui.widget_key("variant")).set_value(variant).run()
+    assert not at.exception, at.exception
+    assert not at.error, texts(at.error)
+    shown = labels(at)
+    wanted = ui.variant_parameters(variant)
+    for name, parameter in PARAMETERS.items():
+        if name in wanted:
+            assert parameter.label in shown, f"{variant} should show {parameter.label}"
+        else:
+            assert parameter.label not in shown, f"{variant} should not show {parameter.label}"
+    assert VARIANTS[variant].formula in texts(at.latex)
+
+
+def test_sparse_shows_rho_and_undercomplete_does_not() -> None:
+    at = train_page()
+    at.selectbox(key=ui.widget_key("variant")).set_value("sparse").run()
+    assert {"ρ (target activation)", "β (sparsity weight)", "α (weight decay)"} <= labels(at)
+    assert at.slider(key=ui.widget_key("rho")).value == pytest.approx(0.2)
+    at.selectbox(key=ui.widget_key("variant")).set_value("undercomplete").run()
+    assert "ρ (target activation)" not in labels(at)
+    assert "β (sparsity weight)" not in labels(at)
+
+
+def test_variant_change_brings_its_defaults() -> None:
+    at = train_page()
+    at.selectbox(key=ui.widget_key("variant")).set_value("vae").run()
+    assert at.text_input(key=ui.widget_key("hidden")).value == "400, 100"
+    assert at.number_input(key=ui.widget_key("latent_dim")).value == 2
+
+
+def test_invalid_hidden_layers_show_an_error_and_disable_train() -> None:
+    at = train_page()
+    at.selectbox(key=ui.widget_key("variant")).set_value("undercomplete").run()
+    at.text_input(key=ui.widget_key("hidden")).set_value("12,abc").run()
+    assert not at.exception, at.exception
+    assert "Hidden layers" in texts(at.error)
+    assert "abc" in texts(at.error)
+    assert button(at, "Train").disabled
+    at.text_input(key=ui.widget_key("hidden")).set_value("12, 6").run()
+    assert not at.error
+    assert not button(at, "Train").disabled
+
+
+def test_out_of_range_setting_shows_an_error() -> None:
+    at = train_page()
+    at.selectbox(key=ui.widget_key("variant")).set_value("aae").run()
+    at.text_input(key=ui.widget_key("hidden")).set_value("0").run()
+    assert not at.exception, at.exception
+    assert "at least 1" in texts(at.error)
+
+
+def test_preset_fills_the_controls() -> None:
+    at = train_page()
+    at.selectbox(key="preset_pick").set_value("Sparse ρ = 0.2, β = 2, α = 0.3").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=ui.widget_key("variant")).value == "sparse"
+    assert at.slider(key=ui.widget_key("rho")).value == pytest.approx(0.2)
+    assert at.slider(key=ui.widget_key("beta")).value == pytest.approx(2.0)
+    assert at.number_input(key=ui.widget_key("alpha")).value == pytest.approx(0.3)
+    assert "Applied" in texts(at.caption)
+
+    at.selectbox(key="preset_pick").set_value("VAE 400-100-2").run()
+    assert at.selectbox(key=ui.widget_key("variant")).value == "vae"
+    assert at.text_input(key=ui.widget_key("hidden")).value == "400, 100"
+    assert at.number_input(key=ui.widget_key("latent_dim")).value == 2
+    assert at.selectbox(key=ui.widget_key("loss")).value == "bce"
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_gives_a_valid_config(name: str) -> None:
+    at = train_page()
+    at.selectbox(key="preset_pick").set_value(name).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=ui.widget_key("variant")).value == PRESETS[name].config.model.variant
+    dataset = PRESETS[name].config.dataset
+    if any(info.name == dataset and info.available for info in list_datasets()):
+        assert not at.error, texts(at.error)
+
+
+def test_about_page_shows_every_variant_formula() -> None:
+    at = AppTest.from_file(ABOUT_PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    shown = texts(at.latex)
+    for variant in VARIANTS.values():
+        assert variant.formula in shown
+    assert len(at.dataframe) == 2
+
+
+def wait_for_end(job_id: int, seconds: float = 90.0) -> None:
+    manager = ui.job_manager()
+    deadline = time.monotonic() + seconds
+    while not manager.snapshot(job_id).ended:
+        assert time.monotonic() < deadline, "the run did not end in time"
+        time.sleep(0.2)
+
+
+def attached_page(config: RunConfig) -> tuple[AppTest, int]:
+    """Submit a run as another tab would and open the Train page with its ``?run=`` URL (a reload)."""
+    manager = ui.job_manager()
+    job = manager.submit(config)
+    token = ui.run_registry().add(job.job_id, "another-tab")
+    wait_for_end(job.job_id)
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+    at.query_params[ui.QUERY_PARAM] = token
+    at.run()
+    assert not at.exception, at.exception
+    return at, job.job_id
+
+
+def test_a_reloaded_tab_shows_its_finished_sparse_run() -> None:
+    config = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="sparse", hidden=(), latent_dim=16),
+        regularisation=RegularisationConfig(rho=0.2, beta=2.0),
+        training=TrainingConfig(epochs=2, batch_size=64),
+    )
+    at, _ = attached_page(config)
+    shown = texts(at.markdown)
+    assert "KL sparsity penalty" in shown
+    assert "Probe images" in shown
+    assert "Latent traversal" in shown
+    assert "Model summary" in shown
+    assert len(at.get("plotly_chart")) >= 5
+    assert {"Test MSE", "Test PSNR"} <= {metric.label for metric in at.metric}
+    assert {"Model (.keras)", "Config (JSON)", "History (CSV)"} <= {
+        widget.proto.label for widget in at.get("download_button")
+    }
+    assert button(at, "Stop").disabled and not button(at, "Train").disabled
+
+
+def test_a_finished_vae_run_shows_its_kl_bars_and_manifold() -> None:
+    config = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="vae", hidden=(32,), latent_dim=2),
+        training=TrainingConfig(epochs=2, batch_size=64),
+    )
+    at, _ = attached_page(config)
+    shown = texts(at.markdown)
+    assert "per code dimension" in shown
+    assert "Decoded manifold" in shown
+    assert "Test ELBO" in {metric.label for metric in at.metric}
+
+
+def test_a_failed_run_shows_its_message_as_an_error() -> None:
+    config = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="aae", hidden=(16,), latent_dim=3),
+        regularisation=RegularisationConfig(prior="mixture"),
+        training=TrainingConfig(epochs=1, batch_size=64),
+    )
+    at, _ = attached_page(config)
+    assert "The run failed" in texts(at.error)
+    assert "mixture" in texts(at.error)
+
+
+def test_train_button_starts_a_run_and_cannot_start_a_second() -> None:
+    at = train_page()
+    at.selectbox(key="preset_pick").set_value("Deep 400-200-100-20-10").run()
+    at.selectbox(key=ui.widget_key("dataset")).set_value("digits").run()
+    at.number_input(key=ui.widget_key("epochs")).set_value(2).run()
+    button(at, "Train").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, texts(at.error)
+    token = at.session_state[ui.RUN_TOKEN_KEY]
+    assert at.query_params[ui.QUERY_PARAM] in (token, [token])
+    entry = ui.run_registry().claim(token, "test")
+    snapshot = ui.job_manager().snapshot(entry.job_id)
+    if not snapshot.ended:
+        assert button(at, "Train").disabled, "a second run must not start while one is going"
+        assert not button(at, "Stop").disabled
+    wait_for_end(entry.job_id)
+    at.run()
+    assert not at.exception, at.exception
+    assert not button(at, "Train").disabled
+    assert "Model summary" in texts(at.markdown)
+
+
+def test_unknown_run_in_the_url_is_ignored() -> None:
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+    at.query_params[ui.QUERY_PARAM] = "no-such-run"
+    at.run()
+    assert not at.exception, at.exception
+    assert ui.QUERY_PARAM not in at.query_params
+    assert not button(at, "Train").disabled
+
+
+def test_abandoned_run_is_stopped_after_the_grace_period_unless_claimed() -> None:
+    class FakeManager:
+        def __init__(self) -> None:
+            self.stopped: list[int] = []
+
+        def stop(self, job_id: int) -> None:
+            self.stopped.append(job_id)
+
+    registry = ui.RunRegistry()
+    registry.manager = FakeManager()
+    kept = registry.add(1, "tab-a")
+    registry.add(2, "tab-a")
+    registry.release_session("tab-a", grace=0.2)
+    registry.claim(kept, "tab-b")  # the reloaded tab takes run 1 back
+    time.sleep(0.6)
+    assert registry.manager.stopped == [2]
