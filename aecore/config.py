@@ -7,6 +7,7 @@ the dashboard, the command line and the job manager all speak the same language.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -133,6 +134,20 @@ def _choice(value: str, choices: tuple[str, ...], what: str) -> None:
     _require(value in choices, f"Unknown {what} '{value}'; choose one of: {', '.join(choices)}.")
 
 
+def _whole(value: object, at_least: int, what: str) -> None:
+    _require(
+        isinstance(value, int) and not isinstance(value, bool) and value >= at_least,
+        f"{what} must be a whole number of at least {at_least} (got {value!r}).",
+    )
+
+
+def _number(value: object, what: str) -> None:
+    _require(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+        f"{what} must be a finite number (got {value!r}).",
+    )
+
+
 def validate(config: RunConfig) -> RunConfig:
     """Fill the variant's defaults, check every setting, and return the complete config.
 
@@ -144,11 +159,23 @@ def validate(config: RunConfig) -> RunConfig:
     _choice(config.model.variant, tuple(VARIANTS), "variant")
     config = resolve(config)
     model, reg, noise, train = config.model, config.regularisation, config.noise, config.training
-    _require(
-        all(isinstance(h, int) and h >= 1 for h in model.hidden),
-        f"Hidden layer widths must be whole numbers of at least 1 (got {list(model.hidden)}).",
-    )
-    _require(model.latent_dim >= 1, f"The code size (latent dim) must be at least 1 (got {model.latent_dim}).")
+    for width in model.hidden:
+        _whole(width, 1, f"Hidden layer widths {list(model.hidden)}: each")
+    _whole(model.latent_dim, 1, "The code size (latent dim)")
+    _whole(train.epochs, 1, "Epochs")
+    _whole(train.batch_size, 1, "The batch size")
+    _whole(train.seed, 0, "The seed")
+    numbers = {
+        "Dropout": model.dropout,
+        "ρ (target activation)": reg.rho,
+        "β": reg.beta,
+        "α (weight decay)": reg.alpha,
+        "λ": reg.lam,
+        "The noise level": noise.level,
+        "The learning rate": train.learning_rate,
+    }
+    for what, value in numbers.items():
+        _number(value, what)
     _choice(model.activation, ACTIVATIONS, "activation")
     _choice(model.loss, RECONSTRUCTION_LOSSES, "reconstruction loss")
     _require(0.0 <= model.dropout < 1.0, f"Dropout must lie in [0, 1) (got {model.dropout}).")
@@ -164,8 +191,6 @@ def validate(config: RunConfig) -> RunConfig:
             noise.level <= 1.0,
             f"For {noise.kind} noise the level is a fraction of pixels and must be at most 1 (got {noise.level}).",
         )
-    _require(train.epochs >= 1, f"Epochs must be at least 1 (got {train.epochs}).")
-    _require(train.batch_size >= 1, f"The batch size must be at least 1 (got {train.batch_size}).")
     _require(train.learning_rate > 0.0, f"The learning rate must be above 0 (got {train.learning_rate}).")
     _require(
         train.device in ("cpu", "gpu", "all") or re.fullmatch(r"gpu:\d+", train.device) is not None,

@@ -196,10 +196,6 @@ def test_resolve_uses_each_variants_own_defaults(variant, section, name, value):
     assert getattr(getattr(config, section), name) == value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap in aecore/config.py validate(): only hidden widths are type-checked (see the test report)",
-)
 @pytest.mark.parametrize(
     "sections",
     [
