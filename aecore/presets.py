@@ -23,7 +23,7 @@ PRESETS: dict[str, Preset] = {
             RunConfig(
                 model=ModelConfig(variant="conv_denoising", loss="bce"),
                 noise=NoiseConfig(kind="gaussian", level=0.2),
-                training=TrainingConfig(epochs=10, batch_size=128),
+                training=TrainingConfig(epochs=10),
             ),
         ),
         Preset(

@@ -58,7 +58,7 @@ def test_a_job_publishes_every_batchs_loss_terms(finished_noisy_job, mnist):
     snapshot = finished_noisy_job.snapshot()
     assert snapshot.status == FINISHED, snapshot.message
     assert snapshot.ended and snapshot.progress == 1.0
-    batches = int(np.ceil(mnist.n_train / 128))
+    batches = int(np.ceil(mnist.n_train / TrainingConfig().batch_size))
     assert snapshot.batches_per_epoch == batches
     assert set(snapshot.batch_terms) == {"reconstruction", "weight_decay", "total"}
     for values in snapshot.batch_terms.values():
