@@ -367,10 +367,13 @@ def values_from_config(config: RunConfig) -> dict[str, Any]:
     return values
 
 
-def control_values() -> dict[str, Any]:
-    """The session's control values; they outlive the widgets, which Streamlit drops on a page change."""
+def control_values(initial: RunConfig | None = None) -> dict[str, Any]:
+    """The session's control values; they outlive the widgets, which Streamlit drops on a page change.
+
+    A new session starts from ``initial`` when given (a reloaded tab: the settings of the run it shows).
+    """
     if VALUES_KEY not in st.session_state:
-        default = RunConfig(dataset=DEFAULT_DATASET, model=ModelConfig(variant=DEFAULT_VARIANT))
+        default = initial or RunConfig(dataset=DEFAULT_DATASET, model=ModelConfig(variant=DEFAULT_VARIANT))
         st.session_state[VALUES_KEY] = values_from_config(default)
     return st.session_state[VALUES_KEY]
 

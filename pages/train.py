@@ -23,9 +23,9 @@ BASE_TERMS = ("reconstruction", "total", "weight_decay")
 CHART_HEIGHT = 340
 METRIC_LABELS = {
     "test_mse": ("Test MSE", "{:.4f}"),
-    "test_psnr": ("Test PSNR", "{:.2f} dB"),
-    "test_psnr_noisy_input": ("PSNR of the noisy input", "{:.2f} dB"),
-    "test_elbo": ("Test ELBO", "{:.1f} nats"),
+    "test_psnr": ("Test PSNR (dB)", "{:.2f}"),
+    "test_psnr_noisy_input": ("Noisy input PSNR (dB)", "{:.2f}"),
+    "test_elbo": ("Test ELBO (nats)", "{:.1f}"),
 }
 CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
 PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}\ \mathrm{dB}"
@@ -118,13 +118,12 @@ def render_controls() -> dict[str, Any]:
     st.selectbox(
         "Variant",
         list(VARIANTS),
-        format_func=lambda name: f"{name} — {VARIANTS[name].title}",
         key=ui.bind("variant"),
         on_change=ui.on_variant_change,
         help="The kind of autoencoder: each shows only the settings it uses.",
     )
     variant = ui.remember("variant")
-    st.caption(VARIANTS[variant].description)
+    st.caption(f"**{VARIANTS[variant].title}**: {VARIANTS[variant].description}")
     dataset_control()
     shown = ui.variant_parameters(variant)
     for section, title in ui.SECTION_TITLES.items():
@@ -147,18 +146,28 @@ def render_controls() -> dict[str, Any]:
 def shown_chart(figure: Any, key: str, height: int | None = CHART_HEIGHT, legend_on_top: bool = False) -> None:
     if height is not None:
         figure.update_layout(height=height)
-    if legend_on_top:  # half a page is too narrow for a legend beside the plot: two columns above it
-        figure.update_layout(
-            legend={
-                "orientation": "h",
-                "yanchor": "bottom",
-                "y": 1.02,
-                "x": 0,
-                "entrywidth": 0.5,
-                "entrywidthmode": "fraction",
-            }
+    if legend_on_top:  # half a page is too narrow for a legend beside the plot
+        figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
+        # a validation trace shares its term's legend entry (the heading says dashed = validation)
+        figure.for_each_trace(
+            lambda trace: trace.update(
+                legendgroup=trace.name.removesuffix(" (validation)"),
+                showlegend=not trace.name.endswith(" (validation)"),
+            )
         )
     st.plotly_chart(figure, key=key, width="stretch", config={"displaylogo": False})
+
+
+def preview_figure(snapshot: Any, name: str, build: Any) -> Any:
+    """A figure drawn from the job's preview, built once per preview (they change once an epoch, not per poll)."""
+    cache = st.session_state.setdefault("preview_figures", {})
+    stamp = (snapshot.job_id, snapshot.preview.epoch)
+    if cache.get("stamp") != stamp:
+        cache.clear()
+        cache["stamp"] = stamp
+    if name not in cache:
+        cache[name] = build()
+    return cache[name]
 
 
 def dataset_class_names(name: str) -> list[str] | None:
@@ -182,19 +191,19 @@ def loss_panel(snapshot: Any) -> None:
         for name in terms
         if history and f"val_{name}" in history[0]
     }
-    if "loss_log_scale" not in st.session_state:
-        st.session_state["loss_log_scale"] = True
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.caption(f"{len(snapshot.batch_steps)} batches · {len(history)} validation points")
+    # no widget key: the preference lives in its own key, so polling and page changes never reset it
+    log_y = right.toggle("Log scale", value=st.session_state.get("loss_log_scale", True))
+    st.session_state["loss_log_scale"] = log_y
     figure = figures.loss_curves(
         snapshot.batch_steps,
         terms,
         np.array([record["batches"] for record in history]),
         validation,
-        log_y=st.session_state["loss_log_scale"],
+        log_y=log_y,
     )
     shown_chart(figure, "loss_chart", legend_on_top=True)
-    left, right = st.columns([3, 2], vertical_alignment="center")
-    left.caption(f"{len(snapshot.batch_steps)} batches · {len(history)} validation points")
-    right.toggle("Log scale", key="loss_log_scale")
 
 
 def probe_panel(snapshot: Any) -> None:
@@ -211,7 +220,7 @@ def probe_panel(snapshot: Any) -> None:
     if noisy:
         rows["noisy input"] = preview.probe_noisy
     rows["denoised" if noisy else "reconstruction"] = preview.probe_reconstruction
-    shown_chart(figures.image_rows(rows), "probe_chart", height=None)
+    shown_chart(preview_figure(snapshot, "probe", lambda: figures.image_rows(rows)), "probe_chart", height=None)
     st.caption(f"Refreshed every epoch; now after epoch {preview.epoch:.2f}.")
 
 
@@ -221,7 +230,8 @@ def sparsity_panel(snapshot: Any) -> None:
 
     rho = snapshot.config.regularisation.rho
     st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}, with every unit's $\\hat\\rho_j$")
-    shown_chart(figures.kl_penalty_curve(rho, snapshot.preview.mean_activation), "kl_penalty_chart", legend_on_top=True)
+    figure = preview_figure(snapshot, "kl", lambda: figures.kl_penalty_curve(rho, snapshot.preview.mean_activation))
+    shown_chart(figure, "kl_penalty_chart", legend_on_top=True)
     st.latex(KL_FORMULA)
     st.latex(MEAN_ACTIVATION_FORMULA)
     st.caption(
@@ -234,7 +244,11 @@ def activation_panel(snapshot: Any) -> None:
     from aecore import figures
 
     st.markdown("**Mean activation $\\hat\\rho_j$ of every code unit**")
-    figure = figures.bar_per_dimension(snapshot.preview.mean_activation, None, "mean activation ρ̂")
+    figure = preview_figure(
+        snapshot,
+        "activation",
+        lambda: figures.bar_per_dimension(snapshot.preview.mean_activation, None, "mean activation ρ̂"),
+    )
     shown_chart(figure, "activation_chart")
     st.caption("A sigmoid unit's average output over the validation images: near 0, it rarely fires.")
 
@@ -243,7 +257,9 @@ def vae_kl_panel(snapshot: Any) -> None:
     from aecore import figures
 
     st.markdown("**KL of q(z|x) to N(0, I), per code dimension**")
-    figure = figures.bar_per_dimension(snapshot.preview.kl_per_dimension, None, "KL (nats)")
+    figure = preview_figure(
+        snapshot, "vae_kl", lambda: figures.bar_per_dimension(snapshot.preview.kl_per_dimension, None, "KL (nats)")
+    )
     shown_chart(figure, "vae_kl_chart")
     st.latex(GAUSSIAN_KL_FORMULA)
     st.caption("A dimension whose KL stays near 0 carries no information: the encoder leaves it at the prior.")
@@ -276,10 +292,14 @@ def traversal_panel(snapshot: Any) -> None:
 
     traversal = snapshot.preview.traversal
     st.markdown("**Latent traversal** · one code dimension moved from −3σ to +3σ per row")
-    figure = figures.image_mosaic(traversal.images, traversal.row_labels, traversal.column_labels)
+    figure = preview_figure(
+        snapshot,
+        "traversal",
+        lambda: figures.image_mosaic(traversal.images, traversal.row_labels, traversal.column_labels),
+    )
     figure.update_layout(margin={"l": 50})
     rows, columns = traversal.images.shape[:2]
-    shown_chart(figure, "traversal_chart", height=int(50 + 420 * rows / columns))
+    shown_chart(figure, "traversal_chart", height=int(60 + 300 * rows / columns))
     st.caption("Each row decodes one validation image's code with a single dimension changed.")
 
 
@@ -287,7 +307,8 @@ def manifold_panel(snapshot: Any) -> None:
     from aecore import figures
 
     st.markdown("**Decoded manifold** of the 2-D code")
-    shown_chart(figures.image_mosaic(snapshot.preview.manifold), "manifold_chart", height=460)
+    figure = preview_figure(snapshot, "manifold", lambda: figures.image_mosaic(snapshot.preview.manifold))
+    shown_chart(figure, "manifold_chart", height=460)
     gaussian = VARIANTS[snapshot.config.model.variant].code_kind == "gaussian"
     st.caption(
         "A 15 × 15 grid of codes decoded to images: at the normal quantiles for the VAE's prior."
@@ -307,14 +328,15 @@ def scatter_panel(snapshot: Any) -> None:
         if codes.shape[1] <= 2
         else f"**Codes of validation images** by class · PCA of the {codes.shape[1]}-D code"
     )
-    points, kept = project_codes(codes, "pca")
     titles = ["z1", "z2"] if codes.shape[1] <= 2 else ["PC 1", "PC 2"]
-    figure = figures.latent_scatter(
-        points,
-        preview.code_labels[kept],
-        dataset_class_names(snapshot.config.dataset),
-        axis_titles=titles,
-    )
+
+    def build() -> Any:
+        points, kept = project_codes(codes, "pca")
+        return figures.latent_scatter(
+            points, preview.code_labels[kept], dataset_class_names(snapshot.config.dataset), axis_titles=titles
+        )
+
+    figure = preview_figure(snapshot, "scatter", build)
     shown_chart(figure, "latent_scatter_chart")
 
 
@@ -397,6 +419,39 @@ def live_view(entry: ui.RunEntry, running: bool) -> None:
             st.rerun()
 
     view()
+
+
+def before_training(config: Any) -> None:
+    """What the chosen settings mean before any run: the noisy inputs, and the sparse KL penalty for ρ."""
+    if config is None or not ui.warm_up().ready.is_set():
+        return  # TensorFlow is still starting: the page stays quick, the preview comes with the next change
+    from aecore import figures
+    from aecore.data import load_dataset
+    from aecore.noise import corrupt_images
+
+    variant = VARIANTS[config.model.variant]
+    kl_curve = variant.code_kind == "sigmoid" and "rho" in variant.hyperparameters
+    kl_curve = kl_curve and config.regularisation.sparsity == "kl"
+    left, right = st.columns([1.4, 1], gap="medium") if kl_curve else (st.container(), None)
+    with left:
+        probe = ui.guarded(lambda: load_dataset(config.dataset).probe_images[:8], "The dataset could not be loaded")
+        if probe is None:
+            return
+        noise = config.noise
+        rows = {"clean": probe}
+        if noise.level > 0:
+            rows["noisy input"] = corrupt_images(probe, noise.kind, noise.level, seed=0)
+            st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
+        else:
+            st.markdown("**What the model sees** · clean images (noise level 0)")
+        shown_chart(figures.image_rows(rows), "input_preview_chart", height=None)
+        st.caption("The model learns to rebuild the clean image from its input; these probes return during training.")
+    if right is not None:
+        with right:
+            rho = config.regularisation.rho
+            st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}")
+            shown_chart(figures.kl_penalty_curve(rho), "kl_preview_chart", height=260)
+            st.caption("Zero at ρ̂ = ρ: during training every code unit appears on this curve.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -518,6 +573,7 @@ ui.warm_up()
 entry = ui.current_run()
 snapshot = ui.run_snapshot(entry)
 busy = ui.is_busy(snapshot, entry)
+ui.control_values(initial=None if snapshot is None else snapshot.config)
 
 st.title("Train")
 st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
@@ -562,6 +618,7 @@ with live:
             "the code's traversal and its scatter refresh here. Switching pages or reloading keeps the run.",
             icon=":material/school:",
         )
+        before_training(config)
     else:
         live_view(entry, busy)
         if snapshot.ended:

@@ -181,7 +181,7 @@ def test_a_reloaded_tab_shows_its_finished_sparse_run() -> None:
     assert "Latent traversal" in shown
     assert "Model summary" in shown
     assert len(at.get("plotly_chart")) >= 5
-    assert {"Test MSE", "Test PSNR"} <= {metric.label for metric in at.metric}
+    assert {"Test MSE", "Test PSNR (dB)"} <= {metric.label for metric in at.metric}
     assert {"Model (.keras)", "Config (JSON)", "History (CSV)"} <= {
         widget.proto.label for widget in at.get("download_button")
     }
@@ -198,7 +198,7 @@ def test_a_finished_vae_run_shows_its_kl_bars_and_manifold() -> None:
     shown = texts(at.markdown)
     assert "per code dimension" in shown
     assert "Decoded manifold" in shown
-    assert "Test ELBO" in {metric.label for metric in at.metric}
+    assert "Test ELBO (nats)" in {metric.label for metric in at.metric}
 
 
 def test_a_failed_run_shows_its_message_as_an_error() -> None:
