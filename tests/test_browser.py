@@ -159,8 +159,8 @@ def screenshot(page, name: str) -> None:
     """The whole page: the viewport grows to the height of Streamlit's scrolling main area first."""
     wait_idle(page)
     height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stAppViewContainer\"]')].map(e => e.scrollHeight), 1000)"
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stAppViewContainer"]\')].map(e => e.scrollHeight), 1000)'
     )
     page.set_viewport_size({"width": 1600, "height": min(int(height) + 40, 8000)})
     page.wait_for_timeout(800)  # plotly charts re-lay themselves out to the new size
