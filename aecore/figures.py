@@ -22,9 +22,9 @@ MAX_LINE_POINTS = 2000
 MAX_SCATTER_POINTS = 5000
 #: Mosaic tiles are separated by this many white pixels.
 MOSAIC_GAP = 2
-#: Roughly how tall one mosaic row is drawn, in screen pixels, and the most a mosaic may take.
-MOSAIC_ROW_HEIGHT = 64
-MOSAIC_MAX_HEIGHT = 900
+#: A mosaic's tiles are drawn at most this big, and the whole picture fits in this box (screen pixels).
+MOSAIC_MAX_TILE = 64
+MOSAIC_MAX_WIDTH, MOSAIC_MAX_HEIGHT = 640, 760
 
 
 def _styled(figure: go.Figure, title: str | None, x_title: str | None, y_title: str | None) -> go.Figure:
@@ -93,7 +93,11 @@ def loss_curves(
             )
         )
     figure.update_yaxes(type="log" if log_y else "linear")
-    return _styled(figure, None, x_title, "loss")
+    figure = _styled(figure, None, x_title, "loss")
+    # Below the plot, in rows: with up to ten entries (five terms and their validation) a legend beside or
+    # above a half-width chart overlaps itself or the curves.
+    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0, "itemsizing": "constant"})
+    return figure
 
 
 def image_mosaic(
@@ -142,11 +146,15 @@ def image_mosaic(
         ticktext=row_labels,
     )
     top_margin = (40 if title else 0) + (30 if column_labels is not None else 10)
+    left_margin = 10 if row_labels is None else 20 + 8 * max(len(label) for label in row_labels)
+    # The figure is sized to the picture (a fixed box would pad it with blank space): show it at its own width.
+    tile = min(MOSAIC_MAX_TILE, MOSAIC_MAX_WIDTH / columns, MOSAIC_MAX_HEIGHT / rows)
     figure.update_layout(
         template="plotly_white",
         title=title,
-        margin={"l": 10 if row_labels is None else 120, "r": 10, "t": top_margin, "b": 10},
-        height=min(MOSAIC_MAX_HEIGHT, max(120, rows * MOSAIC_ROW_HEIGHT)) + top_margin + 10,
+        margin={"l": left_margin, "r": 10, "t": top_margin, "b": 10},
+        width=round(columns * tile * (width + MOSAIC_GAP) / width) + left_margin + 10,
+        height=round(rows * tile * (height + MOSAIC_GAP) / height) + top_margin + 10,
         uirevision=UIREVISION,
     )
     return figure
