@@ -1,7 +1,7 @@
 """Autoencoder Lab: the dashboard's entry point (page config, navigation, the shared sidebar).
 
-Run with ``streamlit run app.py``. TensorFlow is imported by a background thread started here,
-so the first page opens at once and Train is ready by the time a person presses it.
+Run with ``streamlit run app.py``. TensorFlow is imported by a background thread started at the
+end of the first page run, so that page opens at once and Train is ready by the time a person presses it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ st.set_page_config(
 )
 st.logo(str(ICON), size="large")
 st.html(f"<style>{(ASSETS / 'style.css').read_text()}</style>")
-ui.warm_up()
 
 navigation = st.navigation(
     [
@@ -85,3 +84,5 @@ with st.sidebar:
     sidebar_run()
 
 navigation.run()
+# TensorFlow starts importing only now, after the first page is drawn, so it never slows that page down
+ui.warm_up().start()

@@ -29,6 +29,8 @@ DEFAULT_VARIANT = "conv_denoising"
 DEFAULT_DATASET = "mnist-5k"
 #: how often the live view polls a running job, in seconds
 POLL_SECONDS = 1.0
+#: the TensorFlow import waits this long after the first page run (it is drawn meanwhile)
+WARM_UP_DELAY_SECONDS = 1.5
 #: a run whose tab went away is stopped after this long unless a reloaded tab takes it back
 ABANDONED_RUN_GRACE_SECONDS = 120.0
 
@@ -121,12 +123,18 @@ class WarmUp:
         self.error: str | None = None
         self.seconds: float | None = None
         self._thread = threading.Thread(target=self._run, name="aelab-warm-up", daemon=True)
+        self._start_lock = threading.Lock()
 
     def start(self) -> WarmUp:
-        self._thread.start()
+        """Start once (later calls do nothing): called after a page has been drawn, so it never delays one."""
+        with self._start_lock:
+            if not self._thread.is_alive() and not self.ready.is_set():
+                self._thread.start()
         return self
 
     def _run(self) -> None:
+        # let the browser draw the first page before the import takes a core of a small server for seconds
+        time.sleep(WARM_UP_DELAY_SECONDS)
         started = time.perf_counter()
         try:
             import aecore.jobs  # noqa: F401  (TensorFlow, Keras and the models: the slow part)
@@ -148,8 +156,8 @@ class WarmUp:
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> WarmUp:
-    """The process's one warm-up, started by the first page that asks."""
-    return WarmUp().start()
+    """The process's one warm-up; ``warm_up().start()`` at the end of a page run sets it going."""
+    return WarmUp()
 
 
 @st.cache_resource(show_spinner=False)

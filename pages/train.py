@@ -426,6 +426,7 @@ def before_training(config: Any) -> None:
     if config is None or not ui.warm_up().ready.is_set():
         return  # TensorFlow is still starting: the page stays quick, the preview comes with the next change
     from aecore import figures
+    from aecore.analysis import to_uint8
     from aecore.data import load_dataset
     from aecore.noise import corrupt_images
 
@@ -438,13 +439,15 @@ def before_training(config: Any) -> None:
         if probe is None:
             return
         noise = config.noise
-        rows = {"clean": probe}
+        # plain images, not a plotly chart: the first view of the page stays light and quick to open
         if noise.level > 0:
-            rows["noisy input"] = corrupt_images(probe, noise.kind, noise.level, seed=0)
             st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
+            st.image(list(to_uint8(probe)), width=52, caption=["clean"] + [""] * 7)
+            noisy = corrupt_images(probe, noise.kind, noise.level, seed=0)
+            st.image(list(to_uint8(noisy)), width=52, caption=["noisy input"] + [""] * 7)
         else:
             st.markdown("**What the model sees** · clean images (noise level 0)")
-        shown_chart(figures.image_rows(rows), "input_preview_chart", height=None)
+            st.image(list(to_uint8(probe)), width=52)
         st.caption("The model learns to rebuild the clean image from its input; these probes return during training.")
     if right is not None:
         with right:
@@ -569,7 +572,6 @@ def variant_intro(variant_name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # The page
 
-ui.warm_up()
 entry = ui.current_run()
 snapshot = ui.run_snapshot(entry)
 busy = ui.is_busy(snapshot, entry)
@@ -623,3 +625,5 @@ with live:
         live_view(entry, busy)
         if snapshot.ended:
             summary_section(snapshot, entry)
+
+ui.warm_up().start()  # after the page is drawn (app.py does the same; the first call wins)
