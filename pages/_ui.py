@@ -29,6 +29,8 @@ DEFAULT_VARIANT = "conv_denoising"
 DEFAULT_DATASET = "mnist-5k"
 #: how often the live view polls a running job, in seconds
 POLL_SECONDS = 1.0
+#: how often it polls a job that has no loss point yet (the first point should show within about 2 s)
+FIRST_POINT_POLL_SECONDS = 0.3
 #: the TensorFlow import waits this long after the first page run (it is drawn meanwhile)
 WARM_UP_DELAY_SECONDS = 1.5
 #: a run whose tab went away is stopped after this long unless a reloaded tab takes it back

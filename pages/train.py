@@ -405,17 +405,26 @@ def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
                 panel(snapshot)
 
 
-def live_view(entry: ui.RunEntry, running: bool) -> None:
-    """Poll the job while it runs; one full rerun when it ends turns the polling off."""
+def live_view(entry: ui.RunEntry, snapshot: Any, running: bool) -> None:
+    """Poll the job while it runs; one full rerun when it ends turns the polling off.
 
-    @st.fragment(run_every=ui.POLL_SECONDS if running else None)
+    Until the first loss point exists the poll is quicker, so that point shows soon after Train; then
+    one full rerun sets the steady interval (each poll redraws the loss chart: on a small server shared
+    by a classroom, once a second is enough).
+    """
+    starting = running and not snapshot.batch_steps.size
+    interval = ui.FIRST_POINT_POLL_SECONDS if starting else ui.POLL_SECONDS
+
+    @st.fragment(run_every=interval if running else None)
     def view() -> None:
-        snapshot = ui.run_snapshot(entry)
-        if snapshot is None:
+        current = ui.run_snapshot(entry)
+        if current is None:
             st.info("This run is no longer on the server.")
             return
-        draw_run(snapshot, entry)
-        if running and not ui.is_busy(snapshot, entry):
+        draw_run(current, entry)
+        if running and not ui.is_busy(current, entry):
+            st.rerun()
+        if starting and current.batch_steps.size:
             st.rerun()
 
     view()
@@ -469,14 +478,24 @@ def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
     config = snapshot.config
     st.divider()
     st.subheader("After training")
-    left, right = st.columns([1.5, 1], gap="large")
+    left, right = st.columns([1.8, 1], gap="large")
     with left:
         st.markdown("**Model summary**")
         if model is None:
             st.caption("The model was not built.")
         else:
             rows = model.layer_table()
-            st.dataframe(rows, hide_index=True, width="stretch")
+            st.dataframe(
+                rows,
+                hide_index=True,
+                width="stretch",
+                height=36 * (len(rows) + 1) + 3,  # every layer visible, no inner scrolling
+                column_config={
+                    "network": st.column_config.TextColumn(width="small"),
+                    "type": st.column_config.TextColumn(width="small"),
+                    "parameters": st.column_config.NumberColumn(format="localized", width="small"),
+                },
+            )
             total = sum(row["parameters"] for row in rows)
             st.caption(f"{total:,} parameters in all.")
             if any(row["type"].startswith("Conv") for row in rows):
@@ -622,7 +641,7 @@ with live:
         )
         before_training(config)
     else:
-        live_view(entry, busy)
+        live_view(entry, snapshot, busy)
         if snapshot.ended:
             summary_section(snapshot, entry)
 

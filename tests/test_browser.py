@@ -187,7 +187,7 @@ def test_landing_page_opens_with_the_controls(page) -> None:
     screenshot(page, "train-before")
 
 
-def test_sparse_trains_live_stops_and_survives_page_switch_and_reload(page, server_url: str) -> None:
+def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page) -> None:
     choose(page, "Variant", "sparse")
     expect(page.get_by_text("ρ (target activation)", exact=True)).to_have_count(1)
     type_number(page, "Epochs", 200)
@@ -210,6 +210,15 @@ def test_sparse_trains_live_stops_and_survives_page_switch_and_reload(page, serv
     page.locator(".js-plotly-plot").nth(3).wait_for()
     assert_no_exception(page)
     screenshot(page, "train-sparse-live")
+
+    before_reload = batches_shown(page)
+    assert "run=" in page.url, "the run is in the URL so a reload finds it"
+    page.reload()
+    wait_idle(page)
+    expect(button(page, "Stop")).to_be_enabled()
+    page.get_by_text("KL sparsity penalty").first.wait_for()
+    page.wait_for_timeout(1500)
+    assert batches_shown(page) > before_reload, "after a reload the page shows the same run, still training"
 
     expect(button(page, "Stop")).to_be_enabled()
     button(page, "Stop").click()

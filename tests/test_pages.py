@@ -260,3 +260,31 @@ def test_abandoned_run_is_stopped_after_the_grace_period_unless_claimed() -> Non
     registry.claim(kept, "tab-b")  # the reloaded tab takes run 1 back
     time.sleep(0.6)
     assert registry.manager.stopped == [2]
+
+
+def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None:
+    manager = ui.job_manager()
+    long_run = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="undercomplete", hidden=(16,), latent_dim=4),
+        training=TrainingConfig(epochs=200, batch_size=8),
+    )
+    busy = [manager.submit(long_run) for _ in range(manager.max_concurrent)]
+    waiting = manager.submit(long_run)
+    try:
+        token = ui.run_registry().add(waiting.job_id, "another-tab")
+        at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+        at.query_params[ui.QUERY_PARAM] = token
+        at.run()
+        assert not at.exception, at.exception
+        assert "position 1" in texts(at.info)
+        assert button(at, "Train").disabled and not button(at, "Stop").disabled
+        button(at, "Stop").click().run()
+        assert not at.exception, at.exception
+        assert "Stopped before it started" in texts(at.info)
+        assert not button(at, "Train").disabled, "a stopped waiting run no longer blocks Train"
+    finally:
+        for job in [*busy, waiting]:
+            manager.stop(job.job_id)
+    for job in [*busy, waiting]:
+        wait_for_end(job.job_id)
