@@ -28,7 +28,7 @@ METRIC_LABELS = {
     "test_elbo": ("Test ELBO (nats)", "{:.1f}"),
 }
 CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
-PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}\ \mathrm{dB}"
+PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}"
 KL_FORMULA = (
     r"\mathrm{KL}(\rho \,\|\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j} + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j}"
 )
