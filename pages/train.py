@@ -489,7 +489,7 @@ def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
                 rows,
                 hide_index=True,
                 width="stretch",
-                height=36 * (len(rows) + 1) + 3,  # every layer visible, no inner scrolling
+                height=36 * (len(rows) + 1) + 16,  # every layer visible, no inner scrolling
                 column_config={
                     "network": st.column_config.TextColumn(width="small"),
                     "type": st.column_config.TextColumn(width="small"),
