@@ -48,10 +48,17 @@ class JobManager:
             return self._jobs.get(job_id)
 
     def stop(self, job_id: int) -> None:
-        """Stop a running job after its current batch, or drop a waiting one from the queue."""
+        """Stop a running job after its current batch, or take a waiting one out of the queue at once."""
         job = self.get(job_id)
-        if job is not None:
-            job.request_stop()
+        if job is None:
+            return
+        job.request_stop()
+        with self._lock:
+            waiting = job_id in self._waiting
+            if waiting:
+                self._waiting.remove(job_id)
+        if waiting:
+            job.cancel()
 
     def snapshot(self, job_id: int) -> Snapshot | None:
         """The job's state, with its place in the queue (1 = next) while it waits."""
@@ -79,10 +86,10 @@ class JobManager:
         while True:
             job = self._queue.get()
             with self._lock:
-                self._waiting.remove(job.job_id)
-            if job.stop_event.is_set():
-                job.cancel()
-            else:
+                cancelled = job.job_id not in self._waiting
+                if not cancelled:
+                    self._waiting.remove(job.job_id)
+            if not cancelled:
                 job.run()
             self._queue.task_done()
 

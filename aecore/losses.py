@@ -22,46 +22,46 @@ def _flat(images: tf.Tensor) -> tf.Tensor:
     return tf.reshape(images, (tf.shape(images)[0], -1))
 
 
-def mean_squared_error(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
-    """Mean over pixels and batch of (x - x̂)²."""
-    return tf.reduce_mean(tf.square(_flat(target) - _flat(reconstruction)))
+def squared_error(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+    """Σ_i (x_i − x̂_i)² over the pixels of an image, averaged over the batch ("mse")."""
+    return tf.reduce_mean(tf.reduce_sum(tf.square(_flat(target) - _flat(reconstruction)), axis=1))
 
 
-def mean_absolute_error(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
-    """Mean over pixels and batch of |x - x̂| (the assignment's MAE)."""
-    return tf.reduce_mean(tf.abs(_flat(target) - _flat(reconstruction)))
+def absolute_error(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+    """Σ_i |x_i − x̂_i| over the pixels of an image, averaged over the batch ("mae", the assignment's loss)."""
+    return tf.reduce_mean(tf.reduce_sum(tf.abs(_flat(target) - _flat(reconstruction)), axis=1))
 
 
 def binary_cross_entropy(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
-    """Mean over pixels and batch of -[x log x̂ + (1-x) log(1-x̂)], x̂ clipped to stay finite."""
+    """−Σ_i [x_i log x̂_i + (1 − x_i) log(1 − x̂_i)] per image, batch mean; x̂ clipped to stay finite."""
     x = _flat(target)
     x_hat = tf.clip_by_value(_flat(reconstruction), EPSILON, 1.0 - EPSILON)
-    return -tf.reduce_mean(x * tf.math.log(x_hat) + (1.0 - x) * tf.math.log(1.0 - x_hat))
+    return -tf.reduce_mean(tf.reduce_sum(x * tf.math.log(x_hat) + (1.0 - x) * tf.math.log(1.0 - x_hat), axis=1))
 
 
+#: Reconstruction losses are summed over the pixels of an image, as in the textbook objectives
+#: (Ng's sparse autoencoder, Rifai's contractive one, the VAE's ELBO): a penalty such as β Σ_j KL
+#: is then weighed against the error of a whole image, not of an average pixel, which would make
+#: it 784 times stronger on MNIST and leave a model that ignores its input.
 RECONSTRUCTION = {
-    "mse": mean_squared_error,
+    "mse": squared_error,
     "bce": binary_cross_entropy,
-    "mae": mean_absolute_error,
+    "mae": absolute_error,
 }
 
 
 def negative_log_likelihood(target: tf.Tensor, reconstruction: tf.Tensor, loss: str) -> tf.Tensor:
-    """−log p(x|z) in nats per image, summed over pixels, for the VAE's decoder.
+    """−log p(x|z) in nats per image for the VAE's decoder: the likelihood behind each loss, with its constants.
 
     bce: Bernoulli decoder; mse: Gaussian with unit variance; mae: Laplace with unit scale.
     Summing (not averaging) over pixels is what makes the ELBO a bound on log p(x).
     """
-    x, x_hat = _flat(target), _flat(reconstruction)
-    pixels = tf.cast(tf.shape(x)[1], tf.float32)
+    pixels = float(math.prod(target.shape[1:]))
     if loss == "bce":
-        x_hat = tf.clip_by_value(x_hat, EPSILON, 1.0 - EPSILON)
-        per_image = -tf.reduce_sum(x * tf.math.log(x_hat) + (1.0 - x) * tf.math.log(1.0 - x_hat), axis=1)
-    elif loss == "mse":
-        per_image = 0.5 * tf.reduce_sum(tf.square(x - x_hat), axis=1) + 0.5 * pixels * math.log(2.0 * math.pi)
-    else:
-        per_image = tf.reduce_sum(tf.abs(x - x_hat), axis=1) + pixels * math.log(2.0)
-    return tf.reduce_mean(per_image)
+        return binary_cross_entropy(target, reconstruction)
+    if loss == "mse":
+        return 0.5 * squared_error(target, reconstruction) + 0.5 * pixels * math.log(2.0 * math.pi)
+    return absolute_error(target, reconstruction) + pixels * math.log(2.0)
 
 
 def bernoulli_kl(rho: float, rho_hat: tf.Tensor) -> tf.Tensor:

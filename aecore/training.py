@@ -187,7 +187,7 @@ class TrainingJob:
         self.stop_event = threading.Event()
         self.model: Autoencoder | None = None
         self._lock = threading.Lock()
-        self._state = _State()
+        self._state = _State(device=self.config.training.device.upper())  # until the device is resolved
 
     # ---- what other threads call ----------------------------------------------------------
     def request_stop(self) -> None:

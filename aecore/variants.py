@@ -47,8 +47,9 @@ PARAMETERS: dict[str, Parameter] = {
         "model",
         "loss",
         "Reconstruction loss",
-        "How the reconstruction is compared with the clean image: mean "
-        "squared error, binary cross-entropy or mean absolute error.",
+        "How the reconstruction is compared with the clean image: squared error, binary cross-entropy or "
+        "absolute error, each summed over the pixels of an image (as in the textbook objectives) and "
+        "averaged over the batch.",
         "choice",
         choices=RECONSTRUCTION_LOSSES,
     ),
@@ -162,7 +163,7 @@ PARAMETERS: dict[str, Parameter] = {
 #: what every variant gets unless its entry or the user says otherwise
 COMMON_DEFAULTS: dict[str, dict[str, Any]] = {
     "model": {"hidden": (128, 64), "latent_dim": 32, "activation": "relu", "loss": "mse"},
-    "regularisation": {"rho": 0.05, "beta": 1.0, "lam": 1e-3},
+    "regularisation": {"rho": 0.05, "beta": 1.0, "lam": 0.1},
     "noise": {"level": 0.0},
 }
 

@@ -195,12 +195,12 @@ def test_negative_log_likelihood_laplace_with_unit_scale(targets_and_reconstruct
     assert value == pytest.approx(expected, rel=1e-5)
 
 
-def test_reconstruction_losses_are_per_pixel_means(targets_and_reconstructions):
-    x, p = (a.astype(np.float64) for a in targets_and_reconstructions)
+def test_reconstruction_losses_sum_over_pixels_and_average_over_images(targets_and_reconstructions):
+    x, p = (a.reshape(len(a), -1).astype(np.float64) for a in targets_and_reconstructions)
     expected = {
-        "mse": ((x - p) ** 2).mean(),
-        "mae": np.abs(x - p).mean(),
-        "bce": (-(x * np.log(p) + (1 - x) * np.log(1 - p))).mean(),
+        "mse": ((x - p) ** 2).sum(axis=1).mean(),
+        "mae": np.abs(x - p).sum(axis=1).mean(),
+        "bce": (-(x * np.log(p) + (1 - x) * np.log(1 - p))).sum(axis=1).mean(),
     }
     for name, function in losses.RECONSTRUCTION.items():
         assert float(function(*targets_and_reconstructions)) == pytest.approx(expected[name], rel=1e-5), name

@@ -251,7 +251,7 @@ def test_the_reconstruction_target_is_the_clean_image(mnist):
     images = tf.constant(mnist[1][:32])
     model = build_model(small_config("undercomplete", "masking", 1.0), images.shape[1:])
     terms = model.test_step(images)
-    expected = losses.mean_squared_error(images, model(tf.zeros_like(images)))
+    expected = losses.squared_error(images, model(tf.zeros_like(images)))
     assert float(terms["reconstruction"]) == pytest.approx(float(expected), rel=1e-5)
 
 

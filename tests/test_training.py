@@ -188,6 +188,8 @@ def test_a_job_stopped_while_queued_ends_without_running():
     third = manager.submit(job_config(epochs=1))
     assert manager.snapshot(third.job_id).queue_position == 2
     manager.stop(second.job_id)
+    assert second.status == STOPPED  # at once, not when a worker reaches it
+    assert manager.snapshot(third.job_id).queue_position == 1 and manager.waiting_count == 1
     manager.stop(first.job_id)
     wait_until(lambda: third.snapshot().ended, timeout=60)
     snapshot = manager.snapshot(second.job_id)
