@@ -55,6 +55,20 @@ def _thinned(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndar
     return steps[keep], values[keep]
 
 
+def _log_ticks(values: np.ndarray) -> dict[str, list]:
+    """Ticks at 1, 2 and 5 × 10^k written out in full (plotly's own minor labels read "5, 2, 100, 5, 2")."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size == 0:
+        return {}
+    low, high = int(np.floor(np.log10(positive.min()))), int(np.ceil(np.log10(positive.max())))
+    for mantissas in ((1, 2, 5), (1,)):
+        ticks = [m * 10.0**k for k in range(low, high + 1) for m in mantissas]
+        ticks = [t for t in ticks if positive.min() / 2 <= t <= positive.max() * 2]
+        if len(ticks) <= 8:
+            break
+    return {"tickvals": ticks, "ticktext": [f"{tick:g}" for tick in ticks]}
+
+
 def loss_curves(
     batch_steps: np.ndarray,
     batch_terms: dict[str, np.ndarray],
@@ -92,7 +106,11 @@ def loss_curves(
                 marker={"size": 7},
             )
         )
-    figure.update_yaxes(type="log" if log_y else "linear")
+    if log_y:
+        plotted = [
+            np.asarray(values, dtype=np.float64) for values in [*batch_terms.values(), *validation_terms.values()]
+        ]
+        figure.update_yaxes(type="log", **_log_ticks(np.concatenate([np.ravel(v) for v in plotted] or [np.ones(1)])))
     figure = _styled(figure, None, x_title, "loss")
     # Below the plot, in rows: with up to ten entries (five terms and their validation) a legend beside or
     # above a half-width chart overlaps itself or the curves.

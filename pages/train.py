@@ -24,7 +24,7 @@ CHART_HEIGHT = 340
 METRIC_LABELS = {
     "test_mse": ("Test MSE", "{:.4f}"),
     "test_psnr": ("Test PSNR (dB)", "{:.2f}"),
-    "test_psnr_noisy_input": ("Noisy input PSNR (dB)", "{:.2f}"),
+    "test_psnr_noisy_input": ("Noisy PSNR (dB)", "{:.2f}"),
     "test_elbo": ("Test ELBO (nats)", "{:.1f}"),
 }
 CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
@@ -478,42 +478,14 @@ def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
     config = snapshot.config
     st.divider()
     st.subheader("After training")
-    left, right = st.columns([1.8, 1], gap="large")
-    with left:
-        st.markdown("**Model summary**")
-        if model is None:
-            st.caption("The model was not built.")
-        else:
-            rows = model.layer_table()
-            st.dataframe(
-                rows,
-                hide_index=True,
-                width="stretch",
-                height=36 * (len(rows) + 1) + 16,  # every layer visible, no inner scrolling
-                column_config={
-                    "network": st.column_config.TextColumn(width="small"),
-                    "type": st.column_config.TextColumn(width="small"),
-                    "parameters": st.column_config.NumberColumn(format="localized", width="small"),
-                },
-            )
-            total = sum(row["parameters"] for row in rows)
-            st.caption(f"{total:,} parameters in all.")
-            if any(row["type"].startswith("Conv") for row in rows):
-                st.markdown("**Output size of a convolution**")
-                st.latex(CONV_RULE)
-                st.caption(
-                    "An input W pixels wide, a filter F wide, padding P and stride S give an output O wide. "
-                    "With 'same' padding (P = 1 for F = 3) and S = 1 the size stays 28; a 2×2 pooling with S = 2 "
-                    "halves it: (28 − 2 + 0)/2 + 1 = 14, then 7."
-                )
-    with right:
+    metrics_column, downloads_column = st.columns([3, 1], gap="large")
+    with metrics_column:
         metrics = snapshot.test_metrics
         st.markdown("**Test metrics**")
         if metrics:
-            columns = st.columns(2)
-            for index, (name, value) in enumerate(metrics.items()):
+            for column, (name, value) in zip(st.columns(len(metrics)), metrics.items(), strict=True):
                 label, template = METRIC_LABELS.get(name, (name, "{:.4g}"))
-                columns[index % 2].metric(label, template.format(value))
+                column.metric(label, template.format(value))
             st.latex(PSNR_FORMULA)
             st.caption(
                 "Peak signal-to-noise ratio on the test images (pixels in [0, 1]): higher is better, each 10 dB "
@@ -521,6 +493,29 @@ def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
             )
         else:
             st.caption("No test metrics: the run did not get that far.")
+    st.markdown("**Model summary**")
+    if model is None:
+        st.caption("The model was not built.")
+    else:
+        rows = model.layer_table()
+        st.dataframe(
+            rows,
+            hide_index=True,
+            width="stretch",
+            height=36 * (len(rows) + 1) + 16,  # every layer visible, no inner scrolling
+            column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+        )
+        total = sum(row["parameters"] for row in rows)
+        st.caption(f"{total:,} parameters in all.")
+        if any(row["type"].startswith("Conv") for row in rows):
+            st.markdown("**Output size of a convolution**")
+            st.latex(CONV_RULE)
+            st.caption(
+                "An input W pixels wide, a filter F wide, padding P and stride S give an output O wide. "
+                "With 'same' padding (P = 1 for F = 3) and S = 1 the size stays 28; a 2×2 pooling with S = 2 "
+                "halves it: (28 − 2 + 0)/2 + 1 = 14, then 7."
+            )
+    with downloads_column:
         st.markdown("**Downloads**")
         stem = f"autoencoder-{config.model.variant}-{entry.token}"
         if model is not None:

@@ -199,3 +199,11 @@ def test_latent_scatter_3d_and_without_labels():
     assert figure.layout.scene.zaxis.title.text == "PC 3"
     with pytest.raises(ValueError, match=r"\(N, 2\) or \(N, 3\)"):
         latent_scatter(np.zeros((5, 4)))
+
+
+def test_loss_curves_on_a_log_axis_label_ticks_in_full():
+    steps = np.arange(1, 101)
+    figure = loss_curves(steps, {"total": np.linspace(0.7, 0.02, 100)}, np.array([]), {}, log_y=True)
+    assert figure.layout.yaxis.type == "log"
+    assert list(figure.layout.yaxis.tickvals) == [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+    assert list(figure.layout.yaxis.ticktext) == ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]
