@@ -25,6 +25,7 @@ from aecore.config import (
     RegularisationConfig,
     RunConfig,
     TrainingConfig,
+    validate,
 )
 from aecore.errors import AecoreError
 from aecore.variants import VARIANTS
@@ -73,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--prior", choices=PRIORS, default="normal")
     train.add_argument("--device", default="cpu", help="cpu, gpu, gpu:N or all")
     train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument(
+        "--xla",
+        action=argparse.BooleanOptionalAction,
+        help="compile the training step with XLA (default: on for dense variants, off for the convolutional one)",
+    )
     train.add_argument("--out", help="folder to save the model, config, history and metrics in")
     train.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
     return parser
@@ -95,7 +101,12 @@ def _config(args: argparse.Namespace) -> RunConfig:
         ),
         noise=NoiseConfig(kind=args.noise_kind, level=args.noise_level),
         training=TrainingConfig(
-            epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed, device=args.device
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            seed=args.seed,
+            device=args.device,
+            xla=args.xla,
         ),
     )
 
@@ -118,11 +129,12 @@ def _progress(snapshot: Any) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
+    config = validate(_config(args))  # a bad setting fails before TensorFlow is imported
     from aecore.data import load_dataset
     from aecore.devices import resolve_device
     from aecore.training import FAILED, TrainingJob  # imports TensorFlow: only for this command
 
-    job = TrainingJob(_config(args))
+    job = TrainingJob(config)
     resolve_device(job.config.training.device)  # a missing GPU or dataset is an argument error: exit 2 now
     load_dataset(job.config.dataset)
     worker = threading.Thread(target=job.run, name="aecore-train")

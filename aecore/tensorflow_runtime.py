@@ -38,4 +38,8 @@ with native_stderr_silenced():
 
     tf.config.list_physical_devices("GPU")  # CUDA is probed (and complains) on the first device query
 
+# Every job wraps its own model's methods in tf.function, which TensorFlow reports as "retracing" once a
+# few jobs have run: a warning per job that is expected here and would bury real problems in a server log.
+tf.get_logger().setLevel("ERROR")
+
 __all__ = ["keras", "tf"]

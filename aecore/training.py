@@ -149,19 +149,20 @@ class Compiled:
     def __init__(self, model: Autoencoder, placement: Placement) -> None:
         self.model = model
         self.strategy = placement.strategy
-        self.train_step = self._replicated(model.train_step)
-        self.test_step = self._replicated(model.test_step)
+        xla = model.run_config.training.xla
+        self.train_step = self._replicated(model.train_step, xla)
+        self.test_step = self._replicated(model.test_step, xla)
         self.encode = tf.function(model.encode, reduce_retracing=True)
         self.decode = tf.function(model.decode, reduce_retracing=True)
         self.reconstruct = tf.function(model.call, reduce_retracing=True)
         self.diagnostics = tf.function(model.diagnostics, reduce_retracing=True)
 
-    def _replicated(self, step: Callable[[tf.Tensor], dict[str, tf.Tensor]]) -> Callable:
+    def _replicated(self, step: Callable[[tf.Tensor], dict[str, tf.Tensor]], xla: bool) -> Callable:
         if self.strategy is None:
-            return tf.function(step, reduce_retracing=True)
+            return tf.function(step, reduce_retracing=True, jit_compile=xla)
         strategy = self.strategy
 
-        @tf.function
+        @tf.function  # XLA is for one device: a mirrored step across GPUs is left to the strategy
         def distributed(batch: tf.Tensor) -> dict[str, tf.Tensor]:
             per_replica = strategy.run(step, args=(batch,))
             return {name: strategy.reduce("MEAN", value, axis=None) for name, value in per_replica.items()}
