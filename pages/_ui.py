@@ -22,7 +22,7 @@ import streamlit as st
 from aecore.config import ModelConfig, RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.presets import PRESETS
-from aecore.variants import COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS
+from aecore.variants import COMMON_DEFAULTS, COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS
 
 #: the variant and dataset a fresh session starts with: the seed paper's denoising model on embedded MNIST
 DEFAULT_VARIANT = "conv_denoising"
@@ -402,10 +402,14 @@ def variant_parameters(variant: str) -> tuple[str, ...]:
 
 
 def on_variant_change() -> None:
-    """A new variant brings its own defaults (e.g. the VAE's 400-100-2); training settings stay."""
+    """A new variant brings its own defaults (e.g. the VAE's 400-100-2, the conv model's noise and no XLA);
+    the training settings no variant sets (epochs, batch size, rate, seed) stay as the user left them."""
     variant = st.session_state[widget_key("variant")]
     defaults = values_from_config(RunConfig(model=ModelConfig(variant=variant)))
-    own = set(VARIANTS[variant].hyperparameters) | {"noise_level"}
+    variant_defaults = {**COMMON_DEFAULTS, **VARIANTS[variant].defaults}
+    own = set(VARIANTS[variant].hyperparameters) | {
+        name for name, parameter in PARAMETERS.items() if parameter.field in variant_defaults.get(parameter.section, {})
+    }
     set_values({"variant": variant, **{name: defaults[name] for name in own}})
 
 

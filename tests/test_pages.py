@@ -86,6 +86,12 @@ def test_variant_change_brings_its_defaults() -> None:
     at.selectbox(key=ui.widget_key("variant")).set_value("vae").run()
     assert at.text_input(key=ui.widget_key("hidden")).value == "400, 100"
     assert at.number_input(key=ui.widget_key("latent_dim")).value == 2
+    assert at.toggle(key=ui.widget_key("xla")).value  # dense: XLA on, though the conv default had it off
+    at.number_input(key=ui.widget_key("epochs")).set_value(7).run()
+    at.selectbox(key=ui.widget_key("variant")).set_value("conv_denoising").run()
+    assert not at.toggle(key=ui.widget_key("xla")).value
+    assert at.slider(key=ui.widget_key("noise_level")).value == 0.2
+    assert at.number_input(key=ui.widget_key("epochs")).value == 7  # what no variant sets stays
 
 
 def test_invalid_hidden_layers_show_an_error_and_disable_train() -> None:
