@@ -35,6 +35,15 @@ st.caption(
 st.header("The symbols")
 left, right = st.columns(2, gap="large")
 with left:
+    st.markdown("**Reconstruction loss**")
+    st.latex(
+        r"\ell_{\mathrm{mse}} = \sum_i (x_i - \hat x_i)^2,\quad \ell_{\mathrm{mae}} = \sum_i |x_i - \hat x_i|,"
+        r"\quad \ell_{\mathrm{bce}} = -\sum_i \big[x_i \log \hat x_i + (1 - x_i)\log(1 - \hat x_i)\big]"
+    )
+    st.caption(
+        "Summed over the pixels i of an image and averaged over the batch, as in the textbook objectives: "
+        "a penalty is weighed against the error of a whole image, not of one average pixel."
+    )
     st.markdown("**Weight decay**")
     st.latex(r"\alpha \sum_l \lVert W_l \rVert^2")
     st.caption("Adds the squared size of every weight matrix, so large weights cost more and the model stays simple.")
