@@ -30,7 +30,7 @@ from aecore.config import RunConfig, validate
 from aecore.data import Dataset, load_dataset
 from aecore.devices import Placement, resolve_device
 from aecore.errors import AecoreError
-from aecore.models import build_model
+from aecore.models import build_model, seeded
 from aecore.models.base import Autoencoder
 from aecore.noise import corrupt_images
 from aecore.tensorflow_runtime import tf
@@ -99,6 +99,32 @@ class Snapshot:
         return min(1.0, (self.epoch * self.batches_per_epoch + self.batch) / total)
 
 
+class Series:
+    """A growing float series whose filled part is handed out as a read-only view, without copying.
+
+    Every open tab asks for a snapshot about once a second; with a million batches a copy of the whole
+    history under the job's lock would stall the training thread each time.
+    """
+
+    def __init__(self) -> None:
+        self._values = np.empty(1024)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, value: float) -> None:
+        if self._size == len(self._values):  # a new array: views handed out earlier keep the old one
+            self._values = np.concatenate([self._values, np.empty(len(self._values))])
+        self._values[self._size] = value
+        self._size += 1
+
+    def view(self) -> np.ndarray:
+        values = self._values[: self._size].view()
+        values.setflags(write=False)
+        return values
+
+
 @dataclass
 class _State:
     status: str = QUEUED
@@ -111,19 +137,25 @@ class _State:
     samples_seen: int = 0
     started: float | None = None
     ended: float | None = None
-    batch_terms: dict[str, list[float]] = field(default_factory=dict)
+    batch_terms: dict[str, Series] = field(default_factory=dict)
     epoch_history: list[dict[str, float]] = field(default_factory=list)
     preview: Preview | None = None
     test_metrics: dict[str, float] | None = None
 
 
 def image_batches(images: tf.Tensor, batch_size: int, seed: int | None) -> tf.data.Dataset:
-    """Batches gathered by (shuffled) index from one tensor: no per-image copies, no shuffle buffer of images."""
+    """Batches gathered by (shuffled) index from one tensor: no per-image copies, no shuffle buffer of images.
+
+    Shuffled (training) batches drop the last, smaller batch when there is more than one batch: every
+    step then has one shape, so an XLA-compiled step compiles once instead of stalling at each epoch's end.
+    """
     count = int(images.shape[0])
     indices = tf.data.Dataset.range(count)
     if seed is not None:
         indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    batches = indices.batch(batch_size).map(lambda index: tf.gather(images, index)).prefetch(2)
+    drop_remainder = seed is not None and count >= batch_size
+    batches = indices.batch(batch_size, drop_remainder=drop_remainder)
+    batches = batches.map(lambda index: tf.gather(images, index)).prefetch(2)
     options = tf.data.Options()
     options.autotune.enabled = False
     return batches.with_options(options)
@@ -187,6 +219,7 @@ class TrainingJob:
         self.job_id = next(_ID_COUNTER)
         self.stop_event = threading.Event()
         self.model: Autoencoder | None = None
+        self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
         self._lock = threading.Lock()
         self._state = _State(device=self.config.training.device.upper())  # until the device is resolved
 
@@ -207,7 +240,7 @@ class TrainingJob:
     def snapshot(self) -> Snapshot:
         with self._lock:
             state = self._state
-            steps = len(next(iter(state.batch_terms.values()), []))
+            steps = len(next(iter(state.batch_terms.values()), ()))
             now = state.ended or time.perf_counter()
             return Snapshot(
                 job_id=self.job_id,
@@ -221,7 +254,7 @@ class TrainingJob:
                 elapsed_seconds=0.0 if state.started is None else now - state.started,
                 samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
                 batch_steps=np.arange(1, steps + 1),
-                batch_terms={name: np.asarray(values) for name, values in state.batch_terms.items()},
+                batch_terms={name: series.view() for name, series in state.batch_terms.items()},
                 epoch_history=[dict(record) for record in state.epoch_history],
                 preview=state.preview,
                 test_metrics=None if state.test_metrics is None else dict(state.test_metrics),
@@ -235,6 +268,9 @@ class TrainingJob:
 
     def run(self) -> None:
         """Train to the end, to a stop, or to a failure; never raises, the snapshot tells."""
+        if self.stop_event.is_set():  # stopped while a worker was already taking it off the queue
+            self.cancel()
+            return
         self._update(status=RUNNING, started=time.perf_counter())
         try:
             outcome = self._train()
@@ -244,7 +280,13 @@ class TrainingJob:
             outcome = (FAILED, "Out of memory: lower the batch size or the layer widths, or choose another device.")
         except Exception as error:  # a failed job must never take the server down
             LOG.exception("job %s failed", self.job_id)
-            outcome = (FAILED, f"Training failed: {type(error).__name__}: {error}")
+            outcome = (
+                FAILED,
+                f"Training failed unexpectedly ({type(error).__name__}); the server log has the details. "
+                "Try other settings, and tell the people who run this server.",
+            )
+        if outcome[0] == FAILED and self._finite_weights is not None:
+            self.model.set_weights(self._finite_weights)  # the model stays usable: its last finite epoch
         status, message = outcome
         self._update(status=status, message=message, ended=time.perf_counter())
 
@@ -253,14 +295,13 @@ class TrainingJob:
         dataset = load_dataset(config.dataset)
         placement = resolve_device(config.training.device)
         self._update(device=placement.label)
-        with placement.scope():
-            self.model = build_model(config, dataset.image_shape)
-        compiled = Compiled(self.model, placement)
-        train_images = dataset_tensor(dataset, "train")
         batch_size = config.training.batch_size
-        batches_per_epoch = math.ceil(len(dataset.x_train) / batch_size)
-        self._update(batches_per_epoch=batches_per_epoch)
-        train_batches = compiled.batches(train_images, batch_size, config.training.seed)
+        with seeded(config.training.seed), placement.scope():
+            self.model = build_model(config, dataset.image_shape)
+            compiled = Compiled(self.model, placement)
+            train_batches = compiled.batches(dataset_tensor(dataset, "train"), batch_size, config.training.seed)
+        self._finite_weights = self.model.get_weights()
+        self._update(batches_per_epoch=max(1, len(dataset.x_train) // batch_size))
         outcome = (FINISHED, "")
         for epoch in range(config.training.epochs):
             self._update(epoch=epoch, batch=0)
@@ -268,11 +309,14 @@ class TrainingJob:
             if failure:
                 outcome = (FAILED, failure)
                 break
-            done = epoch + (1.0 if finished_epoch else self._state.batch / batches_per_epoch)
-            self._finish_epoch(compiled, dataset, done)
             if not finished_epoch:
+                # no validation for a part of an epoch: Stop answers at once, the history has no half epochs
+                done = epoch + self._state.batch / self._state.batches_per_epoch
+                self._update(preview=make_preview(compiled, dataset, config, done))
                 outcome = (STOPPED, f"Stopped during epoch {epoch + 1}; the model trained so far is kept.")
                 break
+            self._finish_epoch(compiled, dataset, epoch + 1.0)
+            self._finite_weights = self.model.get_weights()
         if outcome[0] != FAILED:
             self._update(test_metrics=evaluate(compiled, dataset, config))
         return outcome
@@ -291,10 +335,10 @@ class TrainingJob:
             with self._lock:
                 state = self._state
                 for name, value in terms.items():
-                    state.batch_terms.setdefault(name, []).append(value)
+                    state.batch_terms.setdefault(name, Series()).append(value)
                 state.batch = index + 1
                 state.train_seconds += now - tick  # the step and the wait for its batch, not the previews
-                state.samples_seen += min(batch_size, len(dataset.x_train) - index * batch_size)
+                state.samples_seen += min(batch_size, len(dataset.x_train))
             bad = [name for name, value in terms.items() if not math.isfinite(value)]
             if bad:
                 return False, (
@@ -318,7 +362,7 @@ class TrainingJob:
         record = {"epoch": epoch, **train_means}
         record.update({f"val_{name}": float(tracker.result()) for name, tracker in self.model.term_trackers.items()})
         with self._lock:
-            record["batches"] = len(next(iter(self._state.batch_terms.values()), []))
+            record["batches"] = len(next(iter(self._state.batch_terms.values()), ()))
             record["seconds"] = self._state.train_seconds - sum(r["seconds"] for r in self._state.epoch_history)
             self._state.epoch_history.append(record)
         self._update(preview=make_preview(compiled, dataset, self.config, epoch))

@@ -58,7 +58,7 @@ def test_a_job_publishes_every_batchs_loss_terms(finished_noisy_job, mnist):
     snapshot = finished_noisy_job.snapshot()
     assert snapshot.status == FINISHED, snapshot.message
     assert snapshot.ended and snapshot.progress == 1.0
-    batches = int(np.ceil(mnist.n_train / TrainingConfig().batch_size))
+    batches = mnist.n_train // TrainingConfig().batch_size  # the last, smaller batch is dropped
     assert snapshot.batches_per_epoch == batches
     assert set(snapshot.batch_terms) == {"reconstruction", "weight_decay", "total"}
     for values in snapshot.batch_terms.values():
@@ -139,7 +139,9 @@ def test_a_job_stops_within_two_seconds_and_keeps_its_model_and_history(mnist):
     assert "Stopped" in snapshot.message and "kept" in snapshot.message
     assert snapshot.epoch < 499  # it really stopped early
     assert len(snapshot.batch_steps) >= 3
-    assert snapshot.epoch_history and snapshot.epoch_history[-1]["epoch"] < 500
+    # a stop inside an epoch records no half epoch, but the view is refreshed for the model as it is
+    assert all(record["epoch"] == int(record["epoch"]) for record in snapshot.epoch_history)
+    assert snapshot.preview is not None and snapshot.preview.epoch > len(snapshot.epoch_history)
     assert snapshot.test_metrics is not None
     reconstruction = job.model(mnist.probe_images).numpy()
     assert reconstruction.shape == mnist.probe_images.shape and np.all(np.isfinite(reconstruction))
@@ -159,6 +161,30 @@ def test_a_job_whose_loss_turns_nan_fails_with_a_message_and_keeps_its_history()
     assert set(snapshot.batch_terms) == {"reconstruction", "kl", "weight_decay", "total"}
     assert snapshot.test_metrics is None
     assert job.model is not None
+    # the model is put back to its last finite weights (here the initial ones): it still reconstructs
+    assert all(np.all(np.isfinite(weights)) for weights in job.model.get_weights())
+    assert np.all(np.isfinite(job.model(load_dataset("mnist-5k").probe_images).numpy()))
+
+
+def test_a_job_stopped_before_it_runs_ends_without_training():
+    job = TrainingJob(job_config(epochs=1))
+    job.request_stop()
+    job.run()
+    snapshot = job.snapshot()
+    assert snapshot.status == STOPPED and "before it started" in snapshot.message
+    assert job.model is None and len(snapshot.batch_steps) == 0
+
+
+def test_the_same_seed_repeats_a_run_whatever_ran_before():
+    def first_losses(seed_between: int | None) -> np.ndarray:
+        job = TrainingJob(job_config(epochs=1))
+        if seed_between is not None:
+            TrainingJob(job_config(epochs=1, seed=seed_between)).run()
+        job.run()
+        return job.snapshot().batch_terms["total"][:20]
+
+    np.testing.assert_allclose(first_losses(None), first_losses(None), rtol=1e-5)
+    np.testing.assert_allclose(first_losses(None), first_losses(7), rtol=1e-5)
 
 
 def test_the_manager_runs_one_job_at_a_time_and_queues_the_next():

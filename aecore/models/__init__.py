@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
+from collections.abc import Iterator
 
 from aecore.config import RunConfig
 from aecore.models import aae, contractive, conv, sparse, vae  # noqa: F401  (registers each class with Keras)
@@ -13,7 +15,19 @@ from aecore.variants import VARIANTS
 
 keras.saving.register_keras_serializable(package="aecore")(Autoencoder)
 
-_BUILD_LOCK = threading.Lock()
+_SEED_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Hold the process-wide seed for one job while it draws its weights and builds its shuffle.
+
+    Keras and tf.data derive their random streams from one global seed, and jobs build in threads: without
+    the lock a run's weights or batch order would depend on which other run was built in between.
+    """
+    with _SEED_LOCK:
+        keras.utils.set_random_seed(seed)
+        yield
 
 
 def model_class(variant: str) -> type[Autoencoder]:
@@ -22,12 +36,8 @@ def model_class(variant: str) -> type[Autoencoder]:
 
 
 def build_model(config: RunConfig, image_shape: tuple[int, ...]) -> Autoencoder:
-    """A new, compiled model for a validated config, its weights drawn from the run's seed.
-
-    Building holds a lock because Keras' seed is process-wide and jobs build in threads.
-    """
-    with _BUILD_LOCK:
-        keras.utils.set_random_seed(config.training.seed)
+    """A new, compiled model for a validated config, its weights drawn from the run's seed."""
+    with seeded(config.training.seed):
         model = model_class(config.model.variant)(config, image_shape)
     model.compile(optimizer=keras.optimizers.Adam(config.training.learning_rate))
     model.optimizer.build(model.trainable_variables)  # what Keras builds on load, so a saved state fits
