@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from aecore.config import (
@@ -111,6 +113,18 @@ def _config(args: argparse.Namespace) -> RunConfig:
     )
 
 
+def _require_writable(folder: Path) -> None:
+    """Fail before a long run, not after it, when its results could not be saved."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise AecoreError(
+            f"Cannot save the run in '{folder}': {error.strerror}; choose another --out folder."
+        ) from None
+
+
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     cells = [[str(row[column]) for column in columns] for row in rows]
     widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
@@ -130,6 +144,8 @@ def _progress(snapshot: Any) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     config = validate(_config(args))  # a bad setting fails before TensorFlow is imported
+    if args.out:
+        _require_writable(Path(args.out))
     from aecore.data import load_dataset
     from aecore.devices import resolve_device
     from aecore.training import FAILED, TrainingJob  # imports TensorFlow: only for this command

@@ -19,6 +19,8 @@ RECONSTRUCTION_LOSSES = ("mse", "bce", "mae")
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking", "block")
 SPARSITY_PENALTIES = ("kl", "l1")
 PRIORS = ("normal", "mixture")
+#: bounds that keep one run from taking a shared classroom server's memory
+MAX_WIDTH, MAX_LAYERS = 4096, 10
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class TrainingConfig:
     seed: int = 0
     device: str = "cpu"
     #: compile the training step with XLA (None: the variant's default). It fuses the many small ops of a
-    #: dense step (1.6× the throughput of plain ``fit``, benchmarks/engine_vs_fit.py) for about 1 s more
+    #: dense step (1.6–1.8× the throughput of plain ``fit``, benchmarks/engine_vs_fit.py) for about 1 s more
     #: before the first loss point, but halves the speed of the convolutional model on a CPU.
     xla: bool | None = None
 
@@ -99,6 +101,8 @@ class RunConfig:
             "noise": NoiseConfig,
             "training": TrainingConfig,
         }
+        if not isinstance(data, dict):
+            raise AecoreError(f"A config must be a JSON object of sections, got {type(data).__name__}.")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -106,13 +110,15 @@ class RunConfig:
         kwargs: dict[str, Any] = {}
         for name, value in data.items():
             if name in parts:
+                if not isinstance(value, dict):
+                    raise AecoreError(f"The config's '{name}' section must be an object of settings, got {value!r}.")
                 part_fields = {f.name for f in fields(parts[name])}
                 bad = set(value) - part_fields
                 if bad:
                     raise AecoreError(f"Unknown {name} setting(s) {sorted(bad)}; expected {sorted(part_fields)}.")
                 value = dict(value)
-                if value.get("hidden") is not None:
-                    value["hidden"] = tuple(int(h) for h in value["hidden"])
+                if isinstance(value.get("hidden"), list):
+                    value["hidden"] = tuple(value["hidden"])  # JSON has no tuples; validate() checks the widths
                 kwargs[name] = parts[name](**value)
             else:
                 kwargs[name] = value
@@ -166,9 +172,13 @@ def validate(config: RunConfig) -> RunConfig:
     _choice(config.model.variant, tuple(VARIANTS), "variant")
     config = resolve(config)
     model, reg, noise, train = config.model, config.regularisation, config.noise, config.training
+    _require(isinstance(model.hidden, tuple), f"Hidden layer widths must be a list of numbers (got {model.hidden!r}).")
     for width in model.hidden:
         _whole(width, 1, f"Hidden layer widths {list(model.hidden)}: each")
+        _require(width <= MAX_WIDTH, f"Hidden layers can be at most {MAX_WIDTH} wide (got {width}).")
+    _require(len(model.hidden) <= MAX_LAYERS, f"At most {MAX_LAYERS} hidden layers (got {len(model.hidden)}).")
     _whole(model.latent_dim, 1, "The code size (latent dim)")
+    _require(model.latent_dim <= MAX_WIDTH, f"The code size can be at most {MAX_WIDTH} (got {model.latent_dim}).")
     _whole(train.epochs, 1, "Epochs")
     _whole(train.batch_size, 1, "The batch size")
     _whole(train.seed, 0, "The seed")

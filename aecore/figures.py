@@ -76,6 +76,7 @@ def loss_curves(
     validation_terms: dict[str, np.ndarray],
     log_y: bool = False,
     x_title: str = "batch",
+    y_title: str = "loss",
 ) -> go.Figure:
     """Every loss term per batch as a line, its validation values per epoch as dashed markers in the same colour.
 
@@ -91,7 +92,9 @@ def loss_curves(
         if values.shape != batch_steps.shape:
             raise ValueError(f"Term {name!r} has {values.size} values for {batch_steps.size} batch steps.")
         x, y = _thinned(batch_steps, values)
-        figure.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": colours[name], "width": 1.5}))
+        figure.add_trace(
+            go.Scatter(x=x, y=y, mode="lines", name=name, legendgroup=name, line={"color": colours[name], "width": 1.5})
+        )
     for name, values in validation_terms.items():
         values = np.asarray(values, dtype=np.float64)
         if values.shape != epoch_steps.shape:
@@ -102,6 +105,8 @@ def loss_curves(
                 y=values,
                 mode="lines+markers",
                 name=f"{name} (validation)",
+                legendgroup=name,  # one legend entry per term: dashed is validation, as the page says
+                showlegend=name not in batch_terms,
                 line={"color": colours[name], "dash": "dash", "width": 2},
                 marker={"size": 7},
             )
@@ -111,10 +116,9 @@ def loss_curves(
             np.asarray(values, dtype=np.float64) for values in [*batch_terms.values(), *validation_terms.values()]
         ]
         figure.update_yaxes(type="log", **_log_ticks(np.concatenate([np.ravel(v) for v in plotted] or [np.ones(1)])))
-    figure = _styled(figure, None, x_title, "loss")
-    # Below the plot, in rows: with up to ten entries (five terms and their validation) a legend beside or
-    # above a half-width chart overlaps itself or the curves.
-    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0, "itemsizing": "constant"})
+    figure = _styled(figure, None, x_title, y_title)
+    # In a row above the plot: a legend beside a half-page chart squeezes the curves.
+    figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "itemsizing": "constant"})
     return figure
 
 

@@ -15,17 +15,26 @@ import threading
 from collections import OrderedDict
 
 from aecore.config import RunConfig
+from aecore.errors import AecoreError
 from aecore.training import ENDED, QUEUED, RUNNING, Snapshot, TrainingJob
 
 #: how many ended jobs the manager keeps for sessions that come back to them
 KEEP_ENDED_JOBS = 64
 
 
+def _max_jobs_from_environment() -> int:
+    """``AECORE_MAX_JOBS``, how many runs train at once on this server (0 or unset: one per CPU core)."""
+    text = os.environ.get("AECORE_MAX_JOBS", "0")
+    if not text.isdigit():
+        raise AecoreError(f"AECORE_MAX_JOBS must be a whole number of runs (got '{text}').")
+    return int(text)
+
+
 class JobManager:
     """Runs ``TrainingJob``s on at most ``max_concurrent`` background threads."""
 
     def __init__(self, max_concurrent: int | None = None) -> None:
-        self.max_concurrent = max_concurrent or int(os.environ.get("AECORE_MAX_JOBS", 0)) or os.cpu_count() or 1
+        self.max_concurrent = max_concurrent or _max_jobs_from_environment() or os.cpu_count() or 1
         self._jobs: OrderedDict[int, TrainingJob] = OrderedDict()
         self._waiting: list[int] = []
         self._lock = threading.Lock()

@@ -81,7 +81,7 @@ def sparsity_kl(code: tf.Tensor, rho: float, beta: float) -> tf.Tensor:
 
 
 def l1_activity(code: tf.Tensor, lam: float) -> tf.Tensor:
-    """λ Σ_j |h_j|, averaged over the batch: pushes most activations to exactly zero."""
+    """λ Σ_j |h_j|, averaged over the batch: pushes activations toward zero, so few units stay active."""
     return lam * tf.reduce_mean(tf.reduce_sum(tf.abs(_flat(code)), axis=1))
 
 

@@ -71,9 +71,11 @@ def load_run(directory: str | Path) -> SavedRun:
     missing = [name for name in (MODEL_FILE, CONFIG_FILE) if not (path / name).is_file()]
     if missing:
         raise AecoreError(f"'{path}' is not a saved run: {', '.join(missing)} missing.")
-    with (path / HISTORY_FILE).open() as handle:
-        history: list[dict[str, Any]] = [
-            {key: float(value) for key, value in row.items() if value != ""} for row in csv.DictReader(handle)
-        ]
+    history: list[dict[str, Any]] = []
+    if (path / HISTORY_FILE).is_file():
+        with (path / HISTORY_FILE).open() as handle:
+            history = [
+                {key: float(value) for key, value in row.items() if value != ""} for row in csv.DictReader(handle)
+            ]
     metrics = json.loads((path / METRICS_FILE).read_text()) if (path / METRICS_FILE).is_file() else {}
     return SavedRun(path, RunConfig.from_json((path / CONFIG_FILE).read_text()), history, metrics)

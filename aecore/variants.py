@@ -162,7 +162,7 @@ PARAMETERS: dict[str, Parameter] = {
         "training",
         "xla",
         "XLA compilation",
-        "Compile the training step with XLA: it fuses a dense model's many small operations (about 1.6× the "
+        "Compile the training step with XLA: it fuses a dense model's many small operations (1.6–1.8× the "
         "speed of plain Keras fit) for about a second more before the first loss point; on a CPU it slows "
         "convolutions down, so the convolutional model leaves it off.",
         "bool",
@@ -285,7 +285,8 @@ VARIANTS: dict[str, Variant] = {
             r"\lVert J_h(x) \rVert_F^2 = \sum_j \big(h_j (1-h_j)\big)^2 \sum_i W_{ij}^2" + _WEIGHT_DECAY,
             explanation=(
                 "The penalty is large when a small change of the input moves the code a lot, so the code learns to "
-                "ignore directions the data never varies in. The closed form holds for the sigmoid code layer."
+                "ignore directions the data never varies in. The closed form is exact for the sigmoid code layer; "
+                "with hidden layers, J is taken with respect to the last hidden layer's output, not the image."
             ),
             code_kind="sigmoid",
             defaults={"model": {"hidden": (), "latent_dim": 64}},

@@ -4,7 +4,7 @@ All train the dense 784-128-64-32-64-128-784 autoencoder (ReLU, sigmoid output, 
 1e-3, batch 128) on full Fashion-MNIST (54,000 training images). The first epoch of each
 holds the tracing and is left out; the figure is the median of the others.
 
-    python benchmarks/engine_vs_fit.py [--epochs 4] [--device cpu]
+    python -m benchmarks.engine_vs_fit [--epochs 5] [--device cpu]
 """
 
 from __future__ import annotations

@@ -143,19 +143,11 @@ def render_controls() -> dict[str, Any]:
 # The live view
 
 
-def shown_chart(figure: Any, key: str, height: int | None = CHART_HEIGHT, legend_on_top: bool = False) -> None:
+def shown_chart(figure: Any, key: str, height: int | None = CHART_HEIGHT, width: str = "stretch") -> None:
+    """Show a figure at the page's chart height (None: the figure's own size, as image mosaics set it)."""
     if height is not None:
         figure.update_layout(height=height)
-    if legend_on_top:  # half a page is too narrow for a legend beside the plot
-        figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
-        # a validation trace shares its term's legend entry (the heading says dashed = validation)
-        figure.for_each_trace(
-            lambda trace: trace.update(
-                legendgroup=trace.name.removesuffix(" (validation)"),
-                showlegend=not trace.name.endswith(" (validation)"),
-            )
-        )
-    st.plotly_chart(figure, key=key, width="stretch", config={"displaylogo": False})
+    st.plotly_chart(figure, key=key, width=width, config={"displaylogo": False})
 
 
 def preview_figure(snapshot: Any, name: str, build: Any) -> Any:
@@ -180,30 +172,35 @@ def dataset_class_names(name: str) -> list[str] | None:
 
 
 def loss_panel(snapshot: Any) -> None:
-    from aecore import figures
-
     st.markdown("**Loss per batch** · dashed: validation after each epoch")
-    history = snapshot.epoch_history
     # a term that is exactly 0 all along (weight decay with α = 0) only clutters the chart
-    terms = {name: values for name, values in snapshot.batch_terms.items() if np.any(values != 0)}
-    validation = {
-        name: np.array([record[f"val_{name}"] for record in history])
-        for name in terms
-        if history and f"val_{name}" in history[0]
-    }
+    terms = [name for name, values in snapshot.batch_terms.items() if np.any(values != 0)]
     left, right = st.columns([3, 2], vertical_alignment="center")
-    left.caption(f"{len(snapshot.batch_steps)} batches · {len(history)} validation points")
+    left.caption(f"{len(snapshot.batch_steps)} batches · {len(snapshot.epoch_history)} validation points")
     # no widget key: the preference lives in its own key, so polling and page changes never reset it
     log_y = right.toggle("Log scale", value=st.session_state.get("loss_log_scale", True))
     st.session_state["loss_log_scale"] = log_y
-    figure = figures.loss_curves(
+    shown_chart(terms_figure(snapshot, terms, log_y, "loss"), "loss_chart")
+
+
+def terms_figure(snapshot: Any, terms: list[str], log_y: bool, y_title: str) -> Any:
+    """Per-batch curves of some loss terms with their per-epoch validation values on top."""
+    from aecore import figures
+
+    history = snapshot.epoch_history
+    validation = {
+        term: np.array([record[f"val_{term}"] for record in history])
+        for term in terms
+        if history and f"val_{term}" in history[0]
+    }
+    return figures.loss_curves(
         snapshot.batch_steps,
-        terms,
+        {term: snapshot.batch_terms[term] for term in terms},
         np.array([record["batches"] for record in history]),
         validation,
         log_y=log_y,
+        y_title=y_title,
     )
-    shown_chart(figure, "loss_chart", legend_on_top=True)
 
 
 def probe_panel(snapshot: Any) -> None:
@@ -220,7 +217,8 @@ def probe_panel(snapshot: Any) -> None:
     if noisy:
         rows["noisy input"] = preview.probe_noisy
     rows["denoised" if noisy else "reconstruction"] = preview.probe_reconstruction
-    shown_chart(preview_figure(snapshot, "probe", lambda: figures.image_rows(rows)), "probe_chart", height=None)
+    figure = preview_figure(snapshot, "probe", lambda: figures.image_rows(rows))
+    shown_chart(figure, "probe_chart", height=None, width="content")
     st.caption(f"Refreshed every epoch; now after epoch {preview.epoch:.2f}.")
 
 
@@ -231,7 +229,7 @@ def sparsity_panel(snapshot: Any) -> None:
     rho = snapshot.config.regularisation.rho
     st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}, with every unit's $\\hat\\rho_j$")
     figure = preview_figure(snapshot, "kl", lambda: figures.kl_penalty_curve(rho, snapshot.preview.mean_activation))
-    shown_chart(figure, "kl_penalty_chart", legend_on_top=True)
+    shown_chart(figure, "kl_penalty_chart")
     st.latex(KL_FORMULA)
     st.latex(MEAN_ACTIVATION_FORMULA)
     st.caption(
@@ -266,24 +264,8 @@ def vae_kl_panel(snapshot: Any) -> None:
 
 
 def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
-    from aecore import figures
-
     st.markdown(f"**{', '.join(term.replace('_', ' ') for term in terms)} over time**")
-    history = snapshot.epoch_history
-    validation = {
-        term: np.array([record[f"val_{term}"] for record in history])
-        for term in terms
-        if history and f"val_{term}" in history[0]
-    }
-    figure = figures.loss_curves(
-        snapshot.batch_steps,
-        {term: snapshot.batch_terms[term] for term in terms},
-        np.array([record["batches"] for record in history]),
-        validation,
-        log_y=True,
-    )
-    figure.update_yaxes(title="penalty")
-    shown_chart(figure, "penalty_chart", legend_on_top=True)
+    shown_chart(terms_figure(snapshot, terms, log_y=True, y_title="penalty"), "penalty_chart")
     st.caption("The penalty per batch (log scale), its validation value after each epoch dashed.")
 
 
@@ -297,9 +279,7 @@ def traversal_panel(snapshot: Any) -> None:
         "traversal",
         lambda: figures.image_mosaic(traversal.images, traversal.row_labels, traversal.column_labels),
     )
-    figure.update_layout(margin={"l": 50})
-    rows, columns = traversal.images.shape[:2]
-    shown_chart(figure, "traversal_chart", height=int(60 + 300 * rows / columns))
+    shown_chart(figure, "traversal_chart", height=None, width="content")
     st.caption("Each row decodes one validation image's code with a single dimension changed.")
 
 
@@ -308,7 +288,7 @@ def manifold_panel(snapshot: Any) -> None:
 
     st.markdown("**Decoded manifold** of the 2-D code")
     figure = preview_figure(snapshot, "manifold", lambda: figures.image_mosaic(snapshot.preview.manifold))
-    shown_chart(figure, "manifold_chart", height=460)
+    shown_chart(figure, "manifold_chart", height=None, width="content")
     gaussian = VARIANTS[snapshot.config.model.variant].code_kind == "gaussian"
     st.caption(
         "A 15 × 15 grid of codes decoded to images: at the normal quantiles for the VAE's prior."

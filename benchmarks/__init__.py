@@ -1,0 +1,1 @@
+"""Throughput benchmarks; run them as modules from the repository root (python -m benchmarks.NAME)."""
