@@ -127,6 +127,7 @@ def image_mosaic(
     row_labels: list[str] | None = None,
     column_labels: list[str] | None = None,
     title: str | None = None,
+    max_width: int = MOSAIC_MAX_WIDTH,
 ) -> go.Figure:
     """Show an (R, C, H, W) grid of grayscale images as ONE picture with thin white gaps and labelled rows/columns.
 
@@ -170,7 +171,7 @@ def image_mosaic(
     top_margin = (40 if title else 0) + (30 if column_labels is not None else 10)
     left_margin = 10 if row_labels is None else 20 + 8 * max(len(label) for label in row_labels)
     # The figure is sized to the picture (a fixed box would pad it with blank space): show it at its own width.
-    tile = min(MOSAIC_MAX_TILE, MOSAIC_MAX_WIDTH / columns, MOSAIC_MAX_HEIGHT / rows)
+    tile = min(MOSAIC_MAX_TILE, (max_width - left_margin - 10) / columns, MOSAIC_MAX_HEIGHT / rows)
     figure.update_layout(
         template="plotly_white",
         title=title,

@@ -315,8 +315,9 @@ VARIANTS: dict[str, Variant] = {
             description="A discriminator on the code pushes q(z) toward a prior p(z): normal or a 2-D mixture.",
             hyperparameters=("hidden", "latent_dim", "activation", "loss", "prior"),
             seed="002 §6",
-            formula=r"\min_{f,g} \ell(x, g(f(x))) \quad \min_f \max_D\ "
-            r"\mathbb{E}_{z\sim p(z)}[\log D(z)] + \mathbb{E}_{x}[\log(1 - D(f(x)))]" + _WEIGHT_DECAY,
+            formula=r"\begin{aligned} &\min_{f,g}\ \ell(x, g(f(x)))" + _WEIGHT_DECAY + r" \\ "
+            r"&\min_f \max_D\ \mathbb{E}_{z\sim p(z)}[\log D(z)] + \mathbb{E}_{x}[\log(1 - D(f(x)))]"
+            r"\end{aligned}",
             explanation=(
                 "Each batch has three phases: the autoencoder learns to reconstruct, the discriminator learns to tell "
                 "codes from prior samples, then the encoder learns to fool it. The codes come to fill the prior's "

@@ -21,6 +21,8 @@ from pages import _ui as ui
 BASE_TERMS = ("reconstruction", "total", "weight_decay")
 #: chart heights in pixels, so rows of charts line up
 CHART_HEIGHT = 340
+#: about the width of one of the live view's two columns on a laptop screen, in pixels
+HALF_PAGE_WIDTH = 380
 METRIC_LABELS = {
     "test_mse": ("Test MSE", "{:.4f}"),
     "test_psnr": ("Test PSNR (dB)", "{:.2f}"),
@@ -277,7 +279,9 @@ def traversal_panel(snapshot: Any) -> None:
     figure = preview_figure(
         snapshot,
         "traversal",
-        lambda: figures.image_mosaic(traversal.images, traversal.row_labels, traversal.column_labels),
+        lambda: figures.image_mosaic(
+            traversal.images, traversal.row_labels, traversal.column_labels, max_width=HALF_PAGE_WIDTH
+        ),
     )
     shown_chart(figure, "traversal_chart", height=None, width="content")
     st.caption("Each row decodes one validation image's code with a single dimension changed.")
@@ -287,7 +291,9 @@ def manifold_panel(snapshot: Any) -> None:
     from aecore import figures
 
     st.markdown("**Decoded manifold** of the 2-D code")
-    figure = preview_figure(snapshot, "manifold", lambda: figures.image_mosaic(snapshot.preview.manifold))
+    figure = preview_figure(
+        snapshot, "manifold", lambda: figures.image_mosaic(snapshot.preview.manifold, max_width=HALF_PAGE_WIDTH)
+    )
     shown_chart(figure, "manifold_chart", height=None, width="content")
     gaussian = VARIANTS[snapshot.config.model.variant].code_kind == "gaussian"
     st.caption(
