@@ -437,9 +437,9 @@ def before_training(config: Any) -> None:
         # plain images, not a plotly chart: the first view of the page stays light and quick to open
         if noise.level > 0:
             st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
-            st.image(list(to_uint8(probe)), width=52, caption=["clean"] + [""] * 7)
+            st.image(list(to_uint8(probe)), width=52, caption=["clean"] + [""] * (len(probe) - 1))
             noisy = corrupt_images(probe, noise.kind, noise.level, seed=0)
-            st.image(list(to_uint8(noisy)), width=52, caption=["noisy input"] + [""] * 7)
+            st.image(list(to_uint8(noisy)), width=52, caption=["noisy input"] + [""] * (len(probe) - 1))
         else:
             st.markdown("**What the model sees** · clean images (noise level 0)")
             st.image(list(to_uint8(probe)), width=52)
@@ -474,8 +474,8 @@ def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
                 column.metric(label, template.format(value))
             st.latex(PSNR_FORMULA)
             st.caption(
-                "Peak signal-to-noise ratio on the test images (pixels in [0, 1]): higher is better, each 10 dB "
-                "a tenfold smaller error. With noise on, compare it with the noisy input's PSNR."
+                "Peak signal-to-noise ratio of each test image (pixels in [0, 1]), averaged over the test set: higher "
+                "is better, each 10 dB a tenfold smaller error. With noise on, compare it with the noisy input's."
             )
         else:
             st.caption("No test metrics: the run did not get that far.")

@@ -178,7 +178,7 @@ def screenshot(page, name: str) -> None:
 def test_landing_page_opens_with_the_controls(page) -> None:
     # the first page of a fresh server: TensorFlow is not imported yet (measured ~1.5 s on a 2-core machine)
     print(f"first page usable {page.opened_in_seconds:.1f} s after opening the URL")
-    assert page.opened_in_seconds < 10
+    assert page.opened_in_seconds < 6  # the issue asks for about 2 s; measured 1.5–2.1 s here
     assert page.get_by_role("heading", name="Train").first.is_visible()
     assert button(page, "Train").is_enabled()
     assert button(page, "Stop").is_disabled()
@@ -198,7 +198,7 @@ def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page)
     first = batches_shown(page)
     first_point_seconds = time.monotonic() - pressed
     print(f"first loss point shown {first_point_seconds:.1f} s after pressing Train")
-    assert first_point_seconds < 30
+    assert first_point_seconds < 10  # about 2 s asked; 2.4 s measured with TensorFlow still loading
     assert button(page, "Train").is_disabled(), "a second run must not start silently"
 
     page.wait_for_timeout(2500)

@@ -223,17 +223,17 @@ def test_train_button_starts_a_run_and_cannot_start_a_second() -> None:
     at = train_page()
     at.selectbox(key="preset_pick").set_value("Deep 400-200-100-20-10").run()
     at.selectbox(key=ui.widget_key("dataset")).set_value("digits").run()
-    at.number_input(key=ui.widget_key("epochs")).set_value(2).run()
+    at.number_input(key=ui.widget_key("epochs")).set_value(200).run()  # long enough to still be going
     button(at, "Train").click().run()
     assert not at.exception, at.exception
     assert not at.error, texts(at.error)
     token = at.session_state[ui.RUN_TOKEN_KEY]
     assert at.query_params[ui.QUERY_PARAM] in (token, [token])
     entry = ui.run_registry().claim(token, "test")
-    snapshot = ui.job_manager().snapshot(entry.job_id)
-    if not snapshot.ended:
-        assert button(at, "Train").disabled, "a second run must not start while one is going"
-        assert not button(at, "Stop").disabled
+    assert not ui.job_manager().snapshot(entry.job_id).ended
+    assert button(at, "Train").disabled, "a second run must not start while one is going"
+    assert not button(at, "Stop").disabled
+    button(at, "Stop").click().run()
     wait_for_end(entry.job_id)
     at.run()
     assert not at.exception, at.exception
