@@ -18,8 +18,9 @@ from aecore.config import RunConfig
 from aecore.errors import AecoreError
 from aecore.training import ENDED, QUEUED, RUNNING, Snapshot, TrainingJob
 
-#: how many ended jobs the manager keeps for sessions that come back to them
-KEEP_ENDED_JOBS = 64
+#: how many ended jobs the manager keeps for sessions that come back to them (a tab's superseded runs are
+#: forgotten at once, so this bounds what abandoned tabs leave behind)
+KEEP_ENDED_JOBS = 128
 
 
 def _max_jobs_from_environment() -> int:
@@ -55,6 +56,13 @@ class JobManager:
     def get(self, job_id: int) -> TrainingJob | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def forget(self, job_id: int) -> None:
+        """Drop an ended job and its model (a tab that starts a new run no longer shows the old one)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and job.status in ENDED:
+                del self._jobs[job_id]
 
     def stop(self, job_id: int) -> None:
         """Stop a running job after its current batch, or take a waiting one out of the queue at once."""

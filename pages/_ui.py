@@ -280,6 +280,9 @@ def start_run(config: RunConfig) -> RunEntry:
     """Submit a run for this tab (raises ``AecoreError`` for bad settings) and remember it in the URL."""
     manager = job_manager()
     job = manager.submit(config)
+    previous = current_run()
+    if previous is not None:
+        manager.forget(previous.job_id)  # this tab shows the new run now: free the old model
     registry = run_registry()
     token = registry.add(job.job_id, session_handle().key)
     st.session_state[RUN_TOKEN_KEY] = token

@@ -187,6 +187,18 @@ def test_the_same_seed_repeats_a_run_whatever_ran_before():
     np.testing.assert_allclose(first_losses(None), first_losses(7), rtol=1e-5)
 
 
+def test_the_manager_forgets_an_ended_job_but_never_a_running_one():
+    manager = JobManager(max_concurrent=1)
+    running = manager.submit(job_config(epochs=500))
+    wait_until(lambda: running.status == RUNNING)
+    manager.forget(running.job_id)
+    assert manager.get(running.job_id) is running
+    manager.stop(running.job_id)
+    wait_until(lambda: running.snapshot().ended)
+    manager.forget(running.job_id)
+    assert manager.get(running.job_id) is None and manager.snapshot(running.job_id) is None
+
+
 def test_the_manager_runs_one_job_at_a_time_and_queues_the_next():
     manager = JobManager(max_concurrent=1)
     first = manager.submit(job_config(epochs=500))
