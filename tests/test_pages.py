@@ -294,3 +294,13 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
             manager.stop(job.job_id)
     for job in [*busy, waiting]:
         wait_for_end(job.job_id)
+
+
+def test_streamlit_no_longer_clears_the_keras_session_after_a_page_run() -> None:
+    """Streamlit 1.67 calls keras.backend.clear_session() after every run, under the feet of training threads.
+
+    pages/_ui.py replaces that private hook; if a Streamlit upgrade renames it, this test says so.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    assert script_runner._clean_problem_modules is ui._close_matplotlib_figures
