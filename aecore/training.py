@@ -19,6 +19,7 @@ import logging
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,18 +162,20 @@ def image_batches(images: tf.Tensor, batch_size: int, seed: int | None) -> tf.da
     return batches.with_options(options)
 
 
-_TENSORS: dict[tuple[str, str], tf.Tensor] = {}
+#: keyed on the Dataset object itself: a dataset replaced under the same name (a new upload) gets new
+#: tensors, and a dataset nobody holds any more takes its tensors with it
+_TENSORS: weakref.WeakKeyDictionary[Dataset, dict[str, tf.Tensor]] = weakref.WeakKeyDictionary()
 _TENSORS_LOCK = threading.Lock()
 
 
 def dataset_tensor(dataset: Dataset, split: str) -> tf.Tensor:
     """One tensor per dataset split and process, shared by every job's input pipeline."""
-    key = (dataset.name, split)
     with _TENSORS_LOCK:
-        if key not in _TENSORS:
+        tensors = _TENSORS.setdefault(dataset, {})
+        if split not in tensors:
             with tf.device("/CPU:0"):
-                _TENSORS[key] = tf.constant(getattr(dataset, f"x_{split}"))
-        return _TENSORS[key]
+                tensors[split] = tf.constant(getattr(dataset, f"x_{split}"))
+        return tensors[split]
 
 
 class Compiled:

@@ -282,3 +282,19 @@ def test_a_gpu_job_trains_on_the_gpu():
     assert snapshot.status == FINISHED, snapshot.message
     assert snapshot.device == "GPU 0"
     assert "GPU" in job.model.encoder.weights[0].value.device
+
+
+def test_a_dataset_replaced_under_the_same_name_trains_on_its_new_images():
+    from aecore.data import add_user_dataset, dataset_from_arrays
+    from aecore.training import dataset_tensor
+
+    rng = np.random.default_rng(0)
+    name = add_user_dataset(dataset_from_arrays(rng.random((50, 8, 8)), name="replaced"))
+    first = dataset_tensor(load_dataset(name), "train")
+    add_user_dataset(dataset_from_arrays(rng.random((60, 12, 12)), name="replaced"))
+    second = dataset_tensor(load_dataset(name), "train")
+    assert first.shape[1:3] == (8, 8) and second.shape[1:3] == (12, 12)
+    job = TrainingJob(RunConfig(dataset=name, model=SMALL_MODEL, training=TrainingConfig(epochs=1, batch_size=8)))
+    job.run()
+    assert job.status == FINISHED, job.snapshot().message
+    assert job.model.image_shape == (12, 12, 1)
