@@ -73,33 +73,29 @@ def dataset_control() -> str:
 
 
 def device_control() -> None:
-    """The device picker; while TensorFlow starts it polls until the GPUs are known."""
+    """The device picker: the CPU, and every GPU once TensorFlow has started (listed from the next rerun on).
+
+    No polling fragment that reruns the whole page when TensorFlow is ready: a full rerun fired while the
+    first page was still being drawn made the browser reset number inputs to their minimum (the learning
+    rate to 1e-5, seen in the browser tests).
+    """
     warm = ui.warm_up()
-    ready = warm.ready.is_set()
-
-    @st.fragment(run_every=0.5 if not ready else None)
-    def picker() -> None:
-        devices = dict(warm.devices)
-        key = ui.bind("device")
-        if st.session_state[key] not in devices:
-            st.session_state[key] = "cpu"
-        st.selectbox(
-            "Device",
-            list(devices),
-            format_func=devices.get,
-            key=key,
-            help="Where the model trains: the CPU, one GPU, or all GPUs together.",
-        )
-        ui.remember("device")
-        if not warm.ready.is_set():
-            st.caption("TensorFlow is starting; GPUs are listed in a moment.")
-            return
-        if warm.error:
-            st.caption(f"TensorFlow could not list the devices ({warm.error}); the CPU is used.")
-        if not ready:
-            st.rerun()
-
-    picker()
+    devices = dict(warm.devices)
+    key = ui.bind("device")
+    if st.session_state[key] not in devices:
+        st.session_state[key] = "cpu"
+    st.selectbox(
+        "Device",
+        list(devices),
+        format_func=devices.get,
+        key=key,
+        help="Where the model trains: the CPU, one GPU, or all GPUs together.",
+    )
+    ui.remember("device")
+    if not warm.ready.is_set():
+        st.caption("TensorFlow is starting; any GPU appears here after your next change.")
+    elif warm.error:
+        st.caption(f"TensorFlow could not list the devices ({warm.error}); the CPU is used.")
 
 
 def render_controls() -> dict[str, Any]:

@@ -192,6 +192,8 @@ def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page)
     expect(page.get_by_text("ρ (target activation)", exact=True)).to_have_count(1)
     type_number(page, "Epochs", 200)
     type_number(page, "Batch size", 16)
+    # a rerun fired while the first page was drawn once reset number inputs to their minimum (1e-5)
+    expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.003")
 
     pressed = time.monotonic()
     button(page, "Train").click()
