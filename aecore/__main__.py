@@ -22,28 +22,16 @@ from aecore.config import (
     PRIORS,
     RECONSTRUCTION_LOSSES,
     SPARSITY_PENALTIES,
-    ModelConfig,
-    NoiseConfig,
-    RegularisationConfig,
     RunConfig,
-    TrainingConfig,
     validate,
 )
 from aecore.errors import AecoreError
-from aecore.variants import VARIANTS
+from aecore.variants import PARAMETERS, VARIANTS, config_from_settings
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden widths must be whole numbers like 128,64 (got '{text}')") from None
-    return widths
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,26 +44,27 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train one model")
     train.add_argument("--variant", required=True, choices=list(VARIANTS))
     train.add_argument("--dataset", default="mnist-5k")
-    defaults = TrainingConfig()
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--lr", type=float, default=defaults.learning_rate, help="learning rate")
-    train.add_argument("--hidden", type=_widths, help="hidden widths, e.g. 128,64 (the decoder mirrors them)")
+    # every setting's destination is its name in aecore.variants.PARAMETERS; left out (None), it takes the
+    # variant's default, exactly as an untouched control on the dashboard does
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", dest="learning_rate", type=float, help="learning rate")
+    train.add_argument("--hidden", help="hidden widths, e.g. 128,64 (the decoder mirrors them)")
     train.add_argument("--latent-dim", type=int, help="code size")
     train.add_argument("--activation", choices=ACTIVATIONS)
     train.add_argument("--loss", choices=RECONSTRUCTION_LOSSES)
-    train.add_argument("--dropout", type=float, default=0.0)
-    train.add_argument("--batch-norm", action="store_true")
-    train.add_argument("--noise-kind", choices=NOISE_KINDS, default="gaussian")
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--batch-norm", action="store_const", const=True)
+    train.add_argument("--noise-kind", choices=NOISE_KINDS)
     train.add_argument("--noise-level", type=float)
     train.add_argument("--rho", type=float, help="ρ, target mean activation (sparse)")
     train.add_argument("--beta", type=float, help="β, weight of the sparsity KL or the VAE's KL")
-    train.add_argument("--alpha", type=float, default=0.0, help="α, L2 weight decay")
+    train.add_argument("--alpha", type=float, help="α, L2 weight decay")
     train.add_argument("--lam", type=float, help="λ, weight of the L1 or contractive penalty")
-    train.add_argument("--sparsity", choices=SPARSITY_PENALTIES, default="kl")
-    train.add_argument("--prior", choices=PRIORS, default="normal")
+    train.add_argument("--sparsity", choices=SPARSITY_PENALTIES)
+    train.add_argument("--prior", choices=PRIORS)
     train.add_argument("--device", default="cpu", help="cpu, gpu, gpu:N or all")
-    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--seed", type=int)
     train.add_argument(
         "--xla",
         action=argparse.BooleanOptionalAction,
@@ -87,30 +76,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
-    return RunConfig(
-        dataset=args.dataset,
-        model=ModelConfig(
-            variant=args.variant,
-            hidden=args.hidden,
-            latent_dim=args.latent_dim,
-            activation=args.activation,
-            loss=args.loss,
-            dropout=args.dropout,
-            batch_norm=args.batch_norm,
-        ),
-        regularisation=RegularisationConfig(
-            rho=args.rho, beta=args.beta, alpha=args.alpha, lam=args.lam, sparsity=args.sparsity, prior=args.prior
-        ),
-        noise=NoiseConfig(kind=args.noise_kind, level=args.noise_level),
-        training=TrainingConfig(
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.lr,
-            seed=args.seed,
-            device=args.device,
-            xla=args.xla,
-        ),
-    )
+    settings = {name: getattr(args, name) for name in PARAMETERS}
+    return config_from_settings(args.dataset, args.variant, args.device, settings)
 
 
 def _require_writable(folder: Path) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aecore.config import ACTIVATIONS, NOISE_KINDS, PRIORS, RECONSTRUCTION_LOSSES, SPARSITY_PENALTIES, RunConfig
+from aecore.errors import AecoreError
 
 
 @dataclass(frozen=True)
@@ -341,3 +342,39 @@ def resolve(config: RunConfig) -> RunConfig:
         if missing:
             changes[section] = missing
     return config.with_changes(**changes) if changes else config
+
+
+def parse_widths(text: str) -> tuple[int, ...]:
+    """``"400, 200, 100"`` -> (400, 200, 100): how people type hidden layers; empty means none."""
+    widths = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) < 1:
+            raise AecoreError(
+                f"Hidden layers must be whole numbers of at least 1 separated by commas, like 128, 64 (got '{part}')."
+            )
+        widths.append(int(part))
+    return tuple(widths)
+
+
+def config_from_settings(dataset: str, variant: str, device: str, settings: dict[str, Any]) -> RunConfig:
+    """A run config from flat settings named as in ``PARAMETERS`` (what the page's controls and the CLI hold).
+
+    A setting left out, or given as None, keeps the variant's default; ``hidden`` may be typed text.
+    """
+    sections: dict[str, dict[str, Any]] = {
+        "model": {"variant": variant},
+        "regularisation": {},
+        "noise": {},
+        "training": {"device": device},
+    }
+    for name, value in settings.items():
+        if value is None:
+            continue
+        parameter = PARAMETERS[name]
+        if parameter.kind == "widths" and isinstance(value, str):
+            value = parse_widths(value)
+        sections[parameter.section][parameter.field] = value
+    return RunConfig(dataset=dataset).with_changes(**sections)

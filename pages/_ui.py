@@ -22,7 +22,7 @@ import streamlit as st
 from aecore.config import ModelConfig, RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.presets import PRESETS
-from aecore.variants import COMMON_DEFAULTS, COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS
+from aecore.variants import COMMON_DEFAULTS, COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS, config_from_settings
 
 #: the variant and dataset a fresh session starts with: the seed paper's denoising model on embedded MNIST
 DEFAULT_VARIANT = "conv_denoising"
@@ -343,21 +343,6 @@ def format_widths(widths: tuple[int, ...] | None) -> str:
     return ", ".join(str(width) for width in widths or ())
 
 
-def parse_widths(text: str) -> tuple[int, ...]:
-    """``"400, 200, 100"`` -> (400, 200, 100); an empty text means no hidden layer."""
-    widths = []
-    for part in text.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit() or int(part) < 1:
-            raise AecoreError(
-                f"Hidden layers must be whole numbers of at least 1 separated by commas, like 128, 64 (got '{part}')."
-            )
-        widths.append(int(part))
-    return tuple(widths)
-
-
 def values_from_config(config: RunConfig) -> dict[str, Any]:
     """Every control's value for a config, the variant's defaults filled in."""
     from aecore.variants import resolve
@@ -482,19 +467,8 @@ def render_parameter(name: str, disabled: bool = False) -> Any:
 def config_from_values(values: dict[str, Any]) -> RunConfig:
     """The validated ``RunConfig`` of the controls a variant shows (raises ``AecoreError``)."""
     variant = values["variant"]
-    sections: dict[str, dict[str, Any]] = {
-        "model": {"variant": variant},
-        "regularisation": {},
-        "noise": {},
-        "training": {"device": values["device"]},
-    }
-    for name in variant_parameters(variant):
-        parameter = PARAMETERS[name]
-        value = values[name]
-        if parameter.kind == "widths":
-            value = parse_widths(value)
-        sections[parameter.section][parameter.field] = value
-    return validate(RunConfig(dataset=values["dataset"]).with_changes(**sections))
+    settings = {name: values[name] for name in variant_parameters(variant)}
+    return validate(config_from_settings(values["dataset"], variant, values["device"], settings))
 
 
 def guarded(action: Callable[[], Any], what: str) -> Any:

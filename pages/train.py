@@ -165,7 +165,7 @@ def dataset_class_names(name: str) -> list[str] | None:
 
     try:
         return list(load_dataset(name).class_names) or None
-    except Exception:  # a removed upload: the scatter shows plain labels
+    except AecoreError:  # a removed upload: the scatter shows plain labels
         return None
 
 
@@ -345,6 +345,14 @@ def status_panel(snapshot: Any, entry: ui.RunEntry) -> None:
     st.progress(snapshot.progress, text=text)
 
 
+def shows_sparsity_kl(config: Any) -> bool:
+    """Whether a run has the Bernoulli KL penalty of the seed's Figure 5: a sigmoid code penalised by KL(ρ‖ρ̂)."""
+    variant = VARIANTS[config.model.variant]
+    return (
+        variant.code_kind == "sigmoid" and "rho" in variant.hyperparameters and config.regularisation.sparsity == "kl"
+    )
+
+
 def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
     """Everything the live view shows for one snapshot."""
     status_panel(snapshot, entry)
@@ -354,11 +362,8 @@ def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
     preview = snapshot.preview
     panels = []
     if preview is not None:
-        if variant.code_kind == "sigmoid" and "rho" in variant.hyperparameters:
-            if snapshot.config.regularisation.sparsity == "kl":
-                panels.append(sparsity_panel)
-            else:
-                panels.append(activation_panel)
+        if shows_sparsity_kl(snapshot.config):
+            panels.append(sparsity_panel)
         elif variant.code_kind == "sigmoid":
             panels.append(activation_panel)
         elif preview.kl_per_dimension is not None:
@@ -421,9 +426,7 @@ def before_training(config: Any) -> None:
     from aecore.data import load_dataset
     from aecore.noise import corrupt_images
 
-    variant = VARIANTS[config.model.variant]
-    kl_curve = variant.code_kind == "sigmoid" and "rho" in variant.hyperparameters
-    kl_curve = kl_curve and config.regularisation.sparsity == "kl"
+    kl_curve = shows_sparsity_kl(config)
     left, right = st.columns([1.4, 1], gap="medium") if kl_curve else (st.container(), None)
     with left:
         probe = ui.guarded(lambda: load_dataset(config.dataset).probe_images[:8], "The dataset could not be loaded")

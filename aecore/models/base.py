@@ -65,10 +65,14 @@ class Autoencoder(keras.Model):
                 keras.Input(self.image_shape),
                 keras.layers.Flatten(),
                 *dense_stack(self.hidden, model.activation, model.dropout, model.batch_norm),
-                keras.layers.Dense(self.latent_dim, activation=self.code_activation, name="code"),
+                self.code_layer(),
             ],
             name="encoder",
         )
+
+    def code_layer(self) -> keras.Layer:
+        """The encoder's last layer, named ``code`` (the contractive penalty reads its kernel)."""
+        return keras.layers.Dense(self.latent_dim, activation=self.code_activation, name="code")
 
     def build_decoder(self) -> keras.Model:
         model = self.run_config.model

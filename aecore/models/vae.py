@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aecore import losses
-from aecore.models.base import Autoencoder, dense_stack
+from aecore.models.base import Autoencoder
 from aecore.tensorflow_runtime import keras, tf
 
 
@@ -17,17 +17,9 @@ class VariationalAutoencoder(Autoencoder):
 
     extra_terms = ("kl",)
 
-    def build_encoder(self) -> keras.Model:
-        model = self.run_config.model
-        return keras.Sequential(
-            [
-                keras.Input(self.image_shape),
-                keras.layers.Flatten(),
-                *dense_stack(self.hidden, model.activation, model.dropout, model.batch_norm),
-                keras.layers.Dense(2 * self.latent_dim, name="code"),
-            ],
-            name="encoder",
-        )
+    def code_layer(self) -> keras.Layer:
+        """μ and log σ² side by side: 2 × latent_dim outputs, split by ``moments``."""
+        return keras.layers.Dense(2 * self.latent_dim, name="code")
 
     @property
     def code_size(self) -> int:
