@@ -14,9 +14,13 @@ import queue
 import threading
 from collections import OrderedDict
 
-from aecore.config import RunConfig
+from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
-from aecore.training import ENDED, QUEUED, RUNNING, Snapshot, TrainingJob
+from aecore.runs import RunStore
+from aecore.runs.folder import RunLock
+from aecore.runs.recorder import RunRecorder
+from aecore.snapshots import ENDED, QUEUED, RUNNING, Snapshot
+from aecore.training import TrainingJob
 
 #: how many ended jobs the manager keeps for sessions that come back to them (a tab's superseded runs are
 #: forgotten at once, so this bounds what abandoned tabs leave behind)
@@ -32,10 +36,11 @@ def _max_jobs_from_environment() -> int:
 
 
 class JobManager:
-    """Runs ``TrainingJob``s on at most ``max_concurrent`` background threads."""
+    """Runs ``TrainingJob``s on at most ``max_concurrent`` background threads, each saved in ``store``."""
 
-    def __init__(self, max_concurrent: int | None = None) -> None:
+    def __init__(self, max_concurrent: int | None = None, store: RunStore | None = None) -> None:
         self.max_concurrent = max_concurrent or _max_jobs_from_environment() or os.cpu_count() or 1
+        self.store = store
         self._jobs: OrderedDict[int, TrainingJob] = OrderedDict()
         self._waiting: list[int] = []
         self._lock = threading.Lock()
@@ -43,9 +48,43 @@ class JobManager:
         for index in range(self.max_concurrent):
             threading.Thread(target=self._work, name=f"aecore-trainer-{index}", daemon=True).start()
 
-    def submit(self, config: RunConfig) -> TrainingJob:
-        """Queue a run (validated now, so a bad setting fails at once, before it waits)."""
-        job = TrainingJob(config)
+    def submit(self, config: RunConfig, name: str | None = None, sweep: str | None = None) -> TrainingJob:
+        """Queue a run (validated now, so a bad setting fails at once, before it waits) and add it to the store.
+
+        A store that cannot take the run (full disk, read-only folder) does not stop it: the job trains unsaved
+        and its snapshot says why (``store_error``), so the person can still download what it learns.
+        """
+        config = validate(config)
+        recorder, store_error = None, None
+        if self.store is not None:
+            try:
+                folder, lock = self.store.create(config, name=name, sweep=sweep)
+                recorder = RunRecorder(folder, lock, self.store)
+            except AecoreError as error:
+                store_error = f"This run is not being saved. {error}"
+        job = TrainingJob(config, recorder, unsaved_reason=store_error)
+        return self._enqueue(job)
+
+    def resume(self, run_id: str, extra_epochs: int) -> TrainingJob:
+        """Queue a stored run to train ``extra_epochs`` more epochs from its last checkpoint, in its own folder."""
+        if self.store is None:
+            raise AecoreError("This job manager has no run store to resume runs from.")
+        if not isinstance(extra_epochs, int) or isinstance(extra_epochs, bool) or extra_epochs < 1:
+            raise AecoreError(f"Resume for a whole number of epochs, at least 1 (got {extra_epochs!r}).")
+        record = self.store.record(run_id)
+        folder = self.store.folder(run_id)
+        if folder.checkpoint_epochs() is None:
+            raise AecoreError(f"Run '{run_id}' has no checkpoint to resume from: it ended before its first epoch.")
+        lock = RunLock.try_acquire(folder.lock_path)
+        if lock is None:
+            raise AecoreError(f"Run '{run_id}' is already training or waiting; it can be resumed once it ends.")
+        done = folder.checkpoint_epochs() or 0
+        config = record.config.with_changes(training={"epochs": done + extra_epochs})
+        self.store.save(folder, config, status=QUEUED, message="", ended=None)
+        job = TrainingJob(config, RunRecorder(folder, lock, self.store), resume_from=folder)
+        return self._enqueue(job)
+
+    def _enqueue(self, job: TrainingJob) -> TrainingJob:
         with self._lock:
             self._jobs[job.job_id] = job
             self._waiting.append(job.job_id)
@@ -56,6 +95,11 @@ class JobManager:
     def get(self, job_id: int) -> TrainingJob | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def job_for_run(self, run_id: str) -> TrainingJob | None:
+        """The job of a stored run, while this manager still holds it."""
+        with self._lock:
+            return next((job for job in self._jobs.values() if job.run_id == run_id), None)
 
     def forget(self, job_id: int) -> None:
         """Drop an ended job and its model (a tab that starts a new run no longer shows the old one)."""

@@ -34,6 +34,10 @@ from aecore.errors import AecoreError
 from aecore.models import build_model, seeded
 from aecore.models.base import Autoencoder
 from aecore.noise import corrupt_images
+from aecore.runs.folder import History, RunFolder
+from aecore.runs.models import restore_checkpoint
+from aecore.runs.recorder import RunRecorder
+from aecore.snapshots import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, Preview, Series, Snapshot
 from aecore.tensorflow_runtime import tf
 from aecore.variants import VARIANTS
 
@@ -46,84 +50,7 @@ TEST_NOISE_SEED = 1234
 #: a live preview is published at the end of every epoch, and at least this often within one
 PREVIEW_INTERVAL_SECONDS = 5.0
 
-QUEUED, RUNNING, FINISHED, STOPPED, FAILED = "queued", "running", "finished", "stopped", "failed"
-ENDED = (FINISHED, STOPPED, FAILED)
-
 _ID_COUNTER = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What the live view draws between epochs; images are small uint8 arrays, not figures."""
-
-    epoch: float
-    probe_clean: np.ndarray
-    probe_noisy: np.ndarray | None
-    probe_reconstruction: np.ndarray
-    codes: np.ndarray
-    code_labels: np.ndarray
-    mean_activation: np.ndarray
-    kl_per_dimension: np.ndarray | None
-    traversal: analysis.Traversal
-    manifold: np.ndarray | None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """A consistent copy of a job's state, safe to read from any thread."""
-
-    job_id: int
-    status: str
-    message: str
-    config: RunConfig
-    device: str
-    epoch: int
-    batch: int
-    batches_per_epoch: int
-    elapsed_seconds: float
-    samples_per_second: float
-    batch_steps: np.ndarray
-    batch_terms: dict[str, np.ndarray]
-    epoch_history: list[dict[str, float]]
-    preview: Preview | None
-    test_metrics: dict[str, float] | None
-    queue_position: int | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.status in ENDED
-
-    @property
-    def progress(self) -> float:
-        """Fraction of all batches done, in [0, 1]."""
-        total = self.config.training.epochs * max(self.batches_per_epoch, 1)
-        return min(1.0, (self.epoch * self.batches_per_epoch + self.batch) / total)
-
-
-class Series:
-    """A growing float series whose filled part is handed out as a read-only view, without copying.
-
-    Every open tab asks for a snapshot about once a second; with a million batches a copy of the whole
-    history under the job's lock would stall the training thread each time.
-    """
-
-    def __init__(self) -> None:
-        self._values = np.empty(1024)
-        self._size = 0
-
-    def __len__(self) -> int:
-        return self._size
-
-    def append(self, value: float) -> None:
-        if self._size == len(self._values):  # a new array: views handed out earlier keep the old one
-            self._values = np.concatenate([self._values, np.empty(len(self._values))])
-        self._values[self._size] = value
-        self._size += 1
-
-    def view(self) -> np.ndarray:
-        values = self._values[: self._size].view()
-        values.setflags(write=False)
-        return values
 
 
 @dataclass
@@ -135,6 +62,7 @@ class _State:
     batch: int = 0
     batches_per_epoch: int = 0
     train_seconds: float = 0.0
+    seconds_before_epoch: float = 0.0
     samples_seen: int = 0
     started: float | None = None
     ended: float | None = None
@@ -215,11 +143,25 @@ class Compiled:
 
 
 class TrainingJob:
-    """Trains one model in the thread that calls ``run``; any thread may read ``snapshot``."""
+    """Trains one model in the thread that calls ``run``; any thread may read ``snapshot``.
 
-    def __init__(self, config: RunConfig) -> None:
+    With a ``recorder`` the run is saved in its run folder as it trains (``aecore.runs``); with ``resume_from``
+    (that same folder) it continues from the folder's last checkpoint: weights, optimiser state and history.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        recorder: RunRecorder | None = None,
+        resume_from: RunFolder | None = None,
+        unsaved_reason: str | None = None,
+    ) -> None:
         self.config = validate(config)
         self.job_id = next(_ID_COUNTER)
+        self.recorder = recorder
+        self.run_id = recorder.run_id if recorder is not None else f"unsaved-{self.job_id}"
+        self.resume_from = resume_from
+        self.unsaved_reason = unsaved_reason
         self.stop_event = threading.Event()
         self.model: Autoencoder | None = None
         self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
@@ -233,12 +175,17 @@ class TrainingJob:
 
     def cancel(self) -> None:
         """End a job that was stopped while it waited in the queue."""
-        self._update(status=STOPPED, message="Stopped before it started.")
+        self._end(STOPPED, "Stopped before it started.")
 
     @property
     def status(self) -> str:
         with self._lock:
             return self._state.status
+
+    @property
+    def store_error(self) -> str | None:
+        """Why the run is not saved in the store (None while it is)."""
+        return self.unsaved_reason if self.recorder is None else self.recorder.error
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -246,6 +193,7 @@ class TrainingJob:
             steps = len(next(iter(state.batch_terms.values()), ()))
             now = state.ended or time.perf_counter()
             return Snapshot(
+                run_id=self.run_id,
                 job_id=self.job_id,
                 status=state.status,
                 message=state.message,
@@ -261,6 +209,7 @@ class TrainingJob:
                 epoch_history=[dict(record) for record in state.epoch_history],
                 preview=state.preview,
                 test_metrics=None if state.test_metrics is None else dict(state.test_metrics),
+                store_error=self.store_error,
             )
 
     # ---- the training thread --------------------------------------------------------------
@@ -268,6 +217,11 @@ class TrainingJob:
         with self._lock:
             for name, value in changes.items():
                 setattr(self._state, name, value)
+
+    def history(self) -> History:
+        with self._lock:
+            terms = {name: series.view() for name, series in self._state.batch_terms.items()}
+            return History(terms, [dict(record) for record in self._state.epoch_history])
 
     def run(self) -> None:
         """Train to the end, to a stop, or to a failure; never raises, the snapshot tells."""
@@ -290,8 +244,31 @@ class TrainingJob:
             )
         if outcome[0] == FAILED and self._finite_weights is not None:
             self.model.set_weights(self._finite_weights)  # the model stays usable: its last finite epoch
-        status, message = outcome
-        self._update(status=status, message=message, ended=time.perf_counter())
+        self._end(*outcome)
+
+    def _end(self, status: str, message: str) -> None:
+        """Save the result in the run folder, then publish the end (a page that sees it can read the folder)."""
+        ended = time.perf_counter()
+        if self.recorder is not None:
+            with self._lock:
+                preview, metrics, epochs_done = (
+                    self._state.preview,
+                    self._state.test_metrics,
+                    len(self._state.epoch_history),
+                )
+            self.recorder.ended(status, message, self.model, self.history(), preview, metrics, epochs_done, time.time())
+        self._update(status=status, message=message, ended=ended)
+
+    def _resume(self) -> int:
+        """Load the checkpoint and the history it belongs to; returns the epochs already done."""
+        from aecore.runs.folder import CHECKPOINT_FILE, read_npz
+
+        done = restore_checkpoint(self.model, read_npz(self.resume_from.file(CHECKPOINT_FILE)))
+        history = self.resume_from.history().truncated(done)
+        with self._lock:
+            self._state.batch_terms = {name: Series(values) for name, values in history.batch_terms.items()}
+            self._state.epoch_history = list(history.epochs)
+        return done
 
     def _train(self) -> tuple[str, str]:
         config = self.config
@@ -302,11 +279,17 @@ class TrainingJob:
         with seeded(config.training.seed), placement.scope():
             self.model = build_model(config, dataset.image_shape)
             compiled = Compiled(self.model, placement)
-            train_batches = compiled.batches(dataset_tensor(dataset, "train"), batch_size, config.training.seed)
+        first_epoch = self._resume() if self.resume_from is not None else 0
+        with seeded(config.training.seed), placement.scope():  # a resumed run shuffles anew, not epoch 1's order
+            train_images = dataset_tensor(dataset, "train")
+            train_batches = compiled.batches(train_images, batch_size, config.training.seed + first_epoch)
         self._finite_weights = self.model.get_weights()
-        self._update(batches_per_epoch=max(1, len(dataset.x_train) // batch_size))
+        batches_per_epoch = max(1, len(dataset.x_train) // batch_size)
+        self._update(batches_per_epoch=batches_per_epoch, epoch=first_epoch)
+        if self.recorder is not None:
+            self.recorder.started(self.model, config, placement.label, batches_per_epoch, first_epoch)
         outcome = (FINISHED, "")
-        for epoch in range(config.training.epochs):
+        for epoch in range(first_epoch, config.training.epochs):
             self._update(epoch=epoch, batch=0)
             finished_epoch, failure = self._train_epoch(compiled, train_batches, dataset, epoch)
             if failure:
@@ -320,6 +303,8 @@ class TrainingJob:
                 break
             self._finish_epoch(compiled, dataset, epoch + 1.0)
             self._finite_weights = self.model.get_weights()
+            if self.recorder is not None:
+                self.recorder.epoch_ended(self.model, self.history(), self._state.preview, epoch + 1)
         if outcome[0] != FAILED:
             self._update(test_metrics=evaluate(compiled, dataset, config))
         return outcome
@@ -366,7 +351,8 @@ class TrainingJob:
         record.update({f"val_{name}": float(tracker.result()) for name, tracker in self.model.term_trackers.items()})
         with self._lock:
             record["batches"] = len(next(iter(self._state.batch_terms.values()), ()))
-            record["seconds"] = self._state.train_seconds - sum(r["seconds"] for r in self._state.epoch_history)
+            record["seconds"] = self._state.train_seconds - self._state.seconds_before_epoch
+            self._state.seconds_before_epoch = self._state.train_seconds
             self._state.epoch_history.append(record)
         self._update(preview=make_preview(compiled, dataset, self.config, epoch))
 
@@ -386,6 +372,7 @@ def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch:
         return compiled.decode(batch.astype(np.float32)).numpy()
 
     traversal = analysis.traversal_grid(decode, codes[0], std)
+    points, kept = analysis.project_codes(codes, "pca")
     kind = VARIANTS[config.model.variant].code_kind
     manifold = None
     if codes.shape[1] == 2:
@@ -396,8 +383,10 @@ def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch:
         probe_clean=analysis.to_uint8(probe),
         probe_noisy=None if noisy is None else analysis.to_uint8(noisy),
         probe_reconstruction=analysis.to_uint8(reconstruction),
-        codes=codes,
-        code_labels=np.asarray(dataset.y_val[:MAX_PUBLISHED_CODES]),
+        code_points=points,
+        code_labels=np.asarray(dataset.y_val[:MAX_PUBLISHED_CODES])[kept],
+        code_axes=("z1", "z2") if codes.shape[1] <= 2 else ("PC 1", "PC 2"),
+        code_size=codes.shape[1],
         mean_activation=diagnostics["mean_activation"],
         kl_per_dimension=diagnostics.get("kl_per_dimension"),
         traversal=dataclasses.replace(traversal, images=analysis.to_uint8(traversal.images)),

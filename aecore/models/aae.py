@@ -53,6 +53,10 @@ class AdversarialAutoencoder(Autoencoder):
     def networks(self) -> list[keras.Model]:
         return [self.encoder, self.decoder, self.discriminator]
 
+    @property
+    def optimizers(self) -> list[keras.Optimizer]:
+        return [self.optimizer, self.discriminator_optimizer, self.generator_optimizer]
+
     def sample_prior(self, count: tf.Tensor) -> tf.Tensor:
         """Samples of p(z): N(0, I), or the 2-D mixture of Gaussians placed on a circle."""
         normal = self.random.normal((count, self.latent_dim))

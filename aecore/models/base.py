@@ -175,6 +175,11 @@ class Autoencoder(keras.Model):
         """The sub-networks, in the order data flows through them."""
         return [self.encoder, self.decoder]
 
+    @property
+    def optimizers(self) -> list[keras.Optimizer]:
+        """Every optimiser whose state a checkpoint must keep for training to resume as it was."""
+        return [self.optimizer]
+
     def layer_table(self) -> list[dict[str, Any]]:
         """Keras' summary as rows: network, layer, type, output shape, parameter count."""
         return [

@@ -1,0 +1,116 @@
+"""A run as one ``.zip`` file: to download from the Runs page or the CLI and to upload back into a store.
+
+An archive comes from outside, so everything in it is checked before one byte lands in the store: it must be
+a zip, smaller than the upload limit, with plain files only (no links, no absolute paths, no ``..``), a
+``config.json`` that validates and a ``run.json``. It is unpacked into a hidden folder and renamed into place,
+so a rejected or half-read archive leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import stat
+import time
+import zipfile
+from pathlib import PurePosixPath
+
+from aecore.config import RunConfig, validate
+from aecore.errors import AecoreError
+from aecore.runs.folder import CONFIG_FILE, LOCK_FILE, RUN_FILE, RunFolder, new_run_id
+from aecore.runs.index import row_from_files
+from aecore.runs.store import RunStore
+from aecore.snapshots import ACTIVE, INTERRUPTED
+
+#: Streamlit's default upload limit; the CLI applies the same so both refuse the same files
+MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
+#: what the files may add up to once unpacked (a zip bomb is refused before it is unpacked)
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+
+
+def export_archive(store: RunStore, run_id: str) -> bytes:
+    """Every file of the run (TensorBoard logs included) in one zip, paths relative to the run folder."""
+    folder = store.folder(run_id)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.path.rglob("*")):
+            if path.is_file() and not path.name.startswith(".") and path.name != LOCK_FILE:
+                archive.write(path, path.relative_to(folder.path).as_posix())
+    return buffer.getvalue()
+
+
+def _member_paths(archive: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    members = []
+    for info in archive.infolist():
+        name = info.filename
+        path = PurePosixPath(name)
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise AecoreError(f"The archive holds a link ('{name}'); a run archive holds plain files only.")
+        if path.is_absolute() or name.startswith(("/", "\\")) or ":" in path.parts[0]:
+            raise AecoreError(
+                f"The archive holds an absolute path ('{name}'); a run archive holds relative paths only."
+            )
+        if ".." in path.parts or "\\" in name:
+            raise AecoreError(f"The archive holds a path that leaves its folder ('{name}').")
+        if not info.is_dir():
+            members.append((info, path))
+    return members
+
+
+def _top_folder(paths: list[PurePosixPath]) -> PurePosixPath | None:
+    """Archives zipped by hand often put everything in one folder: look for ``config.json`` there too."""
+    if any(path == PurePosixPath(CONFIG_FILE) for path in paths):
+        return None
+    tops = {path.parts[0] for path in paths if len(path.parts) > 1}
+    if len(tops) == 1 and PurePosixPath(next(iter(tops)), CONFIG_FILE) in paths:
+        return PurePosixPath(next(iter(tops)))
+    raise AecoreError(f"The archive has no {CONFIG_FILE}: it is not a run exported from Autoencoder Lab.")
+
+
+def import_archive(store: RunStore, data: bytes, filename: str = "archive.zip") -> str:
+    """Check an uploaded archive and add its run to the store under a new id; returns that id."""
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise AecoreError(
+            f"'{filename}' is {len(data) / 2**20:.0f} MB; run archives can be at most {MAX_ARCHIVE_BYTES // 2**20} MB."
+        )
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise AecoreError(f"'{filename}' is not a zip archive; upload a run exported from the Runs page.")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = _member_paths(archive)
+        if sum(info.file_size for info, _ in members) > MAX_UNPACKED_BYTES:
+            raise AecoreError(f"'{filename}' unpacks to more than {MAX_UNPACKED_BYTES // 2**30} GB; it is refused.")
+        top = _top_folder([path for _, path in members])
+        files = {
+            (path.relative_to(top) if top else path): info
+            for info, path in members
+            if top is None or path.is_relative_to(top)
+        }
+        try:
+            config = validate(RunConfig.from_json(archive.read(files[PurePosixPath(CONFIG_FILE)]).decode()))
+        except UnicodeDecodeError as error:
+            raise AecoreError(f"The archive's {CONFIG_FILE} is not text.") from error
+        except AecoreError as error:
+            raise AecoreError(f"The archive's {CONFIG_FILE} is not a valid run config: {error}") from error
+        if PurePosixPath(RUN_FILE) not in files:
+            raise AecoreError(f"The archive has no {RUN_FILE}: it is not a run exported from Autoencoder Lab.")
+        run_id = new_run_id()
+        with store.writing("import the archive"):
+            store.root.mkdir(parents=True, exist_ok=True)
+            staging = store.root / f".import-{run_id}"
+            try:
+                for path, info in files.items():
+                    target = staging.joinpath(*path.parts)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with archive.open(info) as source, open(target, "wb") as sink:
+                        shutil.copyfileobj(source, sink)
+                folder = RunFolder(staging)
+                meta = folder.meta()
+                status = INTERRUPTED if meta.get("status") in ACTIVE else meta.get("status", INTERRUPTED)
+                meta = folder.update_meta(id=run_id, status=status, imported=time.time(), imported_from=filename)
+                staging.rename(store.root / run_id)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            store.index.upsert(row_from_files(run_id, meta, config, RunFolder(store.root / run_id).metrics()))
+    return run_id

@@ -1,0 +1,207 @@
+"""The run store: a folder per run under one root, plus the SQLite index that lists them.
+
+Every training is a run here, whichever process or page started it. The folders are the truth; each change
+writes the folder first and then the index row made from it, so a crash between the two leaves an index one
+step behind, which ``rebuild_index`` (or the next write of that run) puts right. Errors the user can act on
+(a full disk, a read-only folder, a busy index) become one ``AecoreError`` saying what to change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from aecore.config import RunConfig, validate
+from aecore.errors import AecoreError
+from aecore.runs.folder import RUN_FILE, RunFolder, RunLock, check_run_id, new_run_id
+from aecore.runs.index import RunIndex, RunRecord, row_from_files
+from aecore.snapshots import ACTIVE, INTERRUPTED, QUEUED, STATUSES
+
+DEFAULT_ROOT = "runs"
+
+
+def default_root() -> Path:
+    """``$AECORE_RUNS_DIR``, else ``./runs``: with several machines (Ray), a folder every worker sees."""
+    return Path(os.environ.get("AECORE_RUNS_DIR") or DEFAULT_ROOT)
+
+
+@contextlib.contextmanager
+def storing(root: Path, what: str) -> Iterator[None]:
+    """Turn a failed write into an ``AecoreError`` that says where and what to do."""
+    try:
+        yield
+    except AecoreError:
+        raise
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise AecoreError(
+            f"Could not {what} in the run store '{root}': {reason}. Free some disk space, make the folder "
+            "writable, or set AECORE_RUNS_DIR to another folder; what is already saved is kept."
+        ) from error
+
+
+class RunStore:
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        self.index = RunIndex(self.root)
+
+    def writing(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return storing(self.root, what)
+
+    # ---- runs -----------------------------------------------------------------------------------
+    def create(
+        self,
+        config: RunConfig,
+        *,
+        name: str | None = None,
+        sweep: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[RunFolder, RunLock]:
+        """A new run folder and index row (status ``queued``), with its lock held by the caller."""
+        config = validate(config)
+        run_id = new_run_id()
+        with self.writing("create a run"):
+            folder = RunFolder(self.root / run_id)
+            folder.path.mkdir(parents=True)
+            lock = folder.lock()
+            meta = {
+                "id": run_id,
+                "name": name or f"{config.model.variant} {run_id[-6:]}",
+                "tags": [],
+                "status": QUEUED,
+                "message": "",
+                "created": time.time(),
+                "ended": None,
+                "epochs_done": 0,
+                "sweep": sweep,
+                **(extra or {}),
+            }
+            folder.write_config(config)
+            folder.write_json(RUN_FILE, meta)
+            self.index.upsert(row_from_files(run_id, meta, config, {}))
+        return folder, lock
+
+    def folder(self, run_id: str) -> RunFolder:
+        folder = RunFolder(self.root / check_run_id(run_id))
+        if not folder.exists():
+            raise AecoreError(
+                f"There is no run '{run_id}' in the store '{self.root}' (see `python -m aecore runs list`)."
+            )
+        return folder
+
+    def save(self, folder: RunFolder, config: RunConfig | None = None, **meta_changes: Any) -> dict[str, Any]:
+        """Write a run's ``run.json`` (and config, if given) and put its index row in step."""
+        with self.writing(f"save run {folder.run_id}"):
+            if config is not None:
+                folder.write_config(config)
+            meta = folder.update_meta(**meta_changes)
+            self.index.upsert(row_from_files(folder.run_id, meta, config or folder.config(), folder.metrics()))
+        return meta
+
+    def record(self, run_id: str) -> RunRecord:
+        self.folder(run_id)
+        record = self.index.get(run_id)
+        if record is None:  # a folder the index has not seen (copied in by hand, or an index written before)
+            self._index_folder(self.folder(run_id))
+            record = self.index.get(run_id)
+        return self._reconciled([record])[0]
+
+    def list(
+        self,
+        *,
+        variant: str | None = None,
+        dataset: str | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+        sweep: str | None = None,
+    ) -> list[RunRecord]:
+        """Every run, newest first, filtered by any of the given values."""
+        if status is not None and status not in STATUSES:
+            raise AecoreError(f"Unknown status '{status}'; choose one of: {', '.join(STATUSES)}.")
+        if not self.root.is_dir():
+            return []
+        try:
+            records = self.index.select({"variant": variant, "dataset": dataset, "tag": tag, "sweep": sweep})
+        except sqlite3.Error as error:
+            raise AecoreError(f"The run index '{self.index.path}' cannot be read ({error}).") from error
+        records = self._reconciled(records)
+        return [record for record in records if status is None or record.status == status]
+
+    def _reconciled(self, records: list[RunRecord]) -> list[RunRecord]:
+        """A run marked queued or running whose lock nobody holds lost its process: it is interrupted."""
+        result = []
+        for record in records:
+            if record.status in ACTIVE:
+                folder = RunFolder(self.root / record.id)
+                if not folder.is_locked():
+                    done = folder.checkpoint_epochs() or 0
+                    message = (
+                        f"Interrupted: its process ended during epoch {done + 1}; {done} finished epochs are kept."
+                    )
+                    try:
+                        self.save(folder, status=INTERRUPTED, message=message, epochs_done=done)
+                    except AecoreError:
+                        pass  # a read-only store still lists the run, as interrupted
+                    record = replace(record, status=INTERRUPTED, message=message, epochs_done=done)
+            result.append(record)
+        return result
+
+    def rename(self, run_id: str, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise AecoreError("A run's name cannot be empty.")
+        if len(name) > 120:
+            raise AecoreError(f"A run's name can be at most 120 characters (got {len(name)}).")
+        self.save(self.folder(run_id), name=name)
+
+    def set_tags(self, run_id: str, tags: list[str] | tuple[str, ...]) -> None:
+        cleaned = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+        for tag in cleaned:
+            if len(tag) > 40 or "," in tag:
+                raise AecoreError(f"A tag is a short word or phrase without commas (got '{tag}').")
+        self.save(self.folder(run_id), tags=cleaned)
+
+    def delete(self, run_id: str) -> None:
+        folder = self.folder(run_id)
+        if folder.is_locked():
+            raise AecoreError(f"Run '{run_id}' is still training or waiting; stop it before deleting it.")
+        with self.writing(f"delete run {run_id}"):
+            # the folder leaves the store under a name no listing reads, then goes; the row goes with it
+            doomed = folder.path.with_name(f".deleted-{run_id}")
+            os.replace(folder.path, doomed)
+            self.index.delete(run_id)
+            shutil.rmtree(doomed, ignore_errors=True)
+
+    def rebuild_index(self) -> int:
+        """Make the index again from the folders (the truth); returns how many runs it lists."""
+        rows = []
+        with self.writing("rebuild the index"):
+            self.root.mkdir(parents=True, exist_ok=True)
+            for path in sorted(self.root.iterdir()):
+                folder = RunFolder(path)
+                if path.name.startswith(".") or not folder.exists():
+                    continue
+                try:
+                    rows.append(row_from_files(folder.run_id, folder.meta(), folder.config(), folder.metrics()))
+                except AecoreError:
+                    continue  # a damaged folder is left alone, not listed
+            self.index.replace_all(rows)
+        return len(rows)
+
+    def _index_folder(self, folder: RunFolder) -> None:
+        with self.writing(f"index run {folder.run_id}"):
+            self.index.upsert(row_from_files(folder.run_id, folder.meta(), folder.config(), folder.metrics()))
+
+    def has(self, run_id: str) -> bool:
+        try:
+            self.folder(run_id)
+        except AecoreError:
+            return False
+        return True
