@@ -1,5 +1,6 @@
-"""The command line: ``python -m aecore variants | datasets | train``.
+"""The command line: ``python -m aecore variants | datasets | train | resume | runs``.
 
+``train`` saves every run in the run store (``$AECORE_RUNS_DIR``, default ``./runs``) and prints its id.
 ``train --json`` prints one JSON object as its last line on stdout (the contract scripts and
 checks rely on); progress goes to stderr. A mistake in the arguments exits with code 2 and
 one line saying what to change; a run that fails exits with code 1.
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,26 +70,37 @@ def _parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help="compile the training step with XLA (default: on for dense variants, off for the convolutional one)",
     )
-    train.add_argument("--out", help="folder to save the model, config, history and metrics in")
+    train.add_argument("--name", help="the run's name in the store (default: the variant and a short id)")
+    train.add_argument("--out", help="save a standalone run folder here instead of in the run store")
     train.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+
+    resume = commands.add_parser("resume", help="continue a stored run from its last checkpoint")
+    resume.add_argument("run_id", metavar="ID")
+    resume.add_argument("--epochs", type=int, required=True, help="how many more epochs to train")
+    resume.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+
+    runs = commands.add_parser("runs", help="list, show, delete, export and import stored runs")
+    actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    listing = actions.add_parser("list", help="every stored run, newest first")
+    for name in ("variant", "dataset", "status", "tag", "sweep"):
+        listing.add_argument(f"--{name}", help=f"only runs with this {name}")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    show = actions.add_parser("show", help="one run's settings, status, metrics and history")
+    show.add_argument("run_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    delete = actions.add_parser("delete", help="delete a run and its folder")
+    delete.add_argument("run_id", metavar="ID")
+    export = actions.add_parser("export", help="write a run as one .zip archive")
+    export.add_argument("run_id", metavar="ID")
+    export.add_argument("--to", required=True, metavar="FILE.zip")
+    imported = actions.add_parser("import", help="add a run from a .zip archive to the store")
+    imported.add_argument("archive", metavar="FILE.zip")
     return parser
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
     settings = {name: getattr(args, name) for name in PARAMETERS}
     return config_from_settings(args.dataset, args.variant, args.device, settings)
-
-
-def _require_writable(folder: Path) -> None:
-    """Fail before a long run, not after it, when its results could not be saved."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise AecoreError(
-            f"Cannot save the run in '{folder}': {error.strerror}; choose another --out folder."
-        ) from None
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -109,17 +120,8 @@ def _progress(snapshot: Any) -> str:
     )
 
 
-def _train(args: argparse.Namespace) -> int:
-    config = validate(_config(args))  # a bad setting fails before TensorFlow is imported
-    if args.out:
-        _require_writable(Path(args.out))
-    from aecore.data import load_dataset
-    from aecore.devices import resolve_device
-    from aecore.training import FAILED, TrainingJob  # imports TensorFlow: only for this command
-
-    job = TrainingJob(config)
-    resolve_device(job.config.training.device)  # a missing GPU or dataset is an argument error: exit 2 now
-    load_dataset(job.config.dataset)
+def _follow(job: Any) -> Any:
+    """Train ``job`` in a thread with a progress bar on stderr; Ctrl-C stops it after the current batch."""
     worker = threading.Thread(target=job.run, name="aecore-train")
     worker.start()
     try:
@@ -129,17 +131,23 @@ def _train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         job.request_stop()
         worker.join()
-    snapshot = job.snapshot()
     print(file=sys.stderr)
+    return job.snapshot()
+
+
+def _report(snapshot: Any, run_dir: Path | None, as_json: bool) -> int:
+    """Print the result (one JSON object as the last stdout line with ``--json``); exit 1 if the run failed."""
+    from aecore.snapshots import FAILED
+
     if snapshot.status == FAILED:
         print(f"aecore: {snapshot.message}", file=sys.stderr)
-    if args.out and job.model is not None:
-        from aecore.runs import save_run
-
-        save_run(args.out, job.model, snapshot.epoch_history, snapshot.test_metrics)
+    if snapshot.store_error:
+        print(f"aecore: {snapshot.store_error}", file=sys.stderr)
     history = snapshot.epoch_history
     trained_seconds = sum(record["seconds"] for record in history)
     result = {
+        "run_id": None if run_dir is None else run_dir.name,
+        "run_dir": None if run_dir is None else str(run_dir),
         "variant": snapshot.config.model.variant,
         "dataset": snapshot.config.dataset,
         "status": snapshot.status,
@@ -152,13 +160,98 @@ def _train(args: argparse.Namespace) -> int:
         "device": snapshot.device,
         "config": snapshot.config.to_dict(),
     }
-    if args.json:
+    if as_json:
         print(json.dumps(result))
     else:
+        if run_dir is not None:
+            print(f"run: {run_dir.name} ({run_dir})")
         for key in ("test_mse", "test_psnr", "test_psnr_noisy_input", "test_elbo", "seconds_per_epoch"):
             if result.get(key) is not None:
                 print(f"{key}: {result[key]:.4f}")
     return 1 if snapshot.status == FAILED else 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    config = validate(_config(args))  # a bad setting fails before TensorFlow is imported
+    from aecore.data import load_dataset
+    from aecore.devices import resolve_device
+    from aecore.runs import RunStore
+    from aecore.runs.recorder import RunRecorder
+    from aecore.runs.store import create_folder
+    from aecore.training import TrainingJob  # imports TensorFlow: only for the commands that train
+
+    resolve_device(config.training.device)  # a missing GPU or dataset is an argument error: exit 2 now
+    load_dataset(config.dataset)
+    store = None if args.out else RunStore()
+    if store is None:
+        folder, lock = create_folder(Path(args.out), config, name=args.name)
+    else:
+        folder, lock = store.create(config, name=args.name)
+    job = TrainingJob(config, RunRecorder(folder, lock, store))
+    return _report(_follow(job), folder.path, args.json)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from aecore.jobs import resumed_job
+    from aecore.runs import RunStore
+
+    job = resumed_job(RunStore(), args.run_id, args.epochs)
+    return _report(_follow(job), job.recorder.folder.path, args.json)
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from aecore.runs import RunStore, history_csv
+
+    store = RunStore()
+    if args.action == "list":
+        filters = {name: getattr(args, name) for name in ("variant", "dataset", "status", "tag", "sweep")}
+        records = store.list(**filters)
+        if args.json:
+            print(json.dumps([record.to_dict() for record in records]))
+        else:
+            rows = [
+                {
+                    "id": record.id,
+                    "name": record.name,
+                    "variant": record.variant,
+                    "dataset": record.dataset,
+                    "status": record.status,
+                    "epochs": f"{record.epochs_done}/{record.epochs}",
+                    "test_psnr": f"{record.metrics['test_psnr']:.2f}" if "test_psnr" in record.metrics else "",
+                }
+                for record in records
+            ]
+            print(_table(rows, ("id", "name", "variant", "dataset", "status", "epochs", "test_psnr")) if rows else "")
+            print(f"{len(records)} runs in {store.root}", file=sys.stderr)
+    elif args.action == "show":
+        record = store.record(args.run_id)
+        history = store.folder(args.run_id).history().epochs
+        if args.json:
+            print(json.dumps({**record.to_dict(), "config": record.config.to_dict(), "history": history}))
+        else:
+            for key, value in record.to_dict().items():
+                print(f"{key}: {value}")
+            print(history_csv(history), end="")
+    elif args.action == "delete":
+        store.delete(args.run_id)
+        print(f"deleted run {args.run_id}")
+    elif args.action == "export":
+        from aecore.runs.archive import export_archive
+
+        target = Path(args.to)
+        data = export_archive(store, args.run_id)
+        with store.writing("write the archive"):
+            target.write_bytes(data)
+        print(f"wrote {target} ({len(data) / 2**20:.1f} MB)")
+    else:
+        from aecore.runs.archive import import_archive
+
+        source = Path(args.archive)
+        if not source.is_file():
+            raise AecoreError(f"There is no file '{source}' to import.")
+        run_id = import_archive(store, source.read_bytes(), source.name)
+        print(f"imported run {run_id}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -174,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = [info.to_dict() for info in list_datasets()]
             print(json.dumps(rows) if args.json else _table(rows, ("name", "available", "n_train", "n_test", "reason")))
             return 0
+        if args.command == "runs":
+            return _runs(args)
+        if args.command == "resume":
+            return _resume(args)
         return _train(args)
     except AecoreError as error:
         print(f"python -m aecore: error: {error}", file=sys.stderr)

@@ -35,6 +35,45 @@ def _max_jobs_from_environment() -> int:
     return int(text)
 
 
+def new_job(
+    config: RunConfig, store: RunStore | None, name: str | None = None, sweep: str | None = None
+) -> TrainingJob:
+    """A job for a new run, added to ``store`` (status queued, its lock held until the job ends).
+
+    A store that cannot take the run (full disk, read-only folder) does not stop it: the job trains unsaved
+    and its snapshot says why (``store_error``), so the person can still download what it learns.
+    """
+    config = validate(config)
+    if store is None:
+        return TrainingJob(config)
+    try:
+        folder, lock = store.create(config, name=name, sweep=sweep)
+    except AecoreError as error:
+        return TrainingJob(config, unsaved_reason=f"This run is not being saved. {error}")
+    return TrainingJob(config, RunRecorder(folder, lock, store))
+
+
+def resumed_job(store: RunStore, run_id: str, extra_epochs: int) -> TrainingJob:
+    """A job that trains a stored run ``extra_epochs`` more epochs from its last checkpoint, in its own folder."""
+    if not isinstance(extra_epochs, int) or isinstance(extra_epochs, bool) or extra_epochs < 1:
+        raise AecoreError(f"Resume for a whole number of epochs, at least 1 (got {extra_epochs!r}).")
+    record = store.record(run_id)
+    folder = store.folder(run_id)
+    done = folder.checkpoint_epochs()
+    if done is None:
+        raise AecoreError(f"Run '{run_id}' has no checkpoint to resume from: it ended before its first epoch.")
+    lock = RunLock.try_acquire(folder.lock_path)
+    if lock is None:
+        raise AecoreError(f"Run '{run_id}' is already training or waiting; it can be resumed once it ends.")
+    try:
+        config = record.config.with_changes(training={"epochs": done + extra_epochs})
+        store.save(folder, config, status=QUEUED, message="", ended=None)
+    except BaseException:
+        lock.release()
+        raise
+    return TrainingJob(config, RunRecorder(folder, lock, store), resume_from=folder)
+
+
 class JobManager:
     """Runs ``TrainingJob``s on at most ``max_concurrent`` background threads, each saved in ``store``."""
 
@@ -49,40 +88,14 @@ class JobManager:
             threading.Thread(target=self._work, name=f"aecore-trainer-{index}", daemon=True).start()
 
     def submit(self, config: RunConfig, name: str | None = None, sweep: str | None = None) -> TrainingJob:
-        """Queue a run (validated now, so a bad setting fails at once, before it waits) and add it to the store.
-
-        A store that cannot take the run (full disk, read-only folder) does not stop it: the job trains unsaved
-        and its snapshot says why (``store_error``), so the person can still download what it learns.
-        """
-        config = validate(config)
-        recorder, store_error = None, None
-        if self.store is not None:
-            try:
-                folder, lock = self.store.create(config, name=name, sweep=sweep)
-                recorder = RunRecorder(folder, lock, self.store)
-            except AecoreError as error:
-                store_error = f"This run is not being saved. {error}"
-        job = TrainingJob(config, recorder, unsaved_reason=store_error)
-        return self._enqueue(job)
+        """Queue a new run (validated now, so a bad setting fails at once, before it waits)."""
+        return self._enqueue(new_job(config, self.store, name=name, sweep=sweep))
 
     def resume(self, run_id: str, extra_epochs: int) -> TrainingJob:
-        """Queue a stored run to train ``extra_epochs`` more epochs from its last checkpoint, in its own folder."""
+        """Queue a stored run to train ``extra_epochs`` more epochs from its last checkpoint."""
         if self.store is None:
             raise AecoreError("This job manager has no run store to resume runs from.")
-        if not isinstance(extra_epochs, int) or isinstance(extra_epochs, bool) or extra_epochs < 1:
-            raise AecoreError(f"Resume for a whole number of epochs, at least 1 (got {extra_epochs!r}).")
-        record = self.store.record(run_id)
-        folder = self.store.folder(run_id)
-        if folder.checkpoint_epochs() is None:
-            raise AecoreError(f"Run '{run_id}' has no checkpoint to resume from: it ended before its first epoch.")
-        lock = RunLock.try_acquire(folder.lock_path)
-        if lock is None:
-            raise AecoreError(f"Run '{run_id}' is already training or waiting; it can be resumed once it ends.")
-        done = folder.checkpoint_epochs() or 0
-        config = record.config.with_changes(training={"epochs": done + extra_epochs})
-        self.store.save(folder, config, status=QUEUED, message="", ended=None)
-        job = TrainingJob(config, RunRecorder(folder, lock, self.store), resume_from=folder)
-        return self._enqueue(job)
+        return self._enqueue(resumed_job(self.store, run_id, extra_epochs))
 
     def _enqueue(self, job: TrainingJob) -> TrainingJob:
         with self._lock:

@@ -47,6 +47,35 @@ def storing(root: Path, what: str) -> Iterator[None]:
         ) from error
 
 
+def create_folder(
+    path: Path, config: RunConfig, *, name: str | None = None, sweep: str | None = None
+) -> tuple[RunFolder, RunLock]:
+    """Make a run folder with its config and ``run.json`` (status ``queued``) and take its lock.
+
+    ``RunStore.create`` makes one inside the store; ``python -m aecore train --out DIR`` makes a standalone one.
+    """
+    with storing(path.parent, "create a run folder"):
+        path.mkdir(parents=True, exist_ok=True)
+        folder = RunFolder(path)
+        lock = folder.lock()
+        folder.write_config(config)
+        folder.write_json(
+            RUN_FILE,
+            {
+                "id": folder.run_id,
+                "name": name or f"{config.model.variant} {folder.run_id[-6:]}",
+                "tags": [],
+                "status": QUEUED,
+                "message": "",
+                "created": time.time(),
+                "ended": None,
+                "epochs_done": 0,
+                "sweep": sweep,
+            },
+        )
+    return folder, lock
+
+
 class RunStore:
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
@@ -62,30 +91,13 @@ class RunStore:
         *,
         name: str | None = None,
         sweep: str | None = None,
-        extra: dict[str, Any] | None = None,
     ) -> tuple[RunFolder, RunLock]:
         """A new run folder and index row (status ``queued``), with its lock held by the caller."""
         config = validate(config)
         run_id = new_run_id()
         with self.writing("create a run"):
-            folder = RunFolder(self.root / run_id)
-            folder.path.mkdir(parents=True)
-            lock = folder.lock()
-            meta = {
-                "id": run_id,
-                "name": name or f"{config.model.variant} {run_id[-6:]}",
-                "tags": [],
-                "status": QUEUED,
-                "message": "",
-                "created": time.time(),
-                "ended": None,
-                "epochs_done": 0,
-                "sweep": sweep,
-                **(extra or {}),
-            }
-            folder.write_config(config)
-            folder.write_json(RUN_FILE, meta)
-            self.index.upsert(row_from_files(run_id, meta, config, {}))
+            folder, lock = create_folder(self.root / run_id, config, name=name, sweep=sweep)
+            self.index.upsert(row_from_files(run_id, folder.meta(), config, {}))
         return folder, lock
 
     def folder(self, run_id: str) -> RunFolder:
