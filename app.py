@@ -28,6 +28,7 @@ st.html(f"<style>{(ASSETS / 'style.css').read_text()}</style>")
 navigation = st.navigation(
     [
         st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
+        st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
         st.Page("pages/about.py", title="About", icon=":material/school:"),
     ],
     position="top",
@@ -55,7 +56,7 @@ def sidebar_run() -> None:
         config = shown.config
         stopping = ui.stop_requested(entry)
         status = ui.status_text(shown, stopping)
-        st.markdown(f"{ui.STATUS_ICONS.get(shown.status, '')} **{status.capitalize()}** · run `{entry.token}`")
+        st.markdown(f"{ui.STATUS_ICONS.get(shown.status, '')} **{status.capitalize()}** · run `{shown.run_id}`")
         st.markdown(
             f"Variant: {VARIANTS[config.model.variant].title}  \n"
             f"Dataset: `{config.dataset}`  \n"
@@ -68,11 +69,12 @@ def sidebar_run() -> None:
             st.caption(f"Position {shown.queue_position} in the queue.")
         if shown.status == "failed":
             st.caption(shown.message)
-        manager = ui.job_manager()
-        st.caption(
-            f"Server: {manager.running_count} training, {manager.waiting_count} waiting, "
-            f"{manager.max_concurrent} at once."
-        )
+        if ui.warm_up().ready.is_set():  # the job manager needs TensorFlow: never import it in a page run
+            manager = ui.job_manager()
+            st.caption(
+                f"Server: {manager.running_count} training, {manager.waiting_count} waiting, "
+                f"{manager.max_concurrent} at once."
+            )
         if running and not ui.is_busy(shown, entry):
             st.rerun()
 

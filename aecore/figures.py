@@ -122,6 +122,43 @@ def loss_curves(
     return figure
 
 
+def compared_curves(
+    runs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    term: str,
+    log_y: bool = False,
+) -> go.Figure:
+    """One loss term of several runs on one axis: ``runs[name] = (epochs, per-batch values, epoch ends, validation)``,
+    x in epochs so runs with other batch sizes line up; one colour per run, validation dashed."""
+    figure = go.Figure()
+    plotted = []
+    for (name, (x, values, epoch_ends, validation)), colour in zip(runs.items(), _colours(len(runs)), strict=True):
+        x_thin, y_thin = _thinned(np.asarray(x), np.asarray(values, dtype=np.float64))
+        figure.add_trace(
+            go.Scatter(
+                x=x_thin, y=y_thin, mode="lines", name=name, legendgroup=name, line={"color": colour, "width": 1.5}
+            )
+        )
+        if len(validation):
+            figure.add_trace(
+                go.Scatter(
+                    x=epoch_ends,
+                    y=validation,
+                    mode="lines+markers",
+                    name=f"{name} (validation)",
+                    legendgroup=name,
+                    showlegend=False,
+                    line={"color": colour, "dash": "dash", "width": 2},
+                    marker={"size": 6},
+                )
+            )
+        plotted += [np.ravel(values), np.ravel(validation)]
+    if log_y:
+        figure.update_yaxes(type="log", **_log_ticks(np.concatenate(plotted or [np.ones(1)])))
+    figure = _styled(figure, None, "epoch", term.replace("_", " "))
+    figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
+    return figure
+
+
 def image_mosaic(
     grid: np.ndarray,
     row_labels: list[str] | None = None,

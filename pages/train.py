@@ -19,8 +19,6 @@ from pages import _ui as ui
 
 #: the terms every model has; anything else a model reports is one of its penalties
 BASE_TERMS = ("reconstruction", "total", "weight_decay")
-#: chart heights in pixels, so rows of charts line up
-CHART_HEIGHT = 340
 #: about the width of one of the live view's two columns on a laptop screen, in pixels
 HALF_PAGE_WIDTH = 380
 METRIC_LABELS = {
@@ -141,25 +139,6 @@ def render_controls() -> dict[str, Any]:
 # The live view
 
 
-def shown_chart(figure: Any, key: str, height: int | None = CHART_HEIGHT, width: str = "stretch") -> None:
-    """Show a figure at the page's chart height (None: the figure's own size, as image mosaics set it)."""
-    if height is not None:
-        figure.update_layout(height=height)
-    st.plotly_chart(figure, key=key, width=width, config={"displaylogo": False})
-
-
-def preview_figure(snapshot: Any, name: str, build: Any) -> Any:
-    """A figure drawn from the job's preview, built once per preview (they change once an epoch, not per poll)."""
-    cache = st.session_state.setdefault("preview_figures", {})
-    stamp = (snapshot.job_id, snapshot.preview.epoch)
-    if cache.get("stamp") != stamp:
-        cache.clear()
-        cache["stamp"] = stamp
-    if name not in cache:
-        cache[name] = build()
-    return cache[name]
-
-
 def dataset_class_names(name: str) -> list[str] | None:
     from aecore.data import load_dataset
 
@@ -178,7 +157,7 @@ def loss_panel(snapshot: Any) -> None:
     # no widget key: the preference lives in its own key, so polling and page changes never reset it
     log_y = right.toggle("Log scale", value=st.session_state.get("loss_log_scale", True))
     st.session_state["loss_log_scale"] = log_y
-    shown_chart(terms_figure(snapshot, terms, log_y, "loss"), "loss_chart")
+    ui.shown_chart(terms_figure(snapshot, terms, log_y, "loss"), "loss_chart")
 
 
 def terms_figure(snapshot: Any, terms: list[str], log_y: bool, y_title: str) -> Any:
@@ -215,8 +194,8 @@ def probe_panel(snapshot: Any) -> None:
     if noisy:
         rows["noisy input"] = preview.probe_noisy
     rows["denoised" if noisy else "reconstruction"] = preview.probe_reconstruction
-    figure = preview_figure(snapshot, "probe", lambda: figures.image_rows(rows))
-    shown_chart(figure, "probe_chart", height=None, width="content")
+    figure = ui.preview_figure(snapshot, "probe", lambda: figures.image_rows(rows))
+    ui.shown_chart(figure, "probe_chart", height=None, width="content")
     st.caption(f"Refreshed every epoch; now after epoch {preview.epoch:.2f}.")
 
 
@@ -226,8 +205,8 @@ def sparsity_panel(snapshot: Any) -> None:
 
     rho = snapshot.config.regularisation.rho
     st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}, with every unit's $\\hat\\rho_j$")
-    figure = preview_figure(snapshot, "kl", lambda: figures.kl_penalty_curve(rho, snapshot.preview.mean_activation))
-    shown_chart(figure, "kl_penalty_chart")
+    figure = ui.preview_figure(snapshot, "kl", lambda: figures.kl_penalty_curve(rho, snapshot.preview.mean_activation))
+    ui.shown_chart(figure, "kl_penalty_chart")
     st.latex(KL_FORMULA)
     st.latex(MEAN_ACTIVATION_FORMULA)
     st.caption(
@@ -240,12 +219,12 @@ def activation_panel(snapshot: Any) -> None:
     from aecore import figures
 
     st.markdown("**Mean activation $\\hat\\rho_j$ of every code unit**")
-    figure = preview_figure(
+    figure = ui.preview_figure(
         snapshot,
         "activation",
         lambda: figures.bar_per_dimension(snapshot.preview.mean_activation, None, "mean activation ρ̂"),
     )
-    shown_chart(figure, "activation_chart")
+    ui.shown_chart(figure, "activation_chart")
     st.caption("A sigmoid unit's average output over the validation images: near 0, it rarely fires.")
 
 
@@ -253,17 +232,17 @@ def vae_kl_panel(snapshot: Any) -> None:
     from aecore import figures
 
     st.markdown("**KL of q(z|x) to N(0, I), per code dimension**")
-    figure = preview_figure(
+    figure = ui.preview_figure(
         snapshot, "vae_kl", lambda: figures.bar_per_dimension(snapshot.preview.kl_per_dimension, None, "KL (nats)")
     )
-    shown_chart(figure, "vae_kl_chart")
+    ui.shown_chart(figure, "vae_kl_chart")
     st.latex(GAUSSIAN_KL_FORMULA)
     st.caption("A dimension whose KL stays near 0 carries no information: the encoder leaves it at the prior.")
 
 
 def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
     st.markdown(f"**{', '.join(term.replace('_', ' ') for term in terms)} over time**")
-    shown_chart(terms_figure(snapshot, terms, log_y=True, y_title="penalty"), "penalty_chart")
+    ui.shown_chart(terms_figure(snapshot, terms, log_y=True, y_title="penalty"), "penalty_chart")
     st.caption("The penalty per batch (log scale), its validation value after each epoch dashed.")
 
 
@@ -272,14 +251,14 @@ def traversal_panel(snapshot: Any) -> None:
 
     traversal = snapshot.preview.traversal
     st.markdown("**Latent traversal** · one code dimension moved from −3σ to +3σ per row")
-    figure = preview_figure(
+    figure = ui.preview_figure(
         snapshot,
         "traversal",
         lambda: figures.image_mosaic(
             traversal.images, traversal.row_labels, traversal.column_labels, max_width=HALF_PAGE_WIDTH
         ),
     )
-    shown_chart(figure, "traversal_chart", height=None, width="content")
+    ui.shown_chart(figure, "traversal_chart", height=None, width="content")
     st.caption("Each row decodes one validation image's code with a single dimension changed.")
 
 
@@ -287,10 +266,10 @@ def manifold_panel(snapshot: Any) -> None:
     from aecore import figures
 
     st.markdown("**Decoded manifold** of the 2-D code")
-    figure = preview_figure(
+    figure = ui.preview_figure(
         snapshot, "manifold", lambda: figures.image_mosaic(snapshot.preview.manifold, max_width=HALF_PAGE_WIDTH)
     )
-    shown_chart(figure, "manifold_chart", height=None, width="content")
+    ui.shown_chart(figure, "manifold_chart", height=None, width="content")
     gaussian = VARIANTS[snapshot.config.model.variant].code_kind == "gaussian"
     st.caption(
         "A 15 × 15 grid of codes decoded to images: at the normal quantiles for the VAE's prior."
@@ -301,25 +280,21 @@ def manifold_panel(snapshot: Any) -> None:
 
 def scatter_panel(snapshot: Any) -> None:
     from aecore import figures
-    from aecore.analysis import project_codes
 
     preview = snapshot.preview
-    codes = preview.codes.reshape(len(preview.codes), -1)
     st.markdown(
         "**Codes of validation images** by class"
-        if codes.shape[1] <= 2
-        else f"**Codes of validation images** by class · PCA of the {codes.shape[1]}-D code"
+        if preview.code_size <= 2
+        else f"**Codes of validation images** by class · PCA of the {preview.code_size}-D code"
     )
-    titles = ["z1", "z2"] if codes.shape[1] <= 2 else ["PC 1", "PC 2"]
 
     def build() -> Any:
-        points, kept = project_codes(codes, "pca")
+        class_names = dataset_class_names(snapshot.config.dataset)
         return figures.latent_scatter(
-            points, preview.code_labels[kept], dataset_class_names(snapshot.config.dataset), axis_titles=titles
+            preview.code_points, preview.code_labels, class_names, axis_titles=list(preview.code_axes)
         )
 
-    figure = preview_figure(snapshot, "scatter", build)
-    shown_chart(figure, "latent_scatter_chart")
+    ui.shown_chart(ui.preview_figure(snapshot, "scatter", build), "latent_scatter_chart")
 
 
 def status_panel(snapshot: Any, entry: ui.RunEntry) -> None:
@@ -335,8 +310,15 @@ def status_panel(snapshot: Any, entry: ui.RunEntry) -> None:
             f"({manager.max_concurrent} runs train at once on this server).",
             icon=":material/hourglass_top:",
         )
+    elif snapshot.status == "interrupted":
+        st.warning(
+            f"{snapshot.message} Resume it from the **Runs** page to continue from its last checkpoint.",
+            icon=":material/power_off:",
+        )
     elif snapshot.status == "running" and not snapshot.batch_steps.size:
         st.caption("Building the model and loading the data…")
+    if snapshot.store_error:
+        st.warning(f"{snapshot.store_error} Download the model below once it ends.", icon=":material/save:")
     text = ui.progress_text(snapshot) if snapshot.status != "queued" else "Waiting…"
     if snapshot.status == "finished":
         text = "Finished · " + text
@@ -447,7 +429,7 @@ def before_training(config: Any) -> None:
         with right:
             rho = config.regularisation.rho
             st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}")
-            shown_chart(figures.kl_penalty_curve(rho), "kl_preview_chart", height=260)
+            ui.shown_chart(figures.kl_penalty_curve(rho), "kl_preview_chart", height=260)
             st.caption("Zero at ρ̂ = ρ: during training every code unit appears on this curve.")
 
 
@@ -455,11 +437,47 @@ def before_training(config: Any) -> None:
 # After training
 
 
-def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
-    from aecore.runs import history_csv, model_bytes
+def saved_folder(snapshot: Any) -> Any:
+    """The run's folder in the store, or None when the store could not save it."""
+    from aecore.runs.folder import MODEL_FILE
 
-    job = ui.job_manager().get(entry.job_id)
-    model = None if job is None else job.model
+    store = ui.run_store()
+    if snapshot.store_error or not store.has(snapshot.run_id):
+        return None
+    folder = store.folder(snapshot.run_id)
+    return folder if folder.file(MODEL_FILE).is_file() else None
+
+
+def layer_rows(snapshot: Any, folder: Any) -> list[dict[str, Any]] | None:
+    """Keras' summary of the run's model: from its folder, or from the job's model when it was not saved."""
+    if folder is not None:
+        return folder.meta().get("layer_table")
+    job = None if snapshot.job_id is None else ui.job_manager().get(snapshot.job_id)
+    return None if job is None or job.model is None else job.model.layer_table()
+
+
+def model_file(snapshot: Any, folder: Any) -> Any:
+    """The plain ``model.keras`` (loads with Keras alone): the stored file, else one made from the job's model."""
+    from aecore.runs.folder import MODEL_FILE
+
+    if folder is not None:
+        return folder.file(MODEL_FILE).read_bytes
+    job = None if snapshot.job_id is None else ui.job_manager().get(snapshot.job_id)
+    if job is None or job.model is None:
+        return None
+
+    def build() -> bytes:
+        from aecore.runs.models import plain_model_bytes
+
+        return plain_model_bytes(job.model)
+
+    return build
+
+
+def summary_section(snapshot: Any) -> None:
+    from aecore.runs import history_csv
+
+    folder = saved_folder(snapshot)
     config = snapshot.config
     st.divider()
     st.subheader("After training")
@@ -479,10 +497,10 @@ def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
         else:
             st.caption("No test metrics: the run did not get that far.")
     st.markdown("**Model summary**")
-    if model is None:
+    rows = layer_rows(snapshot, folder)
+    if not rows:
         st.caption("The model was not built.")
     else:
-        rows = model.layer_table()
         st.dataframe(
             rows,
             hide_index=True,
@@ -502,16 +520,31 @@ def summary_section(snapshot: Any, entry: ui.RunEntry) -> None:
             )
     with downloads_column:
         st.markdown("**Downloads**")
-        stem = f"autoencoder-{config.model.variant}-{entry.token}"
-        if model is not None:
+        stem = f"autoencoder-{config.model.variant}-{snapshot.run_id}"
+        model_data = model_file(snapshot, folder)
+        if model_data is not None:
             st.download_button(
                 "Model (.keras)",
-                data=lambda: model_bytes(model),
+                data=model_data,
                 file_name=f"{stem}.keras",
                 mime="application/octet-stream",
                 on_click="ignore",
                 icon=":material/download:",
                 key="download_model",
+                help="A plain Keras model: keras.models.load_model() opens it without Autoencoder Lab.",
+            )
+        if folder is not None:
+            from aecore.runs.archive import export_archive
+
+            st.download_button(
+                "Run archive (.zip)",
+                data=lambda: export_archive(ui.run_store(), snapshot.run_id),
+                file_name=f"{stem}.zip",
+                mime="application/zip",
+                on_click="ignore",
+                icon=":material/download:",
+                key="download_archive",
+                help="Everything the store keeps of this run; the Runs page uploads it back.",
             )
         st.download_button(
             "Config (JSON)",
@@ -580,8 +613,16 @@ st.title("Train")
 st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
 controls, live = st.columns([1, 2.5], gap="large")
 with controls:
+    notices = st.session_state.pop(ui.LINK_NOTICE_KEY, None)
+    if notices:
+        st.warning(
+            "Some settings in the link were not used, so their defaults apply: " + "; ".join(notices) + ".",
+            icon=":material/link_off:",
+        )
     values = render_controls()
     config = ui.guarded(lambda: ui.config_from_values(values), "Check the settings")
+    if config is not None:
+        ui.share_in_url(config)  # the address bar now reproduces these settings
 
 with live:
     buttons = st.columns([1, 1, 4], vertical_alignment="center")
@@ -598,7 +639,7 @@ with live:
         "Stop",
         icon=":material/stop:",
         on_click=stop_training,
-        args=(entry.job_id if entry else 0,),
+        args=(entry.job_id if entry and entry.job_id else 0,),
         disabled=not busy,
         width="stretch",
         help="Stop after the current batch; the model trained so far is kept.",
@@ -606,7 +647,7 @@ with live:
     if snapshot is not None:
         run_config = snapshot.config
         buttons[2].caption(
-            f"Run `{entry.token}` · **{VARIANTS[run_config.model.variant].title}** on {run_config.dataset} · "
+            f"Run `{snapshot.run_id}` · **{VARIANTS[run_config.model.variant].title}** on {run_config.dataset} · "
             f"{run_config.training.epochs} epochs, batch {run_config.training.batch_size} · "
             f"{ui.STATUS_LABELS.get(snapshot.status, snapshot.status)}"
         )
@@ -623,6 +664,6 @@ with live:
     else:
         live_view(entry, snapshot, busy)
         if snapshot.ended:
-            summary_section(snapshot, entry)
+            summary_section(snapshot)
 
 ui.warm_up().start()  # after the page is drawn (app.py does the same; the first call wins)

@@ -1,0 +1,127 @@
+"""Two to six stored runs side by side: loss curves on one axis, test metrics with the best marked, probe
+reconstructions under the same clean images, and only the settings that differ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from aecore.runs.compare import METRIC_DIRECTIONS, best_runs, config_differences, epoch_axis
+from pages._ui.panels import shown_chart
+from pages._ui.session import stored_snapshot
+
+METRIC_LABELS = {
+    "test_mse": "Test MSE",
+    "test_psnr": "Test PSNR (dB)",
+    "test_psnr_noisy_input": "Noisy input PSNR (dB)",
+    "test_elbo": "Test ELBO (nats)",
+}
+#: the term a comparison shows first
+DEFAULT_TERM = "reconstruction"
+
+
+def run_labels(records: list[Any]) -> dict[str, str]:
+    """A short unique label per run: its name, with its id's tail when two runs share a name."""
+    names = [record.name for record in records]
+    return {
+        record.id: record.name if names.count(record.name) == 1 else f"{record.name} ({record.id[-6:]})"
+        for record in records
+    }
+
+
+def curves_panel(snapshots: dict[str, Any]) -> None:
+    terms = [
+        term
+        for term in next(iter(snapshots.values())).batch_terms
+        if all(term in s.batch_terms for s in snapshots.values())
+    ]
+    if not terms:
+        st.caption("These runs have no loss term in common.")
+        return
+    pick, scale = st.columns([2, 1], vertical_alignment="bottom")
+    term = pick.selectbox("Loss term", terms, index=terms.index(DEFAULT_TERM) if DEFAULT_TERM in terms else 0)
+    log_y = scale.toggle("Log scale", value=True, key="compare_log_scale")
+    from aecore import figures
+
+    runs = {}
+    for label, snapshot in snapshots.items():
+        history = snapshot.epoch_history
+        values = snapshot.batch_terms[term]
+        per_epoch = snapshot.batches_per_epoch or max(len(values), 1)
+        runs[label] = (
+            epoch_axis(len(values), per_epoch),
+            values,
+            np.array([record["epoch"] for record in history if f"val_{term}" in record]),
+            np.array([record[f"val_{term}"] for record in history if f"val_{term}" in record]),
+        )
+    shown_chart(figures.compared_curves(runs, term, log_y), "compare_curves_chart")
+    st.caption("Per batch (solid) and on the validation set after each epoch (dashed), against epochs.")
+
+
+def metrics_panel(snapshots: dict[str, Any]) -> None:
+    metrics = {label: snapshot.test_metrics or {} for label, snapshot in snapshots.items()}
+    present = [name for name in METRIC_DIRECTIONS if any(name in values for values in metrics.values())]
+    if not present:
+        st.caption("None of these runs got as far as its test metrics.")
+        return
+    frame = pd.DataFrame(
+        {METRIC_LABELS[name]: [metrics[label].get(name, np.nan) for label in metrics] for name in present},
+        index=list(metrics),
+    )
+    best = best_runs(metrics)
+
+    def highlight(column: pd.Series) -> list[str]:
+        name = next(key for key, label in METRIC_LABELS.items() if label == column.name)
+        return ["font-weight: bold; background-color: #d8f3dc" if run == best.get(name) else "" for run in column.index]
+
+    st.dataframe(frame.style.apply(highlight).format("{:.4g}", na_rep="–"), width="stretch")
+    st.caption("Highlighted: the best run in each column (lowest MSE; highest PSNR and ELBO).")
+
+
+def probes_panel(snapshots: dict[str, Any]) -> None:
+    from aecore import figures
+
+    with_preview = {label: s for label, s in snapshots.items() if s.preview is not None}
+    if not with_preview:
+        st.caption("None of these runs got as far as a preview.")
+        return
+    first = next(iter(with_preview.values()))
+    same = {label: s for label, s in with_preview.items() if s.config.dataset == first.config.dataset}
+    rows = {"clean": first.preview.probe_clean[:8]}
+    rows.update({label[:24]: s.preview.probe_reconstruction[:8] for label, s in same.items()})
+    shown_chart(figures.image_rows(rows), "compare_probe_chart", height=None, width="content")
+    others = [label for label in with_preview if label not in same]
+    if others:
+        st.caption(f"Not shown (another dataset): {', '.join(others)}.")
+
+
+def settings_panel(snapshots: dict[str, Any]) -> None:
+    differences = config_differences({label: snapshot.config for label, snapshot in snapshots.items()})
+    if not differences:
+        st.caption("These runs have exactly the same settings.")
+        return
+    frame = pd.DataFrame(
+        {label: [str(values[i]) for values in differences.values()] for i, label in enumerate(snapshots)}
+    )
+    frame.index = list(differences)
+    st.dataframe(frame, width="stretch")
+
+
+def compare_section(records: list[Any]) -> None:
+    st.subheader(f"Compare {len(records)} runs")
+    labels = run_labels(records)
+    snapshots = {labels[record.id]: stored_snapshot(record.id) for record in records}
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.markdown("**Loss curves**")
+        curves_panel(snapshots)
+    with right:
+        st.markdown("**Test metrics**")
+        metrics_panel(snapshots)
+        st.markdown("**Settings that differ**")
+        settings_panel(snapshots)
+    st.markdown("**Probe reconstructions** · one row per run, under the same clean images")
+    probes_panel(snapshots)

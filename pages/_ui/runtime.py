@@ -1,0 +1,136 @@
+"""The process's shared machinery: Streamlit's clean-up made safe, the TensorFlow warm-up, the job manager
+and the run store. Background threads here touch only plain Python objects, never ``st.``."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from typing import Any
+
+import streamlit as st
+
+from aecore.runs import RunStore
+
+#: the dataset the warm-up loads, so the first Train is quick
+DEFAULT_DATASET = "mnist-5k"
+#: the TensorFlow import waits this long after the first page run (it is drawn meanwhile)
+WARM_UP_DELAY_SECONDS = 1.5
+
+
+# ---------------------------------------------------------------------------------------------
+# Streamlit's after-run clean-up, made safe for background training
+
+
+def _close_matplotlib_figures() -> None:
+    import sys
+
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
+def keep_keras_state_between_runs() -> None:
+    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
+
+    Streamlit 1.67 runs ``_clean_problem_modules`` after each script and fragment run: with Keras
+    imported it calls ``clear_session()``, which resets Keras' global state, clears TensorFlow's
+    eager kernel cache and runs a full garbage collection (about 0.5 s with TensorFlow loaded), all
+    while jobs train in other threads. With a live view polling every second that starved training
+    (15-20 s to the first loss point instead of about 1 s) and is exactly what DESIGN.md forbids.
+    Only the matplotlib half of that clean-up is kept. A no-op if Streamlit's internals change.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = _close_matplotlib_figures
+
+
+keep_keras_state_between_runs()
+
+
+def use_app_navigation() -> None:
+    """Make Streamlit route every URL through app.py's ``st.navigation`` from the very first request.
+
+    Until app.py has called ``st.navigation`` once, Streamlit 1.67 treats the ``pages/`` folder as an old-style
+    multipage app: on a just-started server the first tab that opens ``/runs`` would run that page alone, with
+    no page config, no sidebar and no navigation bar. Clearing that flag and rerunning sends it through app.py.
+    A no-op if Streamlit's internals change.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+use_app_navigation()
+
+
+# ---------------------------------------------------------------------------------------------
+# TensorFlow warm-up: the first page opens without TensorFlow; a thread imports it meanwhile
+
+
+class WarmUp:
+    """Imports TensorFlow and the training engine, lists the devices and loads the default data, once."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.devices: list[tuple[str, str]] = [("cpu", "CPU")]
+        self.error: str | None = None
+        self.seconds: float | None = None
+        self._thread = threading.Thread(target=self._run, name="aelab-warm-up", daemon=True)
+        self._start_lock = threading.Lock()
+
+    def start(self) -> WarmUp:
+        """Start once (later calls do nothing): called after a page has been drawn, so it never delays one."""
+        with self._start_lock:
+            if not self._thread.is_alive() and not self.ready.is_set():
+                self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        # let the browser draw the first page before the import takes a core of a small server for seconds
+        time.sleep(WARM_UP_DELAY_SECONDS)
+        started = time.perf_counter()
+        try:
+            import aecore.jobs  # noqa: F401  (TensorFlow, Keras and the models: the slow part)
+            from aecore.data import load_dataset
+            from aecore.devices import available_devices
+
+            self.devices = [(choice.value, choice.label) for choice in available_devices()]
+            load_dataset(DEFAULT_DATASET)
+            # TensorFlow brings ~400,000 long-lived objects; a full collection then takes 0.5 s and holds
+            # the GIL, stalling every training thread. Freezing them keeps later collections short.
+            gc.collect()
+            gc.freeze()
+        except Exception as error:  # the page still works: it shows the CPU and says why
+            self.error = f"{type(error).__name__}: {error}"
+        finally:
+            self.seconds = time.perf_counter() - started
+            self.ready.set()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> WarmUp:
+    """The process's one warm-up; ``warm_up().start()`` at the end of a page run sets it going."""
+    return WarmUp()
+
+
+@st.cache_resource(show_spinner=False)
+def run_store() -> RunStore:
+    """The process's run store (``$AECORE_RUNS_DIR``, default ``./runs``); no TensorFlow needed to list it."""
+    return RunStore()
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> Any:
+    """The process's one ``JobManager``, saving every run in the store (imports TensorFlow: call it only when a
+    run is needed)."""
+    from aecore.jobs import JobManager
+
+    return JobManager(store=run_store())

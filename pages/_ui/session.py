@@ -1,0 +1,242 @@
+"""Which run a browser tab shows, and who may stop it.
+
+A tab's run is named in its URL (``?run=<run id>``), so a reload, a page switch or a server restart finds it
+again: while the job that trains it is in this process the tab reads the job's live snapshot, afterwards it
+reads the run back from the store. Only the session that started a run can stop it; a session that goes away
+stops its runs after a grace period unless a reloaded tab claims them back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from aecore.config import RunConfig
+from aecore.errors import AecoreError
+from pages._ui.runtime import job_manager, run_store
+
+#: how often the live view polls a running job, in seconds
+POLL_SECONDS = 1.0
+#: how often it polls a job that has no loss point yet (the first point should show within about 2 s)
+FIRST_POINT_POLL_SECONDS = 0.3
+#: a run whose tab went away is stopped after this long unless a reloaded tab takes it back
+ABANDONED_RUN_GRACE_SECONDS = 120.0
+
+RUN_TOKEN_KEY = "run_token"
+QUERY_PARAM = "run"
+STATUS_LABELS = {
+    "queued": "waiting in the queue",
+    "running": "training",
+    "finished": "finished",
+    "stopped": "stopped",
+    "failed": "failed",
+    "interrupted": "interrupted",
+}
+STATUS_ICONS = {
+    "queued": ":material/hourglass_top:",
+    "running": ":material/sync:",
+    "finished": ":material/check_circle:",
+    "stopped": ":material/stop_circle:",
+    "failed": ":material/error:",
+    "interrupted": ":material/power_off:",
+}
+
+
+@dataclass
+class RunEntry:
+    """A tab's run: ``job_id`` is set while this process's job manager has the job (None: read from the store)."""
+
+    token: str
+    job_id: int | None
+    owner: str
+    released_at: float | None = None
+
+
+class RunRegistry:
+    """Maps a run id to the job training it in this process and to the session that owns it."""
+
+    MAX_ENTRIES = 1000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, RunEntry] = OrderedDict()
+        self.manager: Any = None
+
+    def add(self, run_id: str, job_id: int, owner: str, manager: Any) -> None:
+        with self._lock:
+            self.manager = manager
+            self._entries[run_id] = RunEntry(run_id, job_id, owner)
+            while len(self._entries) > self.MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def claim(self, token: str, owner: str) -> RunEntry | None:
+        """The run behind ``token``, now owned by ``owner`` (None if no job of this process trains it)."""
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is not None:
+                entry.owner = owner
+                entry.released_at = None
+            return entry
+
+    def owned_by(self, owner: str) -> list[RunEntry]:
+        with self._lock:
+            return [entry for entry in self._entries.values() if entry.owner == owner]
+
+    def release_session(self, owner: str, grace: float = ABANDONED_RUN_GRACE_SECONDS) -> None:
+        """Called when a session disconnects: stop its runs after ``grace`` seconds unless claimed back."""
+        with self._lock:
+            mine = [entry for entry in self._entries.values() if entry.owner == owner]
+            now = time.monotonic()
+            for entry in mine:
+                entry.released_at = now
+        for entry in mine:
+            timer = threading.Timer(grace, self._stop_if_abandoned, (entry.token, owner))
+            timer.daemon = True
+            timer.start()
+
+    def _stop_if_abandoned(self, token: str, owner: str) -> None:
+        with self._lock:
+            entry = self._entries.get(token)
+            abandoned = entry is not None and entry.owner == owner and entry.released_at is not None
+        if abandoned and self.manager is not None:
+            self.manager.stop(entry.job_id)
+
+
+@st.cache_resource(show_spinner=False)
+def run_registry() -> RunRegistry:
+    return RunRegistry()
+
+
+@dataclass(frozen=True)
+class SessionHandle:
+    key: str
+    registry: RunRegistry
+
+
+def _session_released(handle: SessionHandle) -> None:
+    handle.registry.release_session(handle.key)
+
+
+@st.cache_resource(scope="session", on_release=_session_released, show_spinner=False)
+def session_handle() -> SessionHandle:
+    """One handle per browser session; its release (the tab went away) starts the abandoned-run timer."""
+    return SessionHandle(uuid.uuid4().hex, run_registry())
+
+
+def show_run(run_id: str | None) -> None:
+    """Make ``run_id`` this tab's run (None: no run), in the session and in the URL."""
+    if run_id is None:
+        st.session_state.pop(RUN_TOKEN_KEY, None)
+        if QUERY_PARAM in st.query_params:
+            del st.query_params[QUERY_PARAM]
+        return
+    st.session_state[RUN_TOKEN_KEY] = run_id
+    if st.query_params.get(QUERY_PARAM) != run_id:
+        st.query_params[QUERY_PARAM] = run_id
+
+
+def current_run() -> RunEntry | None:
+    """This tab's run: from session state, else from the URL after a reload; a job of this process if one trains
+    it, else the stored run (after a restart, or a run opened from the Runs page)."""
+    owner = session_handle().key
+    token = st.session_state.get(RUN_TOKEN_KEY) or st.query_params.get(QUERY_PARAM)
+    entry = run_registry().claim(token, owner) if token else None
+    if entry is None and token and run_store().has(token):
+        entry = RunEntry(token, None, owner)
+    show_run(None if entry is None else entry.token)
+    return entry
+
+
+def _watch(job: Any) -> RunEntry:
+    """Make a job just submitted this tab's run."""
+    manager = job_manager()
+    previous = current_run()
+    if previous is not None and previous.job_id is not None:
+        manager.forget(previous.job_id)  # this tab shows the new run now: free the old model
+    owner = session_handle().key
+    run_registry().add(job.run_id, job.job_id, owner, manager)
+    show_run(job.run_id)
+    return run_registry().claim(job.run_id, owner)
+
+
+def start_run(config: RunConfig) -> RunEntry:
+    """Submit a new run for this tab (raises ``AecoreError`` for bad settings)."""
+    return _watch(job_manager().submit(config))
+
+
+def resume_run(run_id: str, extra_epochs: int) -> RunEntry:
+    """Continue a stored run in this tab (raises ``AecoreError`` if this tab already trains one, or it is busy)."""
+    entry = current_run()
+    if is_busy(run_snapshot(entry), entry):
+        raise AecoreError("This tab already has a run going: stop it before resuming another.")
+    return _watch(job_manager().resume(run_id, extra_epochs))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _stored_snapshot(run_id: str, stamp: tuple[float, ...]) -> Any:
+    from aecore.runs.view import stored_snapshot
+
+    return stored_snapshot(run_store(), run_id)
+
+
+def stored_snapshot(run_id: str) -> Any:
+    """A stored run's snapshot, read from its folder again only when its files changed."""
+    folder = run_store().folder(run_id)
+    files = (folder.file("run.json"), folder.file("history.npz"), folder.file("preview.npz"))
+    # the lock's state too: a run whose process died since is read again, as interrupted
+    stamp = (*(path.stat().st_mtime if path.exists() else 0.0 for path in files), float(folder.is_locked()))
+    return _stored_snapshot(run_id, stamp)
+
+
+def run_snapshot(entry: RunEntry | None) -> Any:
+    """The run's ``Snapshot``: live from its job while this process has it, else from the store; None without."""
+    if entry is None:
+        return None
+    if entry.job_id is not None:
+        snapshot = job_manager().snapshot(entry.job_id)
+        if snapshot is not None:
+            return snapshot
+    try:
+        return stored_snapshot(entry.token)
+    except AecoreError:
+        return None
+
+
+def stop_requested(entry: RunEntry | None) -> bool:
+    job = None if entry is None or entry.job_id is None else job_manager().get(entry.job_id)
+    return job is not None and job.stop_event.is_set()
+
+
+def is_busy(snapshot: Any, entry: RunEntry | None) -> bool:
+    """Whether this tab's own run still trains or waits (a waiting run that was stopped counts as over)."""
+    if snapshot is None or snapshot.ended or entry is None or entry.job_id is None:
+        return False
+    return not (snapshot.status == "queued" and stop_requested(entry))
+
+
+def status_text(snapshot: Any, stopping: bool = False) -> str:
+    if snapshot.status == "queued" and stopping:
+        return "stopped before it started"
+    if snapshot.status == "running" and stopping:
+        return "stopping"
+    return STATUS_LABELS.get(snapshot.status, snapshot.status)
+
+
+def progress_text(snapshot: Any) -> str:
+    """``Epoch 2/5 · batch 14/29 · 3.1 s · 4,200 samples/s · CPU``: what the progress bar says."""
+    epochs = snapshot.config.training.epochs
+    parts = [
+        f"Epoch {min(snapshot.epoch + 1, epochs)}/{epochs}",
+        f"batch {snapshot.batch}/{snapshot.batches_per_epoch or '…'}",
+        f"{snapshot.elapsed_seconds:.1f} s",
+        f"{snapshot.samples_per_second:,.0f} samples/s",
+    ]
+    if snapshot.device:
+        parts.append(snapshot.device)
+    return " · ".join(parts)

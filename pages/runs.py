@@ -1,0 +1,199 @@
+"""Runs: every stored run in one table; rename, tag, open, resume, download, delete, import, and compare runs.
+
+The store lists runs without TensorFlow, so this page opens quickly even on a server that has not trained yet.
+While a run in the table trains (in this session or any other), the table refreshes every few seconds.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from aecore.errors import AecoreError
+from aecore.runs.compare import MAX_COMPARED, settings_summary
+from aecore.snapshots import ACTIVE, STATUSES
+from aecore.variants import VARIANTS
+from pages import _ui as ui
+from pages._ui.compare import compare_section
+
+#: how often the table refreshes while some run in it trains
+REFRESH_SECONDS = 3.0
+METRIC_COLUMNS = {"test_mse": "Test MSE", "test_psnr": "PSNR (dB)", "test_elbo": "ELBO (nats)"}
+
+
+def run_table(records: list[Any]) -> pd.DataFrame:
+    """One row per run: what identifies it and how it did first, the rest to the right."""
+    rows = []
+    for record in records:
+        row = {
+            "Name": record.name,
+            "Variant": VARIANTS[record.variant].title if record.variant in VARIANTS else record.variant,
+            "Settings": settings_summary(record.variant, record.parameters),
+            "Status": ui.STATUS_LABELS.get(record.status, record.status),
+            "Epochs": f"{record.epochs_done}/{record.epochs}",
+        }
+        row.update({label: record.metrics.get(key) for key, label in METRIC_COLUMNS.items()})
+        row["Dataset"] = record.dataset
+        row["Tags"] = ", ".join(record.tags)
+        row["Created"] = datetime.datetime.fromtimestamp(record.created)
+        row["Id"] = record.id
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def filters(records: list[Any]) -> list[Any]:
+    """The filter row: variant, dataset, status, tag and a name search; returns the runs that pass."""
+    columns = st.columns([1, 1, 1, 1, 1.4])
+    variants = columns[0].multiselect("Variant", sorted({r.variant for r in records}), key="runs_filter_variant")
+    datasets = columns[1].multiselect("Dataset", sorted({r.dataset for r in records}), key="runs_filter_dataset")
+    present = [status for status in STATUSES if any(r.status == status for r in records)]
+    statuses = columns[2].multiselect("Status", present, key="runs_filter_status")
+    tags = columns[3].multiselect("Tag", sorted({tag for r in records for tag in r.tags}), key="runs_filter_tag")
+    search = columns[4].text_input("Name contains", key="runs_filter_name", placeholder="e.g. sparse")
+    return [
+        record
+        for record in records
+        if (not variants or record.variant in variants)
+        and (not datasets or record.dataset in datasets)
+        and (not statuses or record.status in statuses)
+        and (not tags or set(tags) & set(record.tags))
+        and search.strip().lower() in record.name.lower()
+    ]
+
+
+def open_in_train_page(record: Any) -> None:
+    ui.apply_config(record.config)
+    ui.show_run(record.id)
+    st.switch_page("pages/train.py")
+
+
+def single_run_actions(record: Any) -> None:
+    """What one selected run offers: open, resume, download, rename, tag."""
+    from aecore.runs.archive import export_archive
+
+    store = ui.run_store()
+    active = record.status in ACTIVE
+    st.markdown(f"**{record.name}** · `{record.id}` · {ui.STATUS_LABELS.get(record.status, record.status)}")
+    if record.message:
+        st.caption(record.message)
+    open_column, resume_column, download_column = st.columns([1, 1.6, 1], vertical_alignment="bottom")
+    if open_column.button("Open in Train", icon=":material/open_in_new:", disabled=active, width="stretch"):
+        open_in_train_page(record)
+    with resume_column:
+        epochs_column, button_column = st.columns([1, 1.2], vertical_alignment="bottom")
+        extra = epochs_column.number_input("More epochs", 1, 500, 2, key=f"resume_epochs_{record.id}")
+        if button_column.button("Resume", icon=":material/play_arrow:", disabled=active, width="stretch"):
+            if ui.guarded(lambda: ui.resume_run(record.id, int(extra)), "Could not resume") is not None:
+                st.switch_page("pages/train.py")
+    download_column.download_button(
+        "Archive (.zip)",
+        data=lambda: export_archive(store, record.id),
+        file_name=f"autoencoder-run-{record.id}.zip",
+        mime="application/zip",
+        on_click="ignore",
+        icon=":material/download:",
+        width="stretch",
+    )
+    name_column, tags_column = st.columns(2, vertical_alignment="bottom")
+    with name_column.form(f"rename_{record.id}", border=False):
+        name = st.text_input("Name", value=record.name)
+        if st.form_submit_button("Rename", icon=":material/edit:"):
+            if ui.succeeded(lambda: store.rename(record.id, name), "Could not rename"):
+                st.rerun()
+    with tags_column.form(f"tags_{record.id}", border=False):
+        tags = st.text_input("Tags, comma separated", value=", ".join(record.tags), placeholder="e.g. class 3, best")
+        if st.form_submit_button("Save tags", icon=":material/sell:"):
+            if ui.succeeded(lambda: store.set_tags(record.id, tags.split(",")), "Could not tag"):
+                st.rerun()
+
+
+def delete_action(selected: list[Any]) -> None:
+    store = ui.run_store()
+    label = f"run '{selected[0].name}'" if len(selected) == 1 else f"{len(selected)} runs"
+    with st.popover(f"Delete {label}", icon=":material/delete:"):
+        st.markdown(f"Delete {label} and {'its' if len(selected) == 1 else 'their'} files for good?")
+        if st.button("Yes, delete", type="primary", key="confirm_delete"):
+            for record in selected:
+                ui.guarded(lambda record=record: store.delete(record.id), f"Could not delete '{record.name}'")
+            st.session_state.pop("runs_table", None)
+            st.rerun()
+
+
+def import_section() -> None:
+    from aecore.runs.archive import MAX_ARCHIVE_BYTES, import_archive
+
+    with st.expander("Upload a run archive", icon=":material/upload:"):
+        upload = st.file_uploader(
+            f"A run exported from this dashboard or the CLI (.zip, at most {MAX_ARCHIVE_BYTES // 2**20} MB)",
+            type=["zip"],
+            key="archive_upload",
+        )
+        if upload is not None and st.button("Add to the store", icon=":material/add:"):
+            run_id = ui.guarded(lambda: import_archive(ui.run_store(), upload.getvalue(), upload.name), "Not imported")
+            if run_id is not None:
+                st.success(f"Added run `{run_id}`.", icon=":material/check_circle:")
+
+
+def runs_view() -> None:
+    store = ui.run_store()
+    records = ui.guarded(store.list, "The run store could not be read")
+    if records is None:
+        return
+    if not records:
+        st.info("No runs yet: every run trained here is kept, so it will appear in this table.", icon=":material/info:")
+        st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+        import_section()
+        return
+    shown = filters(records)
+    active = any(record.status in ACTIVE for record in records)
+
+    @st.fragment(run_every=REFRESH_SECONDS if active else None)
+    def table() -> None:
+        # re-read inside the fragment, so a run training elsewhere updates its row
+        current = {record.id: record for record in (ui.guarded(store.list, "The run store could not be read") or [])}
+        visible = [current[record.id] for record in shown if record.id in current]
+        frame = run_table(visible)
+        st.caption(f"{len(visible)} of {len(current)} runs · select rows to act on them, or 2 to 6 to compare them.")
+        event = st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            height=min(38 + 35 * len(frame), 460),
+            on_select="rerun",
+            selection_mode="multi-row",
+            key="runs_table",
+            column_config={
+                "Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                "Test MSE": st.column_config.NumberColumn(format="%.4f"),
+                "PSNR (dB)": st.column_config.NumberColumn(format="%.2f"),
+                "ELBO (nats)": st.column_config.NumberColumn(format="%.1f"),
+                "Id": st.column_config.TextColumn(width="small"),
+            },
+        )
+        selected = [visible[index] for index in event.selection.rows if index < len(visible)]
+        if not selected:
+            return
+        if len(selected) == 1:
+            single_run_actions(selected[0])
+        delete_action(selected)
+        if 2 <= len(selected) <= MAX_COMPARED:
+            compare_section(selected)
+        elif len(selected) > MAX_COMPARED:
+            st.info(f"Compare takes 2 to {MAX_COMPARED} runs; {len(selected)} are selected.", icon=":material/info:")
+
+    table()
+    import_section()
+
+
+st.title("Runs")
+st.caption(
+    "Every run trained on this server, whichever page or command started it, kept in the run store "
+    f"(`{ui.run_store().root}`). Sort by clicking a column's header."
+)
+try:
+    runs_view()
+except AecoreError as error:  # a damaged store shows one message, never a traceback
+    st.error(str(error), icon=":material/error:")
