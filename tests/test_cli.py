@@ -7,7 +7,9 @@ import sys
 import pytest
 
 from aecore.__main__ import main
-from aecore.runs import load_run
+from aecore.data import load_dataset
+from aecore.runs import RunFolder, RunStore
+from aecore.runs.models import load_run_model
 from aecore.variants import VARIANTS
 
 
@@ -51,24 +53,55 @@ def test_train_json_for_every_variant_has_a_falling_loss(capsys, variant):
     assert "epoch 2/2" in err  # the progress bar went to stderr
 
 
-def test_train_with_noise_reports_the_noisy_input_psnr_and_saves_a_run(capsys, tmp_path):
+def test_train_with_noise_reports_the_noisy_input_psnr_and_saves_a_standalone_run(capsys, tmp_path):
     code, out, _ = run_cli(
         capsys, "train", "--variant", "undercomplete", "--epochs", "1", "--noise-kind", "masking",
-        "--noise-level", "0.3", "--hidden", "64", "--latent-dim", "8", "--out", str(tmp_path), "--json",
+        "--noise-level", "0.3", "--hidden", "64", "--latent-dim", "8", "--out", str(tmp_path / "run"), "--json",
     )  # fmt: skip
     result = json.loads(out.strip().splitlines()[-1])
     assert code == 0
     assert result["test_psnr_noisy_input"] < result["test_psnr"] + 20
-    saved = load_run(tmp_path)
-    assert saved.config.model.hidden == (64,) and saved.config.noise.level == 0.3
-    assert saved.metrics["test_mse"] == pytest.approx(result["test_mse"])
-    assert len(saved.history) == 1 and saved.load_model().encode(saved_probe(saved)).shape == (2, 8)
+    assert result["run_dir"] == str(tmp_path / "run")
+    folder = RunFolder(tmp_path / "run")
+    assert folder.config().model.hidden == (64,) and folder.config().noise.level == 0.3
+    assert folder.metrics()["test_mse"] == pytest.approx(result["test_mse"])
+    assert folder.meta()["status"] == "finished" and len(folder.history().epochs) == 1
+    assert not RunStore().has(result["run_id"]), "--out writes a standalone folder, not a run in the store"
+    model = load_run_model(folder)
+    assert model.encode(load_dataset("mnist-5k").probe_images[:2]).shape == (2, 8)
 
 
-def saved_probe(saved):
-    from aecore.data import load_dataset
+def test_train_saves_into_the_store_and_runs_list_shows_it(capsys):
+    code, out, _ = run_cli(capsys, "train", "--variant", "sparse", "--dataset", "digits", "--epochs", "1", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and result["run_id"] and result["run_dir"].endswith(result["run_id"])
+    code, out, _ = run_cli(capsys, "runs", "list", "--json")
+    listed = {row["id"]: row for row in json.loads(out)}
+    row = listed[result["run_id"]]
+    assert row["variant"] == "sparse" and row["dataset"] == "digits" and row["status"] == "finished"
+    assert row["epochs_done"] == 1 and row["epochs"] == 1 and row["created"] > 0
+    assert row["metrics"]["test_mse"] == pytest.approx(result["test_mse"])
+    code, out, _ = run_cli(capsys, "runs", "show", result["run_id"], "--json")
+    assert code == 0 and json.loads(out)["config"]["model"]["variant"] == "sparse"
 
-    return load_dataset(saved.config.dataset).probe_images[:2]
+
+def test_resume_extends_the_history_and_runs_export_import_delete(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", "--variant", "undercomplete", "--dataset", "digits", "--epochs", "1",
+                           "--json")  # fmt: skip
+    run_id = json.loads(out.strip().splitlines()[-1])["run_id"]
+    code, out, err = run_cli(capsys, "resume", run_id, "--epochs", "2", "--json")
+    resumed = json.loads(out.strip().splitlines()[-1])
+    assert code == 0, err
+    assert resumed["run_id"] == run_id and resumed["epochs"] == 3
+    assert [record["epoch"] for record in resumed["history"]] == [1.0, 2.0, 3.0]
+    assert resumed["config"]["training"]["epochs"] == 3
+    archive = tmp_path / "run.zip"
+    assert run_cli(capsys, "runs", "export", run_id, "--to", str(archive))[0] == 0
+    code, out, _ = run_cli(capsys, "runs", "import", str(archive))
+    copy_id = out.split()[-1]
+    assert code == 0 and copy_id != run_id and RunStore().record(copy_id).epochs_done == 3
+    assert run_cli(capsys, "runs", "delete", copy_id)[0] == 0
+    assert not RunStore().has(copy_id)
 
 
 @pytest.mark.parametrize(
@@ -79,6 +112,10 @@ def saved_probe(saved):
         (["train", "--variant", "vae", "--dataset", "nope"], "Unknown dataset"),
         (["train", "--variant", "nope"], "invalid choice"),
         (["train", "--variant", "vae", "--hidden", "12,abc"], "whole numbers"),
+        (["runs", "show", "../x"], "is not a run id"),
+        (["runs", "show", "no-such-run"], "There is no run 'no-such-run'"),
+        (["resume", "no-such-run", "--epochs", "2"], "There is no run 'no-such-run'"),
+        (["runs", "import", "/etc/hostname"], "is not a zip archive"),
     ],
 )
 def test_invalid_arguments_exit_2_with_one_clear_line(args, says):

@@ -164,10 +164,10 @@ def attached_page(config: RunConfig) -> tuple[AppTest, int]:
     """Submit a run as another tab would and open the Train page with its ``?run=`` URL (a reload)."""
     manager = ui.job_manager()
     job = manager.submit(config)
-    token = ui.run_registry().add(job.job_id, "another-tab")
+    ui.run_registry().add(job.run_id, job.job_id, "another-tab", manager)
     wait_for_end(job.job_id)
     at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
-    at.query_params[ui.QUERY_PARAM] = token
+    at.query_params[ui.QUERY_PARAM] = job.run_id
     at.run()
     assert not at.exception, at.exception
     return at, job.job_id
@@ -188,7 +188,7 @@ def test_a_reloaded_tab_shows_its_finished_sparse_run() -> None:
     assert "Model summary" in shown
     assert len(at.get("plotly_chart")) >= 5
     assert {"Test MSE", "Test PSNR (dB)"} <= {metric.label for metric in at.metric}
-    assert {"Model (.keras)", "Config (JSON)", "History (CSV)"} <= {
+    assert {"Model (.keras)", "Run archive (.zip)", "Config (JSON)", "History (CSV)"} <= {
         widget.proto.label for widget in at.get("download_button")
     }
     assert button(at, "Stop").disabled and not button(at, "Train").disabled
@@ -259,13 +259,13 @@ def test_abandoned_run_is_stopped_after_the_grace_period_unless_claimed() -> Non
             self.stopped.append(job_id)
 
     registry = ui.RunRegistry()
-    registry.manager = FakeManager()
-    kept = registry.add(1, "tab-a")
-    registry.add(2, "tab-a")
+    manager = FakeManager()
+    registry.add("run-1", 1, "tab-a", manager)
+    registry.add("run-2", 2, "tab-a", manager)
     registry.release_session("tab-a", grace=0.2)
-    registry.claim(kept, "tab-b")  # the reloaded tab takes run 1 back
+    registry.claim("run-1", "tab-b")  # the reloaded tab takes run 1 back
     time.sleep(0.6)
-    assert registry.manager.stopped == [2]
+    assert manager.stopped == [2]
 
 
 def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None:
@@ -278,9 +278,9 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
     busy = [manager.submit(long_run) for _ in range(manager.max_concurrent)]
     waiting = manager.submit(long_run)
     try:
-        token = ui.run_registry().add(waiting.job_id, "another-tab")
+        ui.run_registry().add(waiting.run_id, waiting.job_id, "another-tab", manager)
         at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
-        at.query_params[ui.QUERY_PARAM] = token
+        at.query_params[ui.QUERY_PARAM] = waiting.run_id
         at.run()
         assert not at.exception, at.exception
         assert "position 1" in texts(at.info)
@@ -299,7 +299,7 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
 def test_streamlit_no_longer_clears_the_keras_session_after_a_page_run() -> None:
     """Streamlit 1.67 calls keras.backend.clear_session() after every run, under the feet of training threads.
 
-    pages/_ui.py replaces that private hook; if a Streamlit upgrade renames it, this test says so.
+    pages/_ui/runtime.py replaces that private hook; if a Streamlit upgrade renames it, this test says so.
     """
     from streamlit.runtime.scriptrunner import script_runner
 

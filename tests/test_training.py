@@ -12,7 +12,8 @@ from aecore.data import load_dataset
 from aecore.devices import available_devices, resolve_device
 from aecore.errors import AecoreError
 from aecore.jobs import JobManager
-from aecore.training import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingJob
+from aecore.snapshots import FAILED, FINISHED, QUEUED, RUNNING, STOPPED
+from aecore.training import TrainingJob
 
 #: a small dense model: a full epoch of mnist-5k takes a fraction of a second
 SMALL_MODEL = ModelConfig(variant="undercomplete", hidden=(32,), latent_dim=4)
@@ -88,8 +89,9 @@ def test_a_job_publishes_a_preview_of_small_uint8_arrays(finished_noisy_job, mni
     for images in (preview.probe_clean, preview.probe_noisy, preview.probe_reconstruction):
         assert images.dtype == np.uint8 and images.shape == (probe_count, 28, 28)
     assert not np.array_equal(preview.probe_noisy, preview.probe_clean)  # trained with noise: the noisy input shows
-    assert preview.codes.shape == (mnist.n_val, SMALL_MODEL.latent_dim)
-    assert np.all(np.isfinite(preview.codes))
+    assert preview.code_points.shape == (mnist.n_val, 2) and preview.code_size == SMALL_MODEL.latent_dim
+    assert preview.code_axes == ("PC 1", "PC 2") and len(preview.code_labels) == mnist.n_val
+    assert np.all(np.isfinite(preview.code_points))
     np.testing.assert_array_equal(preview.code_labels, mnist.y_val)
     assert preview.mean_activation.shape == (SMALL_MODEL.latent_dim,)
     traversal = preview.traversal
