@@ -144,7 +144,8 @@ def runs_view() -> None:
         return
     if not records:
         st.info("No runs yet: every run trained here is kept, so it will appear in this table.", icon=":material/info:")
-        st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+        if st.button("Train a model", icon=":material/model_training:"):
+            st.switch_page("pages/train.py")
         import_section()
         return
     shown = filters(records)
