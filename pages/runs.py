@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -35,13 +36,15 @@ def run_table(records: list[Any]) -> pd.DataFrame:
             "Status": ui.STATUS_LABELS.get(record.status, record.status),
             "Epochs": f"{record.epochs_done}/{record.epochs}",
         }
-        row.update({label: record.metrics.get(key) for key, label in METRIC_COLUMNS.items()})
+        row.update({label: record.metrics.get(key, np.nan) for key, label in METRIC_COLUMNS.items()})
         row["Dataset"] = record.dataset
         row["Tags"] = ", ".join(record.tags)
         row["Created"] = datetime.datetime.fromtimestamp(record.created)
         row["Id"] = record.id
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    empty = [label for label in METRIC_COLUMNS.values() if label in frame and frame[label].isna().all()]
+    return frame.drop(columns=empty)  # no ELBO column unless a VAE is listed
 
 
 def filters(records: list[Any]) -> list[Any]:
@@ -87,6 +90,7 @@ def single_run_actions(record: Any) -> None:
         extra = epochs_column.number_input("More epochs", 1, 500, 2, key=f"resume_epochs_{record.id}")
         if button_column.button("Resume", icon=":material/play_arrow:", disabled=active, width="stretch"):
             if ui.guarded(lambda: ui.resume_run(record.id, int(extra)), "Could not resume") is not None:
+                ui.apply_config(record.config)  # the Train page shows the settings of the run it trains
                 st.switch_page("pages/train.py")
     download_column.download_button(
         "Archive (.zip)",

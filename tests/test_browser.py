@@ -7,13 +7,8 @@ of every page under ``test-output/`` (look at them: they are what a user sees).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,19 +17,19 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "test-output"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-BATCH_COUNT = re.compile(r"(\d+) batches · \d+ validation points")
+from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    assert_no_exception,
+    batches_shown,
+    button,
+    choose,
+    dashboard_server,
+    go_to,
+    screenshot,
+    type_number,
+    wait_idle,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,54 +37,11 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    """A fresh dashboard server for this module, stopped afterwards."""
-    port = free_port()
-    OUTPUT.mkdir(exist_ok=True)
-    log = (OUTPUT / "streamlit-server.log").open("w")
-    env = {**os.environ, "AECORE_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, "the server exited; see test-output/streamlit-server.log"
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become healthy within 60 s"
-            time.sleep(0.25)
+def server_url(tmp_path_factory) -> Iterator[str]:
+    """A fresh dashboard server for this module, over an empty run store, stopped afterwards."""
+    with dashboard_server(tmp_path_factory.mktemp("browser-store"), "streamlit-server") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -112,63 +64,6 @@ def page(browser, server_url: str) -> Iterator[object]:
     wait_idle(tab)
     yield tab
     context.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# What a person does
-
-
-def wait_idle(page) -> None:
-    page.wait_for_selector(IDLE, timeout=60_000)
-
-
-def assert_no_exception(page) -> None:
-    assert page.locator("[data-testid='stException']").count() == 0, "the page shows a traceback"
-
-
-def choose(page, label: str, option: str) -> None:
-    """Open the select box labelled ``label`` and pick the option whose text starts with ``option``."""
-    box = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text(label, exact=True))
-    box.click()
-    page.get_by_role("option", name=re.compile(f"^{re.escape(option)}")).first.click()
-    expect(box.get_by_role("combobox")).to_have_value(re.compile(f"^{re.escape(option)}"))
-    wait_idle(page)
-
-
-def type_number(page, label: str, value: float) -> None:
-    field = page.get_by_label(label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-    wait_idle(page)
-
-
-def button(page, name: str):
-    """A button of the page itself (Streamlit's header has a Stop button of its own while a script runs)."""
-    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
-
-
-def batches_shown(page) -> int:
-    caption = page.get_by_text(BATCH_COUNT).first
-    caption.wait_for()
-    return int(BATCH_COUNT.search(caption.inner_text()).group(1))
-
-
-def go_to(page, title: str) -> None:
-    page.get_by_role("link", name=title).first.click()
-    wait_idle(page)
-
-
-def screenshot(page, name: str) -> None:
-    """The whole page: the viewport grows to the height of Streamlit's scrolling main area first."""
-    wait_idle(page)
-    height = page.evaluate(
-        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
-        '[data-testid="stAppViewContainer"]\')].map(e => e.scrollHeight), 1000)'
-    )
-    page.set_viewport_size({"width": 1600, "height": min(int(height) + 40, 8000)})
-    page.wait_for_timeout(800)  # plotly charts re-lay themselves out to the new size
-    page.screenshot(path=str(OUTPUT / f"{name}.png"))
-    page.set_viewport_size({"width": 1600, "height": 1000})
 
 
 # ---------------------------------------------------------------------------------------------

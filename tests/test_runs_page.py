@@ -82,7 +82,7 @@ def test_comparing_two_runs_overlays_their_curves_and_names_what_differs(store) 
     at = runs_page(selected=[0, 1])
     assert "Compare 2 runs" in texts(at.subheader)
     assert len(at.get("plotly_chart")) == 2  # the curves and the probe rows
-    frames = [frame.value for frame in at.dataframe]
+    frames = [table.value for table in at.table]
     differences = next(frame for frame in frames if "regularisation.beta" in frame.index)
     assert list(differences.loc["regularisation.beta"]) == ["4.0", "1.0"]
     assert "model.variant" not in differences.index, "only what differs is shown"

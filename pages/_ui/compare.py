@@ -77,7 +77,7 @@ def metrics_panel(snapshots: dict[str, Any]) -> None:
         name = next(key for key, label in METRIC_LABELS.items() if label == column.name)
         return ["font-weight: bold; background-color: #d8f3dc" if run == best.get(name) else "" for run in column.index]
 
-    st.dataframe(frame.style.apply(highlight).format("{:.4g}", na_rep="–"), width="stretch")
+    st.table(frame.style.apply(highlight).format("{:.4g}", na_rep="–"))
     st.caption("Highlighted: the best run in each column (lowest MSE; highest PSNR and ELBO).")
 
 
@@ -107,7 +107,7 @@ def settings_panel(snapshots: dict[str, Any]) -> None:
         {label: [str(values[i]) for values in differences.values()] for i, label in enumerate(snapshots)}
     )
     frame.index = list(differences)
-    st.dataframe(frame, width="stretch")
+    st.table(frame)
 
 
 def compare_section(records: list[Any]) -> None:
