@@ -108,7 +108,15 @@ def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser,
         assert_no_exception(page)
         screenshot(page, "runs-compare")
 
-        select_rows(page, (1,))  # leaves the β = 4 run selected alone
+        select_rows(page, (1, 2, 3))  # leaves the β = 1 run selected alone
+        button(page, "Open in Train").click()
+        page.get_by_role("heading", name="Train").first.wait_for()
+        page.get_by_text("After training").first.wait_for()
+        wait_idle(page)
+        assert "beta=1" in page.url and "variant=sparse" in page.url, "the Train page shows the opened run's settings"
+        page.get_by_role("link", name="Runs").first.click()
+        wait_idle(page)
+        select_rows(page, (2,))  # the β = 4 run alone
         page.get_by_text("Compare 2 runs").wait_for(state="detached")
         type_number(page, "More epochs", 2)
         button(page, "Resume").click()

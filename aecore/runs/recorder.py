@@ -7,11 +7,15 @@ metrics, ``model.keras``, the thumbnail and the final status, then the lock is r
 
 A write that fails (full disk, read-only folder) is reported once in ``error`` and the run trains on without
 the store: a person loses the saving, never the run in front of them.
+
+TensorBoard events are written by a thread of the recorder's own while the next epoch trains: writing every
+batch's terms takes tens of milliseconds per epoch, which the training thread would otherwise wait for.
 """
 
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -75,6 +79,8 @@ class RunRecorder:
         self.error: str | None = None
         self._lock = lock
         self._writer: Any = None
+        self._tensorboard = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aecore-tensorboard")
+        self._tensorboard_pending: Future | None = None
         self._write_series = tf.function(_write_series, reduce_retracing=True)
         self._batches_logged = 0
 
@@ -120,7 +126,8 @@ class RunRecorder:
 
     def epoch_ended(self, model: Any, history: History, preview: Preview, epochs_done: int) -> None:
         def write() -> None:
-            self._log_to_tensorboard(history, preview)
+            self._wait_for_tensorboard()
+            self._tensorboard_pending = self._tensorboard.submit(self._log_to_tensorboard, history, preview)
             self.folder.write_history(history)
             write_atomically(self.folder.file(CHECKPOINT_FILE), checkpoint_bytes(model, epochs_done))
             write_atomically(self.folder.file(PREVIEW_FILE), npz_bytes(preview.to_arrays()))
@@ -142,6 +149,7 @@ class RunRecorder:
         """Save what the run ended with and release its lock (always, even when saving failed)."""
 
         def write() -> None:
+            self._wait_for_tensorboard()
             if model is not None:
                 self.folder.write_history(history)
                 write_atomically(self.folder.file(CHECKPOINT_FILE), checkpoint_bytes(model, epochs_done))
@@ -156,10 +164,17 @@ class RunRecorder:
         try:
             self._guarded("save the run's result", write)
         finally:
+            self._tensorboard.shutdown(wait=True)
             if self._writer is not None:
                 self._writer.close()
             if self._lock is not None:
                 self._lock.release()
+
+    def _wait_for_tensorboard(self) -> None:
+        """Let the previous epoch's events finish; a failure there (a full disk) is raised here, in a write."""
+        if self._tensorboard_pending is not None:
+            pending, self._tensorboard_pending = self._tensorboard_pending, None
+            pending.result()
 
     def _log_to_tensorboard(self, history: History, preview: Preview) -> None:
         """This epoch's batches, its train / validation record and the probe grid, as TensorBoard events."""
