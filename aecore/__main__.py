@@ -26,12 +26,44 @@ from aecore.config import (
     validate,
 )
 from aecore.errors import AecoreError
+from aecore.tables import text_table
 from aecore.variants import PARAMETERS, VARIANTS, config_from_settings
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of one run, shared by ``train`` and ``sweep`` (a sweep's base)."""
+    parser.add_argument("--dataset", default="mnist-5k")
+    # every setting's destination is its name in aecore.variants.PARAMETERS; left out (None), it takes the
+    # variant's default, exactly as an untouched control on the dashboard does
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", dest="learning_rate", type=float, help="learning rate")
+    parser.add_argument("--hidden", help="hidden widths, e.g. 128,64 (the decoder mirrors them)")
+    parser.add_argument("--latent-dim", type=int, help="code size")
+    parser.add_argument("--activation", choices=ACTIVATIONS)
+    parser.add_argument("--loss", choices=RECONSTRUCTION_LOSSES)
+    parser.add_argument("--dropout", type=float)
+    parser.add_argument("--batch-norm", action="store_const", const=True)
+    parser.add_argument("--noise-kind", choices=NOISE_KINDS)
+    parser.add_argument("--noise-level", type=float)
+    parser.add_argument("--rho", type=float, help="ρ, target mean activation (sparse)")
+    parser.add_argument("--beta", type=float, help="β, weight of the sparsity KL or the VAE's KL")
+    parser.add_argument("--alpha", type=float, help="α, L2 weight decay")
+    parser.add_argument("--lam", type=float, help="λ, weight of the L1 or contractive penalty")
+    parser.add_argument("--sparsity", choices=SPARSITY_PENALTIES)
+    parser.add_argument("--prior", choices=PRIORS)
+    parser.add_argument("--device", default="cpu", help="cpu, gpu, gpu:N or all")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--xla",
+        action=argparse.BooleanOptionalAction,
+        help="compile the training step with XLA (default: on for dense variants, off for the convolutional one)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,36 +75,27 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train one model")
     train.add_argument("--variant", required=True, choices=list(VARIANTS))
-    train.add_argument("--dataset", default="mnist-5k")
-    # every setting's destination is its name in aecore.variants.PARAMETERS; left out (None), it takes the
-    # variant's default, exactly as an untouched control on the dashboard does
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", dest="learning_rate", type=float, help="learning rate")
-    train.add_argument("--hidden", help="hidden widths, e.g. 128,64 (the decoder mirrors them)")
-    train.add_argument("--latent-dim", type=int, help="code size")
-    train.add_argument("--activation", choices=ACTIVATIONS)
-    train.add_argument("--loss", choices=RECONSTRUCTION_LOSSES)
-    train.add_argument("--dropout", type=float)
-    train.add_argument("--batch-norm", action="store_const", const=True)
-    train.add_argument("--noise-kind", choices=NOISE_KINDS)
-    train.add_argument("--noise-level", type=float)
-    train.add_argument("--rho", type=float, help="ρ, target mean activation (sparse)")
-    train.add_argument("--beta", type=float, help="β, weight of the sparsity KL or the VAE's KL")
-    train.add_argument("--alpha", type=float, help="α, L2 weight decay")
-    train.add_argument("--lam", type=float, help="λ, weight of the L1 or contractive penalty")
-    train.add_argument("--sparsity", choices=SPARSITY_PENALTIES)
-    train.add_argument("--prior", choices=PRIORS)
-    train.add_argument("--device", default="cpu", help="cpu, gpu, gpu:N or all")
-    train.add_argument("--seed", type=int)
-    train.add_argument(
-        "--xla",
-        action=argparse.BooleanOptionalAction,
-        help="compile the training step with XLA (default: on for dense variants, off for the convolutional one)",
-    )
+    _add_training_options(train)
     train.add_argument("--name", help="the run's name in the store (default: the variant and a short id)")
     train.add_argument("--out", help="save a standalone run folder here instead of in the run store")
     train.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+
+    sweep = commands.add_parser("sweep", help="train a grid over one or two settings, several seeds each")
+    sweep.add_argument("--variant", choices=list(VARIANTS))
+    _add_training_options(sweep)
+    sweep.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUES",
+        help="a setting and its values: a list (rho=0.1,0.2), a range (rho=0.1:0.7:0.1) or a log range "
+        "(learning_rate=1e-4:1e-2:*10); hidden widths are separated by | (hidden=128,64|256); at most two",
+    )
+    sweep.add_argument("--seeds", type=int, default=1, help="runs per setting, with seeds seed, seed+1, ... (1-10)")
+    sweep.add_argument("--name", help="the sweep's name (its runs are named after it)")
+    sweep.add_argument("--resume", metavar="SWEEP_ID", help="finish a stopped sweep: train only what is missing")
+    sweep.add_argument("--yes", action="store_true", help="go ahead with more than 200 runs")
+    sweep.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
 
     resume = commands.add_parser("resume", help="continue a stored run from its last checkpoint")
     resume.add_argument("run_id", metavar="ID")
@@ -101,13 +124,6 @@ def _parser() -> argparse.ArgumentParser:
 def _config(args: argparse.Namespace) -> RunConfig:
     settings = {name: getattr(args, name) for name in PARAMETERS}
     return config_from_settings(args.dataset, args.variant, args.device, settings)
-
-
-def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    cells = [[str(row[column]) for column in columns] for row in rows]
-    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
-    lines = [columns, *cells]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) for line in lines)
 
 
 def _progress(snapshot: Any) -> str:
@@ -199,76 +215,31 @@ def _resume(args: argparse.Namespace) -> int:
     return _report(_follow(job), job.recorder.folder.path, args.json)
 
 
-def _runs(args: argparse.Namespace) -> int:
-    from aecore.runs import RunStore, history_csv
-
-    store = RunStore()
-    if args.action == "list":
-        filters = {name: getattr(args, name) for name in ("variant", "dataset", "status", "tag", "sweep")}
-        records = store.list(**filters)
-        if args.json:
-            print(json.dumps([record.to_dict() for record in records]))
-        else:
-            rows = [
-                {
-                    "id": record.id,
-                    "name": record.name,
-                    "variant": record.variant,
-                    "dataset": record.dataset,
-                    "status": record.status,
-                    "epochs": f"{record.epochs_done}/{record.epochs}",
-                    "test_psnr": f"{record.metrics['test_psnr']:.2f}" if "test_psnr" in record.metrics else "",
-                }
-                for record in records
-            ]
-            print(_table(rows, ("id", "name", "variant", "dataset", "status", "epochs", "test_psnr")) if rows else "")
-            print(f"{len(records)} runs in {store.root}", file=sys.stderr)
-    elif args.action == "show":
-        record = store.record(args.run_id)
-        history = store.folder(args.run_id).history().epochs
-        if args.json:
-            print(json.dumps({**record.to_dict(), "config": record.config.to_dict(), "history": history}))
-        else:
-            for key, value in record.to_dict().items():
-                print(f"{key}: {value}")
-            print(history_csv(history), end="")
-    elif args.action == "delete":
-        store.delete(args.run_id)
-        print(f"deleted run {args.run_id}")
-    elif args.action == "export":
-        from aecore.runs.archive import export_archive
-
-        target = Path(args.to)
-        data = export_archive(store, args.run_id)
-        with store.writing("write the archive"):
-            target.write_bytes(data)
-        print(f"wrote {target} ({len(data) / 2**20:.1f} MB)")
-    else:
-        from aecore.runs.archive import import_archive
-
-        source = Path(args.archive)
-        if not source.is_file():
-            raise AecoreError(f"There is no file '{source}' to import.")
-        run_id = import_archive(store, source.read_bytes(), source.name)
-        print(f"imported run {run_id}")
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "variants":
             rows = [variant.to_dict() for variant in VARIANTS.values()]
-            print(json.dumps(rows) if args.json else _table(rows, ("name", "title", "description")))
+            print(json.dumps(rows) if args.json else text_table(rows, ("name", "title", "description")))
             return 0
         if args.command == "datasets":
             from aecore.data import list_datasets
 
             rows = [info.to_dict() for info in list_datasets()]
-            print(json.dumps(rows) if args.json else _table(rows, ("name", "available", "n_train", "n_test", "reason")))
+            print(
+                json.dumps(rows)
+                if args.json
+                else text_table(rows, ("name", "available", "n_train", "n_test", "reason"))
+            )
             return 0
         if args.command == "runs":
-            return _runs(args)
+            from aecore.cli_runs import runs_command
+
+            return runs_command(args)
+        if args.command == "sweep":
+            from aecore.cli_sweep import sweep_command
+
+            return sweep_command(args, _config)
         if args.command == "resume":
             return _resume(args)
         return _train(args)

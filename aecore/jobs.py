@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import queue
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
@@ -36,7 +35,11 @@ def _max_jobs_from_environment() -> int:
 
 
 def new_job(
-    config: RunConfig, store: RunStore | None, name: str | None = None, sweep: str | None = None
+    config: RunConfig,
+    store: RunStore | None,
+    name: str | None = None,
+    sweep: str | None = None,
+    sweep_point: str | None = None,
 ) -> TrainingJob:
     """A job for a new run, added to ``store`` (status queued, its lock held until the job ends).
 
@@ -47,7 +50,7 @@ def new_job(
     if store is None:
         return TrainingJob(config)
     try:
-        folder, lock = store.create(config, name=name, sweep=sweep)
+        folder, lock = store.create(config, name=name, sweep=sweep, sweep_point=sweep_point)
     except AecoreError as error:
         return TrainingJob(config, unsaved_reason=f"This run is not being saved. {error}")
     return TrainingJob(config, RunRecorder(folder, lock, store))
@@ -75,44 +78,62 @@ def resumed_job(store: RunStore, run_id: str, extra_epochs: int) -> TrainingJob:
 
 
 class JobManager:
-    """Runs ``TrainingJob``s on at most ``max_concurrent`` background threads, each saved in ``store``."""
+    """Runs ``TrainingJob``s on at most ``max_concurrent`` background threads, each saved in ``store``.
+
+    Waiting jobs start in a fair order, not strictly first come: every job belongs to a group (a sweep, a browser
+    session; by default its own), and the next job to start is the first of the group with the fewest jobs running
+    or waiting ahead of it. A 50-run sweep's runs then wait behind each other, not in front of a student who
+    pressed Train after the sweep began.
+    """
 
     def __init__(self, max_concurrent: int | None = None, store: RunStore | None = None) -> None:
         self.max_concurrent = max_concurrent or _max_jobs_from_environment() or os.cpu_count() or 1
         self.store = store
         self._jobs: OrderedDict[int, TrainingJob] = OrderedDict()
-        self._waiting: list[int] = []
+        self._waiting: list[int] = []  # in order of arrival
+        self._groups: dict[int, str] = {}
+        self._running_per_group: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._queue: queue.Queue[TrainingJob] = queue.Queue()
+        self._wakeup = threading.Condition(self._lock)
         for index in range(self.max_concurrent):
             threading.Thread(target=self._work, name=f"aecore-trainer-{index}", daemon=True).start()
 
-    def submit(self, config: RunConfig, name: str | None = None, sweep: str | None = None) -> TrainingJob:
+    def submit(
+        self,
+        config: RunConfig,
+        name: str | None = None,
+        sweep: str | None = None,
+        sweep_point: str | None = None,
+        group: str | None = None,
+    ) -> TrainingJob:
         """Queue a new run (validated now, so a bad setting fails at once, before it waits)."""
-        return self._enqueue(new_job(config, self.store, name=name, sweep=sweep))
+        return self._enqueue(new_job(config, self.store, name, sweep, sweep_point), group)
 
-    def resume(self, run_id: str, extra_epochs: int) -> TrainingJob:
+    def resume(self, run_id: str, extra_epochs: int, group: str | None = None) -> TrainingJob:
         """Queue a stored run to train ``extra_epochs`` more epochs from its last checkpoint."""
         if self.store is None:
             raise AecoreError("This job manager has no run store to resume runs from.")
-        return self._enqueue(resumed_job(self.store, run_id, extra_epochs))
+        return self._enqueue(resumed_job(self.store, run_id, extra_epochs), group)
 
-    def _enqueue(self, job: TrainingJob) -> TrainingJob:
-        with self._lock:
+    def _enqueue(self, job: TrainingJob, group: str | None) -> TrainingJob:
+        with self._wakeup:
             self._jobs[job.job_id] = job
+            self._groups[job.job_id] = group or f"job-{job.job_id}"
             self._waiting.append(job.job_id)
             self._forget_old_jobs()
-        self._queue.put(job)
+            self._wakeup.notify()
         return job
 
     def get(self, job_id: int) -> TrainingJob | None:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def job_for_run(self, run_id: str) -> TrainingJob | None:
-        """The job of a stored run, while this manager still holds it."""
+    def group_jobs(self, group: str) -> list[TrainingJob]:
+        """The jobs this manager holds for a group (a sweep's runs), waiting, running or ended."""
         with self._lock:
-            return next((job for job in self._jobs.values() if job.run_id == run_id), None)
+            return [
+                self._jobs[job_id] for job_id, name in self._groups.items() if name == group and job_id in self._jobs
+            ]
 
     def forget(self, job_id: int) -> None:
         """Drop an ended job and its model (a tab that starts a new run no longer shows the old one)."""
@@ -120,6 +141,7 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is not None and job.status in ENDED:
                 del self._jobs[job_id]
+                self._groups.pop(job_id, None)
 
     def stop(self, job_id: int) -> None:
         """Stop a running job after its current batch, or take a waiting one out of the queue at once."""
@@ -142,7 +164,8 @@ class JobManager:
         snapshot = job.snapshot()
         if snapshot.status == QUEUED:
             with self._lock:
-                position = self._waiting.index(job_id) + 1 if job_id in self._waiting else None
+                order = self._start_order()
+                position = order.index(job_id) + 1 if job_id in order else None
             snapshot = dataclasses.replace(snapshot, queue_position=position)
         return snapshot
 
@@ -156,18 +179,33 @@ class JobManager:
         with self._lock:
             return len(self._waiting)
 
+    def _start_order(self) -> list[int]:
+        """The waiting jobs in the order they will start (call with the lock held)."""
+        ahead = Counter(self._running_per_group)
+        keyed = []
+        for arrival, job_id in enumerate(self._waiting):
+            group = self._groups[job_id]
+            keyed.append((ahead[group], arrival, job_id))
+            ahead[group] += 1
+        return [job_id for _, _, job_id in sorted(keyed)]
+
     def _work(self) -> None:
         while True:
-            job = self._queue.get()
-            with self._lock:
-                cancelled = job.job_id not in self._waiting
-                if not cancelled:
-                    self._waiting.remove(job.job_id)
-            if not cancelled:
+            with self._wakeup:
+                while not self._waiting:
+                    self._wakeup.wait()
+                job_id = self._start_order()[0]
+                self._waiting.remove(job_id)
+                job, group = self._jobs[job_id], self._groups[job_id]
+                self._running_per_group[group] += 1
+            try:
                 job.run()
-            self._queue.task_done()
+            finally:
+                with self._lock:
+                    self._running_per_group[group] -= 1
 
     def _forget_old_jobs(self) -> None:
         ended = [job_id for job_id, job in self._jobs.items() if job.status in ENDED]
         for job_id in ended[: max(0, len(ended) - KEEP_ENDED_JOBS)]:
             del self._jobs[job_id]
+            self._groups.pop(job_id, None)

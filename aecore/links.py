@@ -42,7 +42,7 @@ def query_from_config(config: RunConfig) -> dict[str, str]:
     return query
 
 
-def _parse(name: str, text: str) -> Any:
+def parse_setting(name: str, text: str) -> Any:
     """One setting's value from its text, checked against the setting's kind and range (raises ``AecoreError``)."""
     parameter = PARAMETERS[name]
     if parameter.kind == "choice":
@@ -89,7 +89,7 @@ def config_from_query(query: dict[str, str], datasets: list[str], default: RunCo
             notices.append(f"'{name}' is not a setting of the {variant} variant")
             continue
         try:
-            settings[name] = _parse(name, text)
+            settings[name] = parse_setting(name, text)
         except AecoreError as error:
             notices.append(f"{PARAMETERS[name].label}: {error}")
     device = default.training.device

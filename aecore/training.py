@@ -400,6 +400,8 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
     ``test_psnr_noisy_input`` is the PSNR of the corrupted input itself, the baseline a
     denoiser must beat; ``test_elbo`` (VAE) is the evidence lower bound of the clean test
     images in nats per image, the generative model's own measure whatever noise it trained on.
+    ``test_reconstruction`` is the reconstruction term of the training loss on the test images (summed over an
+    image's pixels, averaged over images): the scale a sweep's tables compare.
     """
     clean = dataset.x_test
     noise = config.noise
@@ -408,6 +410,9 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
     metrics = {
         "test_mse": float(np.mean((reconstruction - clean) ** 2)),
         "test_psnr": float(losses.psnr(clean, reconstruction)),
+        "test_reconstruction": float(
+            compiled.model.reconstruction_loss(tf.constant(clean), tf.constant(reconstruction))
+        ),
     }
     if noise.level > 0:
         metrics["test_psnr_noisy_input"] = float(losses.psnr(clean, inputs))

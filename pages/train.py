@@ -25,6 +25,7 @@ METRIC_LABELS = {
     "test_mse": ("Test MSE", "{:.4f}"),
     "test_psnr": ("Test PSNR (dB)", "{:.2f}"),
     "test_psnr_noisy_input": ("Noisy PSNR (dB)", "{:.2f}"),
+    "test_reconstruction": ("Test reconstruction loss", "{:.2f}"),
     "test_elbo": ("Test ELBO (nats)", "{:.1f}"),
 }
 CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"

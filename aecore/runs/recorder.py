@@ -15,6 +15,7 @@ batch's terms takes tens of milliseconds per epoch, which the training thread wo
 from __future__ import annotations
 
 import io
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -114,6 +115,7 @@ class RunRecorder:
                 config,
                 status="running",
                 message="",
+                started=time.time(),
                 ended=None,
                 device=device,
                 image_shape=list(model.image_shape),

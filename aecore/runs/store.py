@@ -48,7 +48,7 @@ def storing(root: Path, what: str) -> Iterator[None]:
 
 
 def create_folder(
-    path: Path, config: RunConfig, *, name: str | None = None, sweep: str | None = None
+    path: Path, config: RunConfig, *, name: str | None = None, sweep: str | None = None, sweep_point: str | None = None
 ) -> tuple[RunFolder, RunLock]:
     """Make a run folder with its config and ``run.json`` (status ``queued``) and take its lock.
 
@@ -71,6 +71,7 @@ def create_folder(
                 "ended": None,
                 "epochs_done": 0,
                 "sweep": sweep,
+                "sweep_point": sweep_point,
             },
         )
     return folder, lock
@@ -91,12 +92,15 @@ class RunStore:
         *,
         name: str | None = None,
         sweep: str | None = None,
+        sweep_point: str | None = None,
     ) -> tuple[RunFolder, RunLock]:
-        """A new run folder and index row (status ``queued``), with its lock held by the caller."""
+        """A new run folder and index row (status ``queued``), with its lock held by the caller.
+
+        A sweep's run names its sweep and its point of the grid (``aecore.sweeps``)."""
         config = validate(config)
         run_id = new_run_id()
         with self.writing("create a run"):
-            folder, lock = create_folder(self.root / run_id, config, name=name, sweep=sweep)
+            folder, lock = create_folder(self.root / run_id, config, name=name, sweep=sweep, sweep_point=sweep_point)
             self.index.upsert(row_from_files(run_id, folder.meta(), config, {}))
         return folder, lock
 
