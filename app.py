@@ -39,7 +39,7 @@ def sidebar_run() -> None:
     """The shared sidebar: this tab's run, its dataset and device, and how busy the server is."""
     entry = ui.current_run()
     snapshot = ui.run_snapshot(entry)
-    running = ui.is_busy(snapshot, entry)
+    running = ui.is_live(snapshot, entry)
 
     @st.fragment(run_every=ui.POLL_SECONDS if running else None)
     def run_card() -> None:
@@ -75,7 +75,7 @@ def sidebar_run() -> None:
                 f"Server: {manager.running_count} training, {manager.waiting_count} waiting, "
                 f"{manager.max_concurrent} at once."
             )
-        if running and not ui.is_busy(shown, entry):
+        if running and not ui.is_live(shown, entry):
             st.rerun()
 
     run_card()

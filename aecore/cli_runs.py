@@ -58,11 +58,13 @@ def runs_command(args: argparse.Namespace) -> int:
             target.write_bytes(data)
         print(f"wrote {target} ({len(data) / 2**20:.1f} MB)")
     else:
-        from aecore.runs.archive import import_archive
+        from aecore.runs.archive import MAX_ARCHIVE_BYTES, import_archive
 
         source = Path(args.archive)
         if not source.is_file():
             raise AecoreError(f"There is no file '{source}' to import.")
+        if source.stat().st_size > MAX_ARCHIVE_BYTES:  # refused before it is read into memory
+            raise AecoreError(f"'{source}' is larger than {MAX_ARCHIVE_BYTES // 2**20} MB, the limit for run archives.")
         run_id = import_archive(store, source.read_bytes(), source.name)
         print(f"imported run {run_id}")
     return 0

@@ -9,6 +9,7 @@ when a page reruns, changes or reloads.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import threading
 from collections import Counter, OrderedDict
@@ -20,6 +21,8 @@ from aecore.runs.folder import RunLock
 from aecore.runs.recorder import RunRecorder
 from aecore.snapshots import ENDED, QUEUED, RUNNING, Snapshot
 from aecore.training import TrainingJob
+
+LOG = logging.getLogger(__name__)
 
 #: how many ended jobs the manager keeps for sessions that come back to them (a tab's superseded runs are
 #: forgotten at once, so this bounds what abandoned tabs leave behind)
@@ -57,19 +60,24 @@ def new_job(
 
 
 def resumed_job(store: RunStore, run_id: str, extra_epochs: int) -> TrainingJob:
-    """A job that trains a stored run ``extra_epochs`` more epochs from its last checkpoint, in its own folder."""
+    """A job that trains a stored run ``extra_epochs`` more epochs from its last checkpoint, in its own folder.
+
+    The run's lock is taken first, so its files are read as no other process is writing them."""
     if not isinstance(extra_epochs, int) or isinstance(extra_epochs, bool) or extra_epochs < 1:
         raise AecoreError(f"Resume for a whole number of epochs, at least 1 (got {extra_epochs!r}).")
-    record = store.record(run_id)
     folder = store.folder(run_id)
-    done = folder.checkpoint_epochs()
-    if done is None:
-        raise AecoreError(f"Run '{run_id}' has no checkpoint to resume from: it ended before its first epoch.")
-    lock = RunLock.try_acquire(folder.lock_path)
+    with store.writing(f"resume run {run_id}"):
+        lock = RunLock.try_acquire(folder.lock_path, patience=0.5)
     if lock is None:
         raise AecoreError(f"Run '{run_id}' is already training or waiting; it can be resumed once it ends.")
     try:
-        config = record.config.with_changes(training={"epochs": done + extra_epochs})
+        try:
+            done = folder.checkpoint_epochs()
+        except (OSError, ValueError, KeyError) as error:
+            raise AecoreError(f"Run '{run_id}' has a damaged checkpoint ({error}); it cannot be resumed.") from error
+        if done is None:
+            raise AecoreError(f"Run '{run_id}' has no checkpoint to resume from: it ended before its first epoch.")
+        config = folder.config().with_changes(training={"epochs": done + extra_epochs})
         store.save(folder, config, status=QUEUED, message="", ended=None)
     except BaseException:
         lock.release()
@@ -199,7 +207,9 @@ class JobManager:
                 job, group = self._jobs[job_id], self._groups[job_id]
                 self._running_per_group[group] += 1
             try:
-                job.run()
+                job.run()  # never raises by design; a bug there must not take a trainer thread with it
+            except Exception:
+                LOG.exception("job %s ended with an unexpected error", job.job_id)
             finally:
                 with self._lock:
                     self._running_per_group[group] -= 1

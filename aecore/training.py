@@ -36,7 +36,7 @@ from aecore.models.base import Autoencoder
 from aecore.noise import corrupt_images
 from aecore.runs.folder import History, RunFolder
 from aecore.runs.models import restore_checkpoint
-from aecore.runs.recorder import RunRecorder
+from aecore.runs.recorder import RunOutcome, RunRecorder
 from aecore.snapshots import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, Preview, Series, Snapshot
 from aecore.tensorflow_runtime import tf
 from aecore.variants import VARIANTS
@@ -162,6 +162,7 @@ class TrainingJob:
         self.run_id = recorder.run_id if recorder is not None else f"unsaved-{self.job_id}"
         self.resume_from = resume_from
         self.unsaved_reason = unsaved_reason
+        self._trained_batches = 0  # by this job (a resumed run's earlier batches are not counted)
         self.stop_event = threading.Event()
         self.model: Autoencoder | None = None
         self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
@@ -251,12 +252,17 @@ class TrainingJob:
         ended = time.perf_counter()
         if self.recorder is not None:
             with self._lock:
-                preview, metrics, epochs_done = (
-                    self._state.preview,
-                    self._state.test_metrics,
-                    len(self._state.epoch_history),
-                )
-            self.recorder.ended(status, message, self.model, self.history(), preview, metrics, epochs_done, time.time())
+                preview, metrics = self._state.preview, self._state.test_metrics
+                epochs_done = len(self._state.epoch_history)
+            trained = self._trained_batches > 0
+            restored = None
+            if not trained and self.resume_from is not None:  # a resume that never trained: the run as it was
+                epochs_done = self.resume_from.checkpoint_epochs() or 0
+                restored = self.config.with_changes(training={"epochs": max(epochs_done, 1)})
+            outcome = RunOutcome(
+                trained, self.model, self.history(), preview, metrics, epochs_done, time.time(), restored
+            )
+            self.recorder.ended(status, message, outcome)
         self._update(status=status, message=message, ended=ended)
 
     def _resume(self) -> int:
@@ -319,6 +325,7 @@ class TrainingJob:
             if self.stop_event.is_set():
                 return False, ""
             terms = {name: float(value) for name, value in compiled.train_step(batch).items()}
+            self._trained_batches += 1
             now = time.perf_counter()
             with self._lock:
                 state = self._state

@@ -122,7 +122,6 @@ def delete_action(selected: list[Any]) -> None:
         if st.button("Yes, delete", type="primary", key="confirm_delete"):
             for record in selected:
                 ui.guarded(lambda record=record: store.delete(record.id), f"Could not delete '{record.name}'")
-            st.session_state.pop("runs_table", None)
             st.rerun()
 
 
@@ -169,7 +168,7 @@ def runs_view() -> None:
             height=min(38 + 35 * len(frame), 460),
             on_select="rerun",
             selection_mode="multi-row",
-            key="runs_table",
+            key=ui.selection_key("runs_table", [record.id for record in visible]),
             column_config={
                 "Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                 "Test MSE": st.column_config.NumberColumn(format="%.4f"),

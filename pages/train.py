@@ -21,13 +21,6 @@ from pages import _ui as ui
 BASE_TERMS = ("reconstruction", "total", "weight_decay")
 #: about the width of one of the live view's two columns on a laptop screen, in pixels
 HALF_PAGE_WIDTH = 380
-METRIC_LABELS = {
-    "test_mse": ("Test MSE", "{:.4f}"),
-    "test_psnr": ("Test PSNR (dB)", "{:.2f}"),
-    "test_psnr_noisy_input": ("Noisy PSNR (dB)", "{:.2f}"),
-    "test_reconstruction": ("Test reconstruction loss", "{:.2f}"),
-    "test_elbo": ("Test ELBO (nats)", "{:.1f}"),
-}
 CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
 PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}"
 KL_FORMULA = (
@@ -300,6 +293,8 @@ def scatter_panel(snapshot: Any) -> None:
 
 def status_panel(snapshot: Any, entry: ui.RunEntry) -> None:
     stopping = ui.stop_requested(entry)
+    if not entry.owned and not snapshot.ended:
+        st.caption("You are watching a run that another tab started: only that tab can stop it.")
     if snapshot.status == "failed":
         st.error(f"**The run failed.** {snapshot.message}", icon=":material/error:")
     elif snapshot.status == "stopped" or (snapshot.status == "queued" and stopping):
@@ -392,7 +387,7 @@ def live_view(entry: ui.RunEntry, snapshot: Any, running: bool) -> None:
             st.info("This run is no longer on the server.")
             return
         draw_run(current, entry)
-        if running and not ui.is_busy(current, entry):
+        if running and not ui.is_live(current, entry):
             st.rerun()
         if starting and current.batch_steps.size:
             st.rerun()
@@ -488,7 +483,7 @@ def summary_section(snapshot: Any) -> None:
         st.markdown("**Test metrics**")
         if metrics:
             for column, (name, value) in zip(st.columns(len(metrics)), metrics.items(), strict=True):
-                label, template = METRIC_LABELS.get(name, (name, "{:.4g}"))
+                label, template = ui.METRIC_LABELS.get(name, (name, "{:.4g}"))
                 column.metric(label, template.format(value))
             st.latex(PSNR_FORMULA)
             st.caption(
@@ -663,7 +658,7 @@ with live:
         )
         before_training(config)
     else:
-        live_view(entry, snapshot, busy)
+        live_view(entry, snapshot, ui.is_live(snapshot, entry))
         if snapshot.ended:
             summary_section(snapshot)
 

@@ -69,6 +69,10 @@ def test_train_with_noise_reports_the_noisy_input_psnr_and_saves_a_standalone_ru
     assert not RunStore().has(result["run_id"]), "--out writes a standalone folder, not a run in the store"
     model = load_run_model(folder)
     assert model.encode(load_dataset("mnist-5k").probe_images[:2]).shape == (2, 8)
+    code, _, err = run_cli(
+        capsys, "train", "--variant", "undercomplete", "--epochs", "1", "--out", str(tmp_path / "run")
+    )
+    assert code == 2 and "already holds a run" in err, "a second run never overwrites a saved one"
 
 
 def test_train_saves_into_the_store_and_runs_list_shows_it(capsys):

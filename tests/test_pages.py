@@ -229,7 +229,8 @@ def test_train_button_starts_a_run_and_cannot_start_a_second() -> None:
     assert not at.error, texts(at.error)
     token = at.session_state[ui.RUN_TOKEN_KEY]
     assert at.query_params[ui.QUERY_PARAM] in (token, [token])
-    entry = ui.run_registry().claim(token, "test")
+    entry = ui.run_registry().claim(token, "test", at.session_state[ui.SECRET_KEY])
+    assert entry.owned
     assert not ui.job_manager().snapshot(entry.job_id).ended
     assert button(at, "Train").disabled, "a second run must not start while one is going"
     assert not button(at, "Stop").disabled
@@ -260,10 +261,11 @@ def test_abandoned_run_is_stopped_after_the_grace_period_unless_claimed() -> Non
 
     registry = ui.RunRegistry()
     manager = FakeManager()
-    registry.add("run-1", 1, "tab-a", manager)
+    secret = registry.add("run-1", 1, "tab-a", manager)
     registry.add("run-2", 2, "tab-a", manager)
     registry.release_session("tab-a", grace=0.2)
-    registry.claim("run-1", "tab-b")  # the reloaded tab takes run 1 back
+    assert not registry.claim("run-2", "tab-c", "a guess").owned  # a tab without the secret only watches
+    assert registry.claim("run-1", "tab-b", secret).owned  # the reloaded tab takes run 1 back
     time.sleep(0.6)
     assert manager.stopped == [2]
 
@@ -278,9 +280,15 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
     busy = [manager.submit(long_run) for _ in range(manager.max_concurrent)]
     waiting = manager.submit(long_run)
     try:
-        ui.run_registry().add(waiting.run_id, waiting.job_id, "another-tab", manager)
+        secret = ui.run_registry().add(waiting.run_id, waiting.job_id, "another-tab", manager)
+        watcher = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+        watcher.query_params[ui.QUERY_PARAM] = waiting.run_id  # a link without the key: run ids are public
+        watcher.run()
+        assert button(watcher, "Stop").disabled and not button(watcher, "Train").disabled
+        assert "only that tab can stop it" in texts(watcher.caption)
         at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
         at.query_params[ui.QUERY_PARAM] = waiting.run_id
+        at.query_params[ui.SECRET_PARAM] = secret  # the tab that started it, reloaded
         at.run()
         assert not at.exception, at.exception
         assert "position 1" in texts(at.info)

@@ -136,6 +136,23 @@ def test_the_index_is_rebuilt_from_the_folders(store):
     assert {record.id: record for record in store.list()} == before
 
 
+def test_a_missing_index_is_rebuilt_when_the_store_is_listed(store):
+    run_id = trained(store, small_config()).run_id
+    (store.root / INDEX_FILE).unlink()
+    assert [record.id for record in store.list()] == [run_id]
+
+
+def test_a_stale_index_row_does_not_turn_a_finished_run_into_an_interrupted_one(store):
+    """The index still says running (the run saved its end, then let go of its lock, while a reader looked)."""
+    from aecore.runs.index import row_from_files
+
+    job = trained(store, small_config())
+    folder = store.folder(job.run_id)
+    store.index.upsert(row_from_files(job.run_id, {**folder.meta(), "status": "running"}, job.config, {}))
+    record = store.record(job.run_id)
+    assert record.status == "finished" and record.metrics
+
+
 def test_bad_run_ids_and_missing_runs_are_clear_errors(store):
     for bad in ("../x", "/etc", "a/b", ".hidden", ""):
         with pytest.raises(AecoreError, match="is not a run id"):
@@ -263,6 +280,9 @@ GOOD_META = json.dumps({"name": "x", "status": "finished", "created": 1.0}).enco
         (zip_of({"run.json": GOOD_META}), "has no config.json"),
         (zip_of({"config.json": b'{"model": {"variant": "nope"}}', "run.json": GOOD_META}), "not a valid run config"),
         (zip_of({"config.json": GOOD_CONFIG}), "has no run.json"),
+        (zip_of({"config.json": GOOD_CONFIG, "run.json": b'{"created": "yesterday"}'}), "invalid 'created'"),
+        (zip_of({"config.json": GOOD_CONFIG, "run.json": b'{"status": "bogus"}'}), "invalid 'status'"),
+        (zip_of({"config.json": GOOD_CONFIG, "run.json": GOOD_META, "history.npz": b"junk"}), "damaged run file"),
     ],
 )
 def test_a_bad_archive_is_refused_and_nothing_is_written(store, data, says):
@@ -339,3 +359,24 @@ def test_sessions_saving_at_once_never_break_the_index(store):
     records = store.list()
     assert len(records) == 4 + 4 * 15
     assert {store.record(folder.run_id).name for folder in folders} == {f"run {i} round 14" for i in range(4)}
+
+
+def test_a_resume_that_cannot_load_or_is_cancelled_leaves_the_run_as_it_was(store):
+    job = trained(store, small_config(epochs=2))
+    folder = store.folder(job.run_id)
+    files = {name: folder.file(name).read_bytes() for name in (CHECKPOINT_FILE, "history.npz", MODEL_FILE)}
+
+    cancelled = resumed_job(store, job.run_id, 3)
+    cancelled.request_stop()  # stopped while it waited in the queue
+    cancelled.run()
+    record = store.record(job.run_id)
+    assert record.status == "stopped" and record.epochs_done == 2 and record.config.training.epochs == 2
+
+    broken = record.config.with_changes(model={"hidden": (32,)})  # a checkpoint that no longer fits the config
+    folder.write_config(broken)
+    failing = resumed_job(store, job.run_id, 3)
+    failing.run()
+    assert failing.snapshot().status == "failed"
+    record = store.record(job.run_id)
+    assert record.status == "failed" and record.epochs_done == 2 and record.config.training.epochs == 2
+    assert {name: folder.file(name).read_bytes() for name in files} == files, "nothing the run had is lost"

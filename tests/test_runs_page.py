@@ -41,9 +41,12 @@ def sparse_run(store: RunStore, beta: float, name: str) -> str:
 
 
 def runs_page(selected: list[int] | None = None) -> AppTest:
+    """The Runs page with rows ``selected`` (positions in the table, newest run first) as a person ticked them."""
     at = AppTest.from_file(RUNS_PAGE, default_timeout=TIMEOUT)
     if selected is not None:
-        at.session_state["runs_table"] = {"selection": {"rows": selected, "columns": [], "cells": []}}
+        ids = [record.id for record in ui.run_store().list()]
+        key = ui.selection_key("runs_table", ids)
+        at.session_state[key] = {"selection": {"rows": selected, "columns": [], "cells": []}}
     at.run()
     assert not at.exception, at.exception
     return at

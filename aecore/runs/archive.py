@@ -14,18 +14,21 @@ import stat
 import time
 import zipfile
 from pathlib import PurePosixPath
+from typing import Any
 
 from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.runs.folder import CONFIG_FILE, LOCK_FILE, RUN_FILE, RunFolder, new_run_id
 from aecore.runs.index import row_from_files
 from aecore.runs.store import RunStore
-from aecore.snapshots import ACTIVE, INTERRUPTED
+from aecore.snapshots import ACTIVE, INTERRUPTED, STATUSES, Preview
 
 #: Streamlit's default upload limit; the CLI applies the same so both refuse the same files
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
 #: what the files may add up to once unpacked (a zip bomb is refused before it is unpacked)
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+#: a run has a few dozen files (its TensorBoard events among them); far more is not a run
+MAX_MEMBERS = 2000
 
 
 def export_archive(store: RunStore, run_id: str) -> bytes:
@@ -41,9 +44,13 @@ def export_archive(store: RunStore, run_id: str) -> bytes:
 
 def _member_paths(archive: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
     members = []
+    if len(archive.infolist()) > MAX_MEMBERS:
+        raise AecoreError(f"The archive holds {len(archive.infolist()):,} files; a run archive holds far fewer.")
     for info in archive.infolist():
         name = info.filename
         path = PurePosixPath(name)
+        if not name or not path.parts:
+            raise AecoreError("The archive holds an entry without a name; it is not a run archive.")
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             raise AecoreError(f"The archive holds a link ('{name}'); a run archive holds plain files only.")
@@ -105,12 +112,48 @@ def import_archive(store: RunStore, data: bytes, filename: str = "archive.zip") 
                     with archive.open(info) as source, open(target, "wb") as sink:
                         shutil.copyfileobj(source, sink)
                 folder = RunFolder(staging)
-                meta = folder.meta()
-                status = INTERRUPTED if meta.get("status") in ACTIVE else meta.get("status", INTERRUPTED)
+                meta = checked_meta(folder)
+                status = INTERRUPTED if meta["status"] in ACTIVE else meta["status"]
                 meta = folder.update_meta(id=run_id, status=status, imported=time.time(), imported_from=filename)
+                check_arrays(folder)
+                row = row_from_files(run_id, meta, config, folder.metrics())
                 staging.rename(store.root / run_id)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
-            store.index.upsert(row_from_files(run_id, meta, config, RunFolder(store.root / run_id).metrics()))
+            store.index.upsert(row)
     return run_id
+
+
+def checked_meta(folder: RunFolder) -> dict[str, Any]:
+    """The archive's ``run.json``, refused unless every field the store reads has the right type."""
+    meta = folder.read_json(RUN_FILE)
+    if not isinstance(meta, dict):
+        raise AecoreError(f"The archive's {RUN_FILE} is not an object of run fields.")
+    checks = {
+        "name": lambda value: isinstance(value, str) and 0 < len(value) <= 120,
+        "tags": lambda value: isinstance(value, list) and all(isinstance(tag, str) and len(tag) <= 40 for tag in value),
+        "status": lambda value: value in STATUSES,
+        "created": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
+        "epochs_done": lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+    }
+    for field, valid in checks.items():
+        if field in meta and not valid(meta[field]):
+            raise AecoreError(f"The archive's {RUN_FILE} has an invalid '{field}' ({str(meta[field])[:40]!r}).")
+    return {"status": INTERRUPTED, **meta}
+
+
+def check_arrays(folder: RunFolder) -> None:
+    """Every array file must read back as what it claims to be: a damaged one is refused now, not shown later."""
+    try:
+        folder.history()
+        folder.checkpoint_epochs()
+        arrays = folder.preview_arrays()
+        if arrays is not None:
+            Preview.from_arrays(arrays)
+        if not isinstance(folder.metrics(), dict):
+            raise AecoreError("The archive's metrics.json is not an object of metrics.")
+    except AecoreError:
+        raise
+    except Exception as error:  # numpy and zipfile raise many kinds for a damaged file
+        raise AecoreError(f"The archive holds a damaged run file ({type(error).__name__}: {error}).") from None

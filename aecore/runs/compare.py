@@ -9,7 +9,13 @@ import numpy as np
 from aecore.config import RunConfig
 
 #: test metrics and whether more is better (PSNR and ELBO) or less (MSE)
-METRIC_DIRECTIONS = {"test_mse": "min", "test_psnr": "max", "test_psnr_noisy_input": "max", "test_elbo": "max"}
+METRIC_DIRECTIONS = {
+    "test_reconstruction": "min",
+    "test_mse": "min",
+    "test_psnr": "max",
+    "test_psnr_noisy_input": "max",
+    "test_elbo": "max",
+}
 MAX_COMPARED = 6
 
 

@@ -33,7 +33,7 @@ PREVIEW_FILE, CHECKPOINT_FILE, MODEL_FILE, THUMBNAIL_FILE = (
     "model.keras",
     "thumbnail.png",
 )
-TENSORBOARD_DIR, LOCK_FILE = "tensorboard", ".lock"
+TENSORBOARD_DIR, LOCK_FILE, META_LOCK_FILE = "tensorboard", ".lock", ".meta.lock"
 
 #: a run id is a plain folder name: no separators, no dots, so it can never name a path outside the store
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -145,12 +145,18 @@ class RunLock:
             raise
 
     @classmethod
-    def try_acquire(cls, path: Path) -> RunLock | None:
-        """The lock if nobody holds it, else None (a run already training is not resumed twice)."""
-        try:
-            return cls(path, blocking=False)
-        except BlockingIOError:
-            return None
+    def try_acquire(cls, path: Path, patience: float = 0.0) -> RunLock | None:
+        """The lock if nobody holds it, else None (a run already training is not resumed twice).
+
+        ``patience`` seconds of retries ride out another process that only checks the lock for a moment."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return cls(path, blocking=False)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.02)
 
     def release(self) -> None:
         if not self._handle.closed:
@@ -212,8 +218,12 @@ class RunFolder:
         return meta
 
     def update_meta(self, **changes: Any) -> dict[str, Any]:
-        meta = {**self.meta(), **changes}
-        self.write_json(RUN_FILE, meta)
+        """Change some fields of ``run.json``; read, change and write under a lock of their own, so a rename from
+        a page and an epoch's save from the training process never lose each other's change."""
+        with open(self.path / META_LOCK_FILE, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            meta = {**self.meta(), **changes}
+            self.write_json(RUN_FILE, meta)
         return meta
 
     def config(self) -> RunConfig:

@@ -214,7 +214,3 @@ class RunIndex:
         with self.connection() as connection:
             rows = connection.execute(query, values).fetchall()
         return [_record(row) for row in rows]
-
-    def ids(self) -> set[str]:
-        with self.connection() as connection:
-            return {row[0] for row in connection.execute("SELECT id FROM runs")}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aecore.errors import AecoreError
 from aecore.models import Autoencoder, build_model
 from aecore.runs.folder import CHECKPOINT_FILE, MODEL_FILE, RunFolder, npz_bytes, read_npz
 from aecore.tensorflow_runtime import keras
@@ -48,12 +49,13 @@ def restore_checkpoint(model: Autoencoder, arrays: dict[str, np.ndarray]) -> int
 
 def load_run_model(folder: RunFolder) -> Autoencoder:
     """The run's aecore model as its last checkpoint left it (for resuming and for the explore pages)."""
-    from aecore.errors import AecoreError
-
     path = folder.file(CHECKPOINT_FILE)
     if not path.is_file():
         raise AecoreError(f"Run '{folder.run_id}' has no saved model yet: it ended before its model was built.")
-    image_shape = tuple(folder.meta()["image_shape"])
+    image_shape = folder.meta().get("image_shape")
+    if not image_shape:
+        raise AecoreError(f"Run '{folder.run_id}' does not say what images it was trained on; it cannot be loaded.")
+    image_shape = tuple(image_shape)
     model = build_model(folder.config(), image_shape)
     restore_checkpoint(model, read_npz(path))
     return model

@@ -15,8 +15,10 @@ batch's terms takes tens of milliseconds per epoch, which the training thread wo
 from __future__ import annotations
 
 import io
+import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,8 @@ from aecore.runs.models import checkpoint_bytes, save_plain_model
 from aecore.runs.store import RunStore, storing
 from aecore.snapshots import Preview
 from aecore.tensorflow_runtime import tf
+
+LOG = logging.getLogger(__name__)
 
 
 def _write_series(name: str, first_step: tf.Tensor, values: tf.Tensor) -> None:
@@ -71,6 +75,20 @@ def thumbnail_png(preview: Preview) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a job ended with, for the recorder: ``trained`` says whether this job trained at least one batch."""
+
+    trained: bool
+    model: Any
+    history: History
+    preview: Preview | None
+    metrics: dict[str, float] | None
+    epochs_done: int
+    ended_at: float
+    restored_config: Any = None
+
+
 class RunRecorder:
     """Keeps one run folder up to date while a job trains; ``store`` None writes a standalone folder (``--out``)."""
 
@@ -98,6 +116,9 @@ class RunRecorder:
                 action()
         except AecoreError as error:
             self.error = f"This run is no longer being saved. {error}"
+        except Exception as error:  # TensorFlow's or Keras' own errors on a failing disk: the run trains on
+            LOG.exception("saving run %s failed", self.run_id)
+            self.error = f"This run is no longer being saved: could not {what} ({type(error).__name__}: {error})."
 
     def _save(self, config: Any = None, **meta: Any) -> None:
         if self.store is not None:
@@ -141,36 +162,46 @@ class RunRecorder:
         self,
         status: str,
         message: str,
-        model: Any,
-        history: History,
-        preview: Preview | None,
-        metrics: dict[str, float] | None,
-        epochs_done: int,
-        ended_at: float,
+        outcome: RunOutcome,
     ) -> None:
-        """Save what the run ended with and release its lock (always, even when saving failed)."""
+        """Save what the run ended with and release its lock (always, even when saving failed).
+
+        The checkpoint is never rewritten here: it stays the last epoch end's, so a run stopped mid-epoch or
+        failed on a NaN resumes from whole, finite epochs. ``model.keras`` holds the model as it ended (the
+        part-trained one after a Stop). A job that trained nothing (stopped while queued, failed to start, a
+        resume that could not load) leaves the run's files as they were and restores its config.
+        """
 
         def write() -> None:
             self._wait_for_tensorboard()
-            if model is not None:
-                self.folder.write_history(history)
-                write_atomically(self.folder.file(CHECKPOINT_FILE), checkpoint_bytes(model, epochs_done))
-                save_plain_model(model, self.folder)
-            if preview is not None:
-                write_atomically(self.folder.file(PREVIEW_FILE), npz_bytes(preview.to_arrays()))
-                write_atomically(self.folder.file(THUMBNAIL_FILE), thumbnail_png(preview))
-            if metrics:
-                self.folder.write_json(METRICS_FILE, metrics)
-            self._save(status=status, message=message, ended=ended_at, epochs_done=epochs_done)
+            if outcome.trained:
+                self.folder.write_history(outcome.history)
+                save_plain_model(outcome.model, self.folder)
+                if outcome.preview is not None:
+                    write_atomically(self.folder.file(PREVIEW_FILE), npz_bytes(outcome.preview.to_arrays()))
+                    write_atomically(self.folder.file(THUMBNAIL_FILE), thumbnail_png(outcome.preview))
+                if outcome.metrics:
+                    self.folder.write_json(METRICS_FILE, outcome.metrics)
+            self._save(
+                outcome.restored_config,
+                status=status,
+                message=message,
+                ended=outcome.ended_at,
+                epochs_done=outcome.epochs_done,
+            )
 
         try:
             self._guarded("save the run's result", write)
         finally:
-            self._tensorboard.shutdown(wait=True)
-            if self._writer is not None:
-                self._writer.close()
-            if self._lock is not None:
-                self._lock.release()
+            try:
+                self._tensorboard.shutdown(wait=True)
+                if self._writer is not None:
+                    self._writer.close()
+            except Exception:  # a full disk can fail the last flush; the lock must still go
+                LOG.exception("closing the TensorBoard writer of run %s failed", self.run_id)
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
 
     def _wait_for_tensorboard(self) -> None:
         """Let the previous epoch's events finish; a failure there (a full disk) is raised here, in a write."""

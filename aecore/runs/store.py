@@ -57,7 +57,11 @@ def create_folder(
     with storing(path.parent, "create a run folder"):
         path.mkdir(parents=True, exist_ok=True)
         folder = RunFolder(path)
-        lock = folder.lock()
+        if (path / RUN_FILE).exists():
+            raise AecoreError(f"'{path}' already holds a run; choose a new folder so nothing saved is overwritten.")
+        lock = RunLock.try_acquire(folder.lock_path)
+        if lock is None:
+            raise AecoreError(f"'{path}' is in use by another run; choose a new folder.")
         folder.write_config(config)
         folder.write_json(
             RUN_FILE,
@@ -122,12 +126,26 @@ class RunStore:
         return meta
 
     def record(self, run_id: str) -> RunRecord:
-        self.folder(run_id)
-        record = self.index.get(run_id)
-        if record is None:  # a folder the index has not seen (copied in by hand, or an index written before)
-            self._index_folder(self.folder(run_id))
+        folder = self.folder(run_id)
+        with self.reading():
             record = self.index.get(run_id)
-        return self._reconciled([record])[0]
+            if record is None:  # a folder the index has not seen (copied in by hand, or an index written before)
+                self._index_folder(folder)
+                record = self.index.get(run_id)
+            settled = self._reconciled([record])
+        if not settled:
+            raise AecoreError(f"Run '{run_id}' was deleted a moment ago.")
+        return settled[0]
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Turn an index that cannot be read into an ``AecoreError`` (a store on a read-only disk, say)."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise AecoreError(
+                f"The run index '{self.index.path}' cannot be read ({error}); check the folder's permissions."
+            ) from error
 
     def list(
         self,
@@ -143,31 +161,49 @@ class RunStore:
             raise AecoreError(f"Unknown status '{status}'; choose one of: {', '.join(STATUSES)}.")
         if not self.root.is_dir():
             return []
-        try:
+        with self.reading():
+            if not self.index.path.exists():
+                self.rebuild_index()  # the index was deleted or never written: the folders are the truth
             records = self.index.select({"variant": variant, "dataset": dataset, "tag": tag, "sweep": sweep})
-        except sqlite3.Error as error:
-            raise AecoreError(f"The run index '{self.index.path}' cannot be read ({error}).") from error
-        records = self._reconciled(records)
+            records = self._reconciled(records)
         return [record for record in records if status is None or record.status == status]
 
     def _reconciled(self, records: list[RunRecord]) -> list[RunRecord]:
-        """A run marked queued or running whose lock nobody holds lost its process: it is interrupted."""
+        """A run marked queued or running whose lock nobody holds lost its process: it is interrupted.
+
+        The lock is taken while the run's ``run.json`` is read again, so a run that ended between the index
+        read and now (it saves its status, then lets go of its lock) keeps the status it saved."""
         result = []
         for record in records:
             if record.status in ACTIVE:
-                folder = RunFolder(self.root / record.id)
-                if not folder.is_locked():
-                    done = folder.checkpoint_epochs() or 0
-                    message = (
-                        f"Interrupted: its process ended during epoch {done + 1}; {done} finished epochs are kept."
-                    )
-                    try:
-                        self.save(folder, status=INTERRUPTED, message=message, epochs_done=done)
-                    except AecoreError:
-                        pass  # a read-only store still lists the run, as interrupted
-                    record = replace(record, status=INTERRUPTED, message=message, epochs_done=done)
-            result.append(record)
+                record = self._settled(record)
+            if record is not None:
+                result.append(record)
         return result
+
+    def _settled(self, record: RunRecord) -> RunRecord | None:
+        folder = RunFolder(self.root / record.id)
+        if not folder.exists():
+            return None  # deleted since the index was read
+        lock = RunLock.try_acquire(folder.lock_path)
+        if lock is None:
+            return record  # its process still holds it
+        try:
+            meta = folder.meta()
+            if meta.get("status") in ACTIVE:
+                done = folder.checkpoint_epochs() or 0
+                message = f"Interrupted: its process ended during epoch {done + 1}; {done} finished epochs are kept."
+                try:
+                    self.save(folder, status=INTERRUPTED, message=message, epochs_done=done)
+                except AecoreError:
+                    return replace(record, status=INTERRUPTED, message=message, epochs_done=done)  # a read-only store
+            else:
+                self._index_folder(folder)
+        except (AecoreError, OSError, ValueError):
+            return record
+        finally:
+            lock.release()
+        return self.index.get(record.id) or record
 
     def rename(self, run_id: str, name: str) -> None:
         name = name.strip()
@@ -186,13 +222,17 @@ class RunStore:
 
     def delete(self, run_id: str) -> None:
         folder = self.folder(run_id)
-        if folder.is_locked():
-            raise AecoreError(f"Run '{run_id}' is still training or waiting; stop it before deleting it.")
         with self.writing(f"delete run {run_id}"):
-            # the folder leaves the store under a name no listing reads, then goes; the row goes with it
-            doomed = folder.path.with_name(f".deleted-{run_id}")
-            os.replace(folder.path, doomed)
-            self.index.delete(run_id)
+            lock = RunLock.try_acquire(folder.lock_path, patience=0.2)  # held while deleting: no resume sneaks in
+            if lock is None:
+                raise AecoreError(f"Run '{run_id}' is still training or waiting; stop it before deleting it.")
+            try:
+                # the folder leaves the store under a name no listing reads, then goes; the row goes with it
+                doomed = folder.path.with_name(f".deleted-{run_id}")
+                os.replace(folder.path, doomed)
+                self.index.delete(run_id)
+            finally:
+                lock.release()
             shutil.rmtree(doomed, ignore_errors=True)
 
     def rebuild_index(self) -> int:
@@ -206,7 +246,7 @@ class RunStore:
                     continue
                 try:
                     rows.append(row_from_files(folder.run_id, folder.meta(), folder.config(), folder.metrics()))
-                except AecoreError:
+                except (AecoreError, OSError, ValueError, TypeError, KeyError):
                     continue  # a damaged folder is left alone, not listed
             self.index.replace_all(rows)
         return len(rows)

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from aecore.errors import AecoreError
 from aecore.runs.store import RunStore
 from aecore.snapshots import Preview, Snapshot
 
 
 def stored_snapshot(store: RunStore, run_id: str) -> Snapshot:
-    """The run as its folder holds it: settings, every batch's terms, epoch records, last preview, test metrics."""
+    """The run as its folder holds it: settings, every batch's terms, epoch records, last preview, test metrics.
+
+    A damaged file (cut short, edited by hand) is an ``AecoreError`` naming the run, never a traceback."""
+    try:
+        return _read_snapshot(store, run_id)
+    except AecoreError:
+        raise
+    except Exception as error:  # numpy, zipfile and json raise many kinds for a damaged file
+        raise AecoreError(
+            f"Run '{run_id}' cannot be read back: one of its files is damaged ({type(error).__name__}: {error})."
+        ) from error
+
+
+def _read_snapshot(store: RunStore, run_id: str) -> Snapshot:
     record = store.record(run_id)  # reconciles a run whose process died into ``interrupted``
     folder = store.folder(run_id)
     meta = folder.meta()

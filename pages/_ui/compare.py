@@ -10,15 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from aecore.runs.compare import METRIC_DIRECTIONS, best_runs, config_differences, epoch_axis
-from pages._ui.panels import shown_chart
+from pages._ui.panels import METRIC_LABELS, shown_chart
 from pages._ui.session import stored_snapshot
 
-METRIC_LABELS = {
-    "test_mse": "Test MSE",
-    "test_psnr": "Test PSNR (dB)",
-    "test_psnr_noisy_input": "Noisy input PSNR (dB)",
-    "test_elbo": "Test ELBO (nats)",
-}
 #: the term a comparison shows first
 DEFAULT_TERM = "reconstruction"
 
@@ -68,13 +62,13 @@ def metrics_panel(snapshots: dict[str, Any]) -> None:
         st.caption("None of these runs got as far as its test metrics.")
         return
     frame = pd.DataFrame(
-        {METRIC_LABELS[name]: [metrics[label].get(name, np.nan) for label in metrics] for name in present},
+        {METRIC_LABELS[name][0]: [metrics[label].get(name, np.nan) for label in metrics] for name in present},
         index=list(metrics),
     )
     best = best_runs(metrics)
 
     def highlight(column: pd.Series) -> list[str]:
-        name = next(key for key, label in METRIC_LABELS.items() if label == column.name)
+        name = next(key for key, (label, _) in METRIC_LABELS.items() if label == column.name)
         return ["font-weight: bold; background-color: #d8f3dc" if run == best.get(name) else "" for run in column.index]
 
     st.table(frame.style.apply(highlight).format("{:.4g}", na_rep="–"))

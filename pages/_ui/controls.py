@@ -223,10 +223,5 @@ def guarded(action: Callable[[], Any], what: str) -> Any:
 
 
 def succeeded(action: Callable[[], Any], what: str) -> bool:
-    """Run ``action``; on a user error show it with ``st.error`` and return False."""
-    try:
-        action()
-    except AecoreError as error:
-        st.error(f"{what}: {error}", icon=":material/error:")
-        return False
-    return True
+    """Run an action that returns nothing; on a user error show it with ``st.error`` and return False."""
+    return guarded(lambda: action() or True, what) is not None

@@ -1,13 +1,15 @@
 """Which run a browser tab shows, and who may stop it.
 
-A tab's run is named in its URL (``?run=<run id>``), so a reload, a page switch or a server restart finds it
-again: while the job that trains it is in this process the tab reads the job's live snapshot, afterwards it
-reads the run back from the store. Only the session that started a run can stop it; a session that goes away
-stops its runs after a grace period unless a reloaded tab claims them back.
+A tab's run is named in its URL (``?run=<run id>&key=<secret>``), so a reload, a page switch or a server restart
+finds it again: while the job that trains it is in this process the tab reads the job's live snapshot, afterwards
+it reads the run back from the store. Run ids are public (the Runs page lists them), so only the secret ``key``
+makes a tab the run's owner, the one that may stop it: anyone else who opens ``?run=`` sees it read-only. A
+session that goes away stops its runs after a grace period unless a reloaded tab (same key) claims them back.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 import uuid
@@ -29,7 +31,9 @@ FIRST_POINT_POLL_SECONDS = 0.3
 ABANDONED_RUN_GRACE_SECONDS = 120.0
 
 RUN_TOKEN_KEY = "run_token"
+SECRET_KEY = "run_secret"
 QUERY_PARAM = "run"
+SECRET_PARAM = "key"
 STATUS_LABELS = {
     "queued": "waiting in the queue",
     "running": "training",
@@ -50,12 +54,15 @@ STATUS_ICONS = {
 
 @dataclass
 class RunEntry:
-    """A tab's run: ``job_id`` is set while this process's job manager has the job (None: read from the store)."""
+    """A tab's run: ``job_id`` is set while this process's job manager has the job (None: read from the store);
+    ``owned`` says whether this tab may stop it."""
 
     token: str
     job_id: int | None
     owner: str
+    secret: str = ""
     released_at: float | None = None
+    owned: bool = True
 
 
 class RunRegistry:
@@ -68,25 +75,28 @@ class RunRegistry:
         self._entries: OrderedDict[str, RunEntry] = OrderedDict()
         self.manager: Any = None
 
-    def add(self, run_id: str, job_id: int, owner: str, manager: Any) -> None:
+    def add(self, run_id: str, job_id: int, owner: str, manager: Any) -> str:
+        """Register a job a session just started; returns the secret that proves ownership of it."""
+        secret = secrets.token_urlsafe(8)
         with self._lock:
             self.manager = manager
-            self._entries[run_id] = RunEntry(run_id, job_id, owner)
+            self._entries[run_id] = RunEntry(run_id, job_id, owner, secret)
             while len(self._entries) > self.MAX_ENTRIES:
                 self._entries.popitem(last=False)
+        return secret
 
-    def claim(self, token: str, owner: str) -> RunEntry | None:
-        """The run behind ``token``, now owned by ``owner`` (None if no job of this process trains it)."""
+    def claim(self, token: str, owner: str, secret: str | None) -> RunEntry | None:
+        """The run behind ``token``: owned by ``owner`` from now on if ``secret`` is its secret (a reloaded tab),
+        else a read-only view of it; None if no job of this process trains it."""
         with self._lock:
             entry = self._entries.get(token)
-            if entry is not None:
-                entry.owner = owner
-                entry.released_at = None
+            if entry is None:
+                return None
+            if secret != entry.secret:
+                return RunEntry(token, entry.job_id, owner, owned=False)
+            entry.owner = owner
+            entry.released_at = None
             return entry
-
-    def owned_by(self, owner: str) -> list[RunEntry]:
-        with self._lock:
-            return [entry for entry in self._entries.values() if entry.owner == owner]
 
     def release_session(self, owner: str, grace: float = ABANDONED_RUN_GRACE_SECONDS) -> None:
         """Called when a session disconnects: stop its runs after ``grace`` seconds unless claimed back."""
@@ -129,16 +139,23 @@ def session_handle() -> SessionHandle:
     return SessionHandle(uuid.uuid4().hex, run_registry())
 
 
-def show_run(run_id: str | None) -> None:
-    """Make ``run_id`` this tab's run (None: no run), in the session and in the URL."""
-    if run_id is None:
-        st.session_state.pop(RUN_TOKEN_KEY, None)
-        if QUERY_PARAM in st.query_params:
-            del st.query_params[QUERY_PARAM]
-        return
-    st.session_state[RUN_TOKEN_KEY] = run_id
-    if st.query_params.get(QUERY_PARAM) != run_id:
-        st.query_params[QUERY_PARAM] = run_id
+def _set_param(name: str, value: str | None) -> None:
+    if value is None:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != value:
+        st.query_params[name] = value
+
+
+def show_run(run_id: str | None, secret: str | None = None) -> None:
+    """Make ``run_id`` this tab's run (None: no run), in the session and in the URL, with its secret if owned."""
+    for key, value in ((RUN_TOKEN_KEY, run_id), (SECRET_KEY, secret)):
+        if value is None:
+            st.session_state.pop(key, None)
+        else:
+            st.session_state[key] = value
+    _set_param(QUERY_PARAM, run_id)
+    _set_param(SECRET_PARAM, secret)
 
 
 def current_run() -> RunEntry | None:
@@ -146,10 +163,14 @@ def current_run() -> RunEntry | None:
     it, else the stored run (after a restart, or a run opened from the Runs page)."""
     owner = session_handle().key
     token = st.session_state.get(RUN_TOKEN_KEY) or st.query_params.get(QUERY_PARAM)
-    entry = run_registry().claim(token, owner) if token else None
+    secret = st.session_state.get(SECRET_KEY) or st.query_params.get(SECRET_PARAM)
+    entry = run_registry().claim(token, owner, secret) if token else None
     if entry is None and token and run_store().has(token):
-        entry = RunEntry(token, None, owner)
-    show_run(None if entry is None else entry.token)
+        entry = RunEntry(token, None, owner, owned=False)
+    if entry is None:
+        show_run(None)
+    else:
+        show_run(entry.token, entry.secret if entry.owned and entry.job_id is not None else None)
     return entry
 
 
@@ -160,9 +181,9 @@ def _watch(job: Any) -> RunEntry:
     if previous is not None and previous.job_id is not None:
         manager.forget(previous.job_id)  # this tab shows the new run now: free the old model
     owner = session_handle().key
-    run_registry().add(job.run_id, job.job_id, owner, manager)
-    show_run(job.run_id)
-    return run_registry().claim(job.run_id, owner)
+    secret = run_registry().add(job.run_id, job.job_id, owner, manager)
+    show_run(job.run_id, secret)
+    return run_registry().claim(job.run_id, owner, secret)
 
 
 def start_run(config: RunConfig) -> RunEntry:
@@ -215,9 +236,16 @@ def stop_requested(entry: RunEntry | None) -> bool:
 
 def is_busy(snapshot: Any, entry: RunEntry | None) -> bool:
     """Whether this tab's own run still trains or waits (a waiting run that was stopped counts as over)."""
-    if snapshot is None or snapshot.ended or entry is None or entry.job_id is None:
+    if snapshot is None or snapshot.ended or entry is None or entry.job_id is None or not entry.owned:
         return False
     return not (snapshot.status == "queued" and stop_requested(entry))
+
+
+def is_live(snapshot: Any, entry: RunEntry | None) -> bool:
+    """Whether the run a tab shows still changes, owned or only watched (its view then polls)."""
+    if snapshot is None or snapshot.ended:
+        return False
+    return not (entry is not None and entry.owned and snapshot.status == "queued" and stop_requested(entry))
 
 
 def status_text(snapshot: Any, stopping: bool = False) -> str:
