@@ -13,7 +13,6 @@ seconds on CPU), and previews call the networks inside ``tf.function`` too.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import math
@@ -26,27 +25,21 @@ from typing import Any
 
 import numpy as np
 
-from aecore import analysis, losses
 from aecore.config import RunConfig, validate
 from aecore.data import Dataset, load_dataset
 from aecore.devices import Placement, resolve_device
 from aecore.errors import AecoreError
+from aecore.evaluation import evaluate, make_preview
 from aecore.models import build_model, seeded
 from aecore.models.base import Autoencoder
-from aecore.noise import corrupt_images
 from aecore.runs.folder import History, RunFolder
 from aecore.runs.models import restore_checkpoint
 from aecore.runs.recorder import RunOutcome, RunRecorder
 from aecore.snapshots import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, Preview, Series, Snapshot
 from aecore.tensorflow_runtime import tf
-from aecore.variants import VARIANTS
 
 LOG = logging.getLogger(__name__)
 
-#: how many validation codes the latent scatter gets
-MAX_PUBLISHED_CODES = 5000
-#: fixed seed of the test corruption, so test metrics compare across runs
-TEST_NOISE_SEED = 1234
 #: a live preview is published at the end of every epoch, and at least this often within one
 PREVIEW_INTERVAL_SECONDS = 5.0
 
@@ -362,71 +355,3 @@ class TrainingJob:
             self._state.seconds_before_epoch = self._state.train_seconds
             self._state.epoch_history.append(record)
         self._update(preview=make_preview(compiled, dataset, self.config, epoch))
-
-
-def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch: float) -> Preview:
-    """The probe grid, the codes, ρ̂_j, the traversal and (2-D codes) the manifold, as small arrays."""
-    noise = config.noise
-    probe = dataset.probe_images
-    noisy = corrupt_images(probe, noise.kind, noise.level, seed=TEST_NOISE_SEED) if noise.level > 0 else None
-    reconstruction = compiled.reconstruct(noisy if noisy is not None else probe).numpy()
-    sample = dataset.x_val[:MAX_PUBLISHED_CODES]
-    codes = compiled.in_batches(compiled.encode, sample)
-    diagnostics = {name: value.numpy() for name, value in compiled.diagnostics(sample[:2000]).items()}
-    mean, std = analysis.code_statistics(codes)
-
-    def decode(batch: np.ndarray) -> np.ndarray:
-        return compiled.decode(batch.astype(np.float32)).numpy()
-
-    traversal = analysis.traversal_grid(decode, codes[0], std)
-    points, kept = analysis.project_codes(codes, "pca")
-    kind = VARIANTS[config.model.variant].code_kind
-    manifold = None
-    if codes.shape[1] == 2:
-        center, scale = (None, None) if kind == "gaussian" else (mean, std)
-        manifold = analysis.to_uint8(analysis.manifold_grid(decode, 2, n=15, center=center, scale=scale))
-    return Preview(
-        epoch=epoch,
-        probe_clean=analysis.to_uint8(probe),
-        probe_noisy=None if noisy is None else analysis.to_uint8(noisy),
-        probe_reconstruction=analysis.to_uint8(reconstruction),
-        code_points=points,
-        code_labels=np.asarray(dataset.y_val[:MAX_PUBLISHED_CODES])[kept],
-        code_axes=("z1", "z2") if codes.shape[1] <= 2 else ("PC 1", "PC 2"),
-        code_size=codes.shape[1],
-        mean_activation=diagnostics["mean_activation"],
-        kl_per_dimension=diagnostics.get("kl_per_dimension"),
-        traversal=dataclasses.replace(traversal, images=analysis.to_uint8(traversal.images)),
-        manifold=manifold,
-    )
-
-
-def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[str, float]:
-    """Test metrics: MSE and PSNR of the reconstruction (from noisy input when training with noise).
-
-    ``test_psnr_noisy_input`` is the PSNR of the corrupted input itself, the baseline a
-    denoiser must beat; ``test_elbo`` (VAE) is the evidence lower bound of the clean test
-    images in nats per image, the generative model's own measure whatever noise it trained on.
-    ``test_reconstruction`` is the reconstruction term of the training loss on the test images (summed over an
-    image's pixels, averaged over images): the scale a sweep's tables compare.
-    """
-    clean = dataset.x_test
-    noise = config.noise
-    inputs = corrupt_images(clean, noise.kind, noise.level, seed=TEST_NOISE_SEED) if noise.level > 0 else clean
-    reconstruction = compiled.in_batches(compiled.reconstruct, inputs)
-    metrics = {
-        "test_mse": float(np.mean((reconstruction - clean) ** 2)),
-        "test_psnr": float(losses.psnr(clean, reconstruction)),
-        "test_reconstruction": float(
-            compiled.model.reconstruction_loss(tf.constant(clean), tf.constant(reconstruction))
-        ),
-    }
-    if noise.level > 0:
-        metrics["test_psnr_noisy_input"] = float(losses.psnr(clean, inputs))
-    model = compiled.model
-    if hasattr(model, "negative_elbo"):
-        negative_elbo = tf.function(model.negative_elbo, reduce_retracing=True)
-        batches = [clean[start : start + 512] for start in range(0, len(clean), 512)]
-        values = [float(negative_elbo(batch, batch)) * len(batch) for batch in batches]
-        metrics["test_elbo"] = -sum(values) / len(clean)
-    return metrics

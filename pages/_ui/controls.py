@@ -105,6 +105,14 @@ def control_values(initial: RunConfig | None = None) -> dict[str, Any]:
     return st.session_state[VALUES_KEY]
 
 
+def settings_link(config: RunConfig) -> str:
+    """A link to this page with these settings and nothing else (the address bar also names this tab's run)."""
+    from urllib.parse import urlencode
+
+    page = (st.context.url or "").split("?")[0]
+    return f"{page}?{urlencode(query_from_config(config))}"
+
+
 def share_in_url(config: RunConfig) -> None:
     """Put the settings in the address bar (only what changed, so the URL stays as the person left it)."""
     query = query_from_config(config)

@@ -1,0 +1,96 @@
+"""What a training job shows beyond its losses: the preview between epochs and the test metrics at the end.
+
+Both take the job's compiled networks (``aecore.training.Compiled``: the model's calls wrapped in
+``tf.function``) and return plain numpy data, so a page or the run store never needs the model itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from aecore import analysis, losses
+from aecore.config import RunConfig
+from aecore.data import Dataset
+from aecore.noise import corrupt_images
+from aecore.snapshots import Preview
+from aecore.tensorflow_runtime import tf
+from aecore.variants import VARIANTS
+
+if TYPE_CHECKING:
+    from aecore.training import Compiled
+
+#: how many validation codes the latent scatter gets
+MAX_PUBLISHED_CODES = 5000
+#: fixed seed of the test corruption, so test metrics compare across runs
+TEST_NOISE_SEED = 1234
+
+
+def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch: float) -> Preview:
+    """The probe grid, the codes, ρ̂_j, the traversal and (2-D codes) the manifold, as small arrays."""
+    noise = config.noise
+    probe = dataset.probe_images
+    noisy = corrupt_images(probe, noise.kind, noise.level, seed=TEST_NOISE_SEED) if noise.level > 0 else None
+    reconstruction = compiled.reconstruct(noisy if noisy is not None else probe).numpy()
+    sample = dataset.x_val[:MAX_PUBLISHED_CODES]
+    codes = compiled.in_batches(compiled.encode, sample)
+    diagnostics = {name: value.numpy() for name, value in compiled.diagnostics(sample[:2000]).items()}
+    mean, std = analysis.code_statistics(codes)
+
+    def decode(batch: np.ndarray) -> np.ndarray:
+        return compiled.decode(batch.astype(np.float32)).numpy()
+
+    traversal = analysis.traversal_grid(decode, codes[0], std)
+    points, kept = analysis.project_codes(codes, "pca")
+    kind = VARIANTS[config.model.variant].code_kind
+    manifold = None
+    if codes.shape[1] == 2:
+        center, scale = (None, None) if kind == "gaussian" else (mean, std)
+        manifold = analysis.to_uint8(analysis.manifold_grid(decode, 2, n=15, center=center, scale=scale))
+    return Preview(
+        epoch=epoch,
+        probe_clean=analysis.to_uint8(probe),
+        probe_noisy=None if noisy is None else analysis.to_uint8(noisy),
+        probe_reconstruction=analysis.to_uint8(reconstruction),
+        code_points=points,
+        code_labels=np.asarray(dataset.y_val[:MAX_PUBLISHED_CODES])[kept],
+        code_axes=("z1", "z2") if codes.shape[1] <= 2 else ("PC 1", "PC 2"),
+        code_size=codes.shape[1],
+        mean_activation=diagnostics["mean_activation"],
+        kl_per_dimension=diagnostics.get("kl_per_dimension"),
+        traversal=dataclasses.replace(traversal, images=analysis.to_uint8(traversal.images)),
+        manifold=manifold,
+    )
+
+
+def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[str, float]:
+    """Test metrics: MSE and PSNR of the reconstruction (from noisy input when training with noise).
+
+    ``test_psnr_noisy_input`` is the PSNR of the corrupted input itself, the baseline a
+    denoiser must beat; ``test_elbo`` (VAE) is the evidence lower bound of the clean test
+    images in nats per image, the generative model's own measure whatever noise it trained on.
+    ``test_reconstruction`` is the reconstruction term of the training loss on the test images (summed over an
+    image's pixels, averaged over images): the scale a sweep's tables compare.
+    """
+    clean = dataset.x_test
+    noise = config.noise
+    inputs = corrupt_images(clean, noise.kind, noise.level, seed=TEST_NOISE_SEED) if noise.level > 0 else clean
+    reconstruction = compiled.in_batches(compiled.reconstruct, inputs)
+    metrics = {
+        "test_mse": float(np.mean((reconstruction - clean) ** 2)),
+        "test_psnr": float(losses.psnr(clean, reconstruction)),
+        "test_reconstruction": float(
+            compiled.model.reconstruction_loss(tf.constant(clean), tf.constant(reconstruction))
+        ),
+    }
+    if noise.level > 0:
+        metrics["test_psnr_noisy_input"] = float(losses.psnr(clean, inputs))
+    model = compiled.model
+    if hasattr(model, "negative_elbo"):
+        negative_elbo = tf.function(model.negative_elbo, reduce_retracing=True)
+        batches = [clean[start : start + 512] for start in range(0, len(clean), 512)]
+        values = [float(negative_elbo(batch, batch)) * len(batch) for batch in batches]
+        metrics["test_elbo"] = -sum(values) / len(clean)
+    return metrics

@@ -1,0 +1,288 @@
+"""The live view of a run: its loss curves, probe images and the panels its variant adds, drawn from snapshots.
+
+A page calls ``live_view``; it polls the run while it changes (a fragment on a timer) and stops polling once it
+ends. Every panel takes a ``Snapshot``, live from a job or read back from the store, and draws it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from aecore.errors import AecoreError
+from aecore.variants import VARIANTS
+from pages import _ui as ui
+
+#: the terms every model has; anything else a model reports is one of its penalties
+BASE_TERMS = ("reconstruction", "total", "weight_decay")
+#: about the width of one of the live view's two columns on a laptop screen, in pixels
+HALF_PAGE_WIDTH = 380
+KL_FORMULA = (
+    r"\mathrm{KL}(\rho \,\|\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j} + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j}"
+)
+MEAN_ACTIVATION_FORMULA = r"\hat\rho_j = \frac{1}{m}\sum_{i=1}^{m} h_j\big(x^{(i)}\big)"
+GAUSSIAN_KL_FORMULA = r"\mathrm{KL}_k = \tfrac12\big(\mu_k^2 + \sigma_k^2 - \log\sigma_k^2 - 1\big)"
+
+
+def dataset_class_names(name: str) -> list[str] | None:
+    from aecore.data import load_dataset
+
+    try:
+        return list(load_dataset(name).class_names) or None
+    except AecoreError:  # a removed upload: the scatter shows plain labels
+        return None
+
+
+def loss_panel(snapshot: Any) -> None:
+    st.markdown("**Loss per batch** · dashed: validation after each epoch")
+    # a term that is exactly 0 all along (weight decay with α = 0) only clutters the chart
+    terms = [name for name, values in snapshot.batch_terms.items() if np.any(values != 0)]
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.caption(f"{len(snapshot.batch_steps)} batches · {len(snapshot.epoch_history)} validation points")
+    # no widget key: the preference lives in its own key, so polling and page changes never reset it
+    log_y = right.toggle("Log scale", value=st.session_state.get("loss_log_scale", True))
+    st.session_state["loss_log_scale"] = log_y
+    ui.shown_chart(terms_figure(snapshot, terms, log_y, "loss"), "loss_chart")
+
+
+def terms_figure(snapshot: Any, terms: list[str], log_y: bool, y_title: str) -> Any:
+    """Per-batch curves of some loss terms with their per-epoch validation values on top."""
+    from aecore import figures
+
+    history = snapshot.epoch_history
+    validation = {
+        term: np.array([record[f"val_{term}"] for record in history])
+        for term in terms
+        if history and f"val_{term}" in history[0]
+    }
+    return figures.loss_curves(
+        snapshot.batch_steps,
+        {term: snapshot.batch_terms[term] for term in terms},
+        np.array([record["batches"] for record in history]),
+        validation,
+        log_y=log_y,
+        y_title=y_title,
+    )
+
+
+def probe_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    preview = snapshot.preview
+    noisy = preview.probe_noisy is not None
+    st.markdown(
+        "**Probe images** · clean, noisy input and the denoised reconstruction"
+        if noisy
+        else "**Probe images** · clean and reconstructed"
+    )
+    rows = {"clean": preview.probe_clean}
+    if noisy:
+        rows["noisy input"] = preview.probe_noisy
+    rows["denoised" if noisy else "reconstruction"] = preview.probe_reconstruction
+    figure = ui.preview_figure(snapshot, "probe", lambda: figures.image_rows(rows))
+    ui.shown_chart(figure, "probe_chart", height=None, width="content")
+    st.caption(f"Refreshed every epoch; now after epoch {preview.epoch:.2f}.")
+
+
+def sparsity_panel(snapshot: Any) -> None:
+    """The seed paper's Figure 5 live: KL(ρ‖ρ̂) over ρ̂ with every code unit on it."""
+    from aecore import figures
+
+    rho = snapshot.config.regularisation.rho
+    st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}, with every unit's $\\hat\\rho_j$")
+    figure = ui.preview_figure(snapshot, "kl", lambda: figures.kl_penalty_curve(rho, snapshot.preview.mean_activation))
+    ui.shown_chart(figure, "kl_penalty_chart")
+    st.latex(KL_FORMULA)
+    st.latex(MEAN_ACTIVATION_FORMULA)
+    st.caption(
+        "Each dot is one code unit at its mean activation $\\hat\\rho_j$ over the validation images. "
+        "The penalty is zero only at $\\hat\\rho_j = \\rho$, so training pulls the dots toward the dashed line."
+    )
+
+
+def activation_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    st.markdown("**Mean activation $\\hat\\rho_j$ of every code unit**")
+    figure = ui.preview_figure(
+        snapshot,
+        "activation",
+        lambda: figures.bar_per_dimension(snapshot.preview.mean_activation, None, "mean activation ρ̂"),
+    )
+    ui.shown_chart(figure, "activation_chart")
+    st.caption("A sigmoid unit's average output over the validation images: near 0, it rarely fires.")
+
+
+def vae_kl_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    st.markdown("**KL of q(z|x) to N(0, I), per code dimension**")
+    figure = ui.preview_figure(
+        snapshot, "vae_kl", lambda: figures.bar_per_dimension(snapshot.preview.kl_per_dimension, None, "KL (nats)")
+    )
+    ui.shown_chart(figure, "vae_kl_chart")
+    st.latex(GAUSSIAN_KL_FORMULA)
+    st.caption("A dimension whose KL stays near 0 carries no information: the encoder leaves it at the prior.")
+
+
+def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
+    st.markdown(f"**{', '.join(term.replace('_', ' ') for term in terms)} over time**")
+    ui.shown_chart(terms_figure(snapshot, terms, log_y=True, y_title="penalty"), "penalty_chart")
+    st.caption("The penalty per batch (log scale), its validation value after each epoch dashed.")
+
+
+def traversal_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    traversal = snapshot.preview.traversal
+    st.markdown("**Latent traversal** · one code dimension moved from −3σ to +3σ per row")
+    figure = ui.preview_figure(
+        snapshot,
+        "traversal",
+        lambda: figures.image_mosaic(
+            traversal.images, traversal.row_labels, traversal.column_labels, max_width=HALF_PAGE_WIDTH
+        ),
+    )
+    ui.shown_chart(figure, "traversal_chart", height=None, width="content")
+    st.caption("Each row decodes one validation image's code with a single dimension changed.")
+
+
+def manifold_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    st.markdown("**Decoded manifold** of the 2-D code")
+    figure = ui.preview_figure(
+        snapshot, "manifold", lambda: figures.image_mosaic(snapshot.preview.manifold, max_width=HALF_PAGE_WIDTH)
+    )
+    ui.shown_chart(figure, "manifold_chart", height=None, width="content")
+    gaussian = VARIANTS[snapshot.config.model.variant].code_kind == "gaussian"
+    st.caption(
+        "A 15 × 15 grid of codes decoded to images: at the normal quantiles for the VAE's prior."
+        if gaussian
+        else "A 15 × 15 grid of codes decoded to images, spanning the real codes' mean ± 2 standard deviations."
+    )
+
+
+def scatter_panel(snapshot: Any) -> None:
+    from aecore import figures
+
+    preview = snapshot.preview
+    st.markdown(
+        "**Codes of validation images** by class"
+        if preview.code_size <= 2
+        else f"**Codes of validation images** by class · PCA of the {preview.code_size}-D code"
+    )
+
+    def build() -> Any:
+        class_names = dataset_class_names(snapshot.config.dataset)
+        return figures.latent_scatter(
+            preview.code_points, preview.code_labels, class_names, axis_titles=list(preview.code_axes)
+        )
+
+    ui.shown_chart(ui.preview_figure(snapshot, "scatter", build), "latent_scatter_chart")
+
+
+def status_panel(snapshot: Any, entry: ui.RunEntry) -> None:
+    stopping = ui.stop_requested(entry)
+    if not entry.owned and not snapshot.ended:
+        st.caption("You are watching a run that another tab started: only that tab can stop it.")
+    if snapshot.status == "failed":
+        st.error(f"**The run failed.** {snapshot.message}", icon=":material/error:")
+    elif snapshot.status == "stopped" or (snapshot.status == "queued" and stopping):
+        st.info(snapshot.message or "Stopped before it started.", icon=":material/stop_circle:")
+    elif snapshot.status == "queued":
+        manager = ui.job_manager()
+        st.info(
+            f"Waiting for a free trainer: **position {snapshot.queue_position or '…'}** in the queue "
+            f"({manager.max_concurrent} runs train at once on this server).",
+            icon=":material/hourglass_top:",
+        )
+    elif snapshot.status == "interrupted":
+        st.warning(
+            f"{snapshot.message} Resume it from the **Runs** page to continue from its last checkpoint.",
+            icon=":material/power_off:",
+        )
+    elif snapshot.status == "running" and not snapshot.batch_steps.size:
+        st.caption("Building the model and loading the data…")
+    if snapshot.store_error:
+        st.warning(f"{snapshot.store_error} Download the model below once it ends.", icon=":material/save:")
+    text = ui.progress_text(snapshot) if snapshot.status != "queued" else "Waiting…"
+    if snapshot.status == "finished":
+        text = "Finished · " + text
+    elif snapshot.status == "running" and stopping:
+        text = "Stopping… · " + text
+    st.progress(snapshot.progress, text=text)
+
+
+def shows_sparsity_kl(config: Any) -> bool:
+    """Whether a run has the Bernoulli KL penalty of the seed's Figure 5: a sigmoid code penalised by KL(ρ‖ρ̂)."""
+    variant = VARIANTS[config.model.variant]
+    return (
+        variant.code_kind == "sigmoid" and "rho" in variant.hyperparameters and config.regularisation.sparsity == "kl"
+    )
+
+
+def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
+    """Everything the live view shows for one snapshot."""
+    status_panel(snapshot, entry)
+    if not snapshot.batch_steps.size:
+        return
+    variant = VARIANTS[snapshot.config.model.variant]
+    preview = snapshot.preview
+    panels = []
+    if preview is not None:
+        if shows_sparsity_kl(snapshot.config):
+            panels.append(sparsity_panel)
+        elif variant.code_kind == "sigmoid":
+            panels.append(activation_panel)
+        elif preview.kl_per_dimension is not None:
+            panels.append(vae_kl_panel)
+    penalties = [term for term in snapshot.batch_terms if term not in BASE_TERMS]
+    if penalties:
+        panels.append(lambda shown: penalty_history_panel(shown, penalties))
+    if preview is not None:
+        panels += [scatter_panel, traversal_panel]
+        if preview.manifold is not None:
+            panels.append(manifold_panel)
+    first, second = st.columns(2, gap="medium")
+    with first:
+        loss_panel(snapshot)
+    with second:
+        if panels:
+            panels.pop(0)(snapshot)
+        else:
+            st.caption("The images, the code and its traversal appear after the first epoch.")
+    if preview is None:
+        return
+    probe_panel(snapshot)
+    for start in range(0, len(panels), 2):
+        for column, panel in zip(st.columns(2, gap="medium"), panels[start : start + 2], strict=False):
+            with column:
+                panel(snapshot)
+
+
+def live_view(entry: ui.RunEntry, snapshot: Any, running: bool) -> None:
+    """Poll the job while it runs; one full rerun when it ends turns the polling off.
+
+    Until the first loss point exists the poll is quicker, so that point shows soon after Train; then
+    one full rerun sets the steady interval (each poll redraws the loss chart: on a small server shared
+    by a classroom, once a second is enough).
+    """
+    starting = running and not snapshot.batch_steps.size
+    interval = ui.FIRST_POINT_POLL_SECONDS if starting else ui.POLL_SECONDS
+
+    @st.fragment(run_every=interval if running else None)
+    def view() -> None:
+        current = ui.run_snapshot(entry)
+        if current is None:
+            st.info("This run is no longer on the server.")
+            return
+        draw_run(current, entry)
+        if running and not ui.is_live(current, entry):
+            st.rerun()
+        if starting and current.batch_steps.size:
+            st.rerun()
+
+    view()

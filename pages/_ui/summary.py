@@ -1,0 +1,142 @@
+"""After training: a run's test metrics, its model summary and the downloads (model, archive, config, history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pages import _ui as ui
+
+CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
+PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}"
+
+
+def saved_folder(snapshot: Any) -> Any:
+    """The run's folder in the store, or None when the store could not save it."""
+    from aecore.runs.folder import MODEL_FILE
+
+    store = ui.run_store()
+    if snapshot.store_error or not store.has(snapshot.run_id):
+        return None
+    folder = store.folder(snapshot.run_id)
+    return folder if folder.file(MODEL_FILE).is_file() else None
+
+
+def layer_rows(snapshot: Any, folder: Any) -> list[dict[str, Any]] | None:
+    """Keras' summary of the run's model: from its folder, or from the job's model when it was not saved."""
+    if folder is not None:
+        return folder.meta().get("layer_table")
+    job = None if snapshot.job_id is None else ui.job_manager().get(snapshot.job_id)
+    return None if job is None or job.model is None else job.model.layer_table()
+
+
+def model_file(snapshot: Any, folder: Any) -> Any:
+    """The plain ``model.keras`` (loads with Keras alone): the stored file, else one made from the job's model."""
+    from aecore.runs.folder import MODEL_FILE
+
+    if folder is not None:
+        return folder.file(MODEL_FILE).read_bytes
+    job = None if snapshot.job_id is None else ui.job_manager().get(snapshot.job_id)
+    if job is None or job.model is None:
+        return None
+
+    def build() -> bytes:
+        from aecore.runs.models import plain_model_bytes
+
+        return plain_model_bytes(job.model)
+
+    return build
+
+
+def summary_section(snapshot: Any) -> None:
+    from aecore.runs import history_csv
+
+    folder = saved_folder(snapshot)
+    config = snapshot.config
+    st.divider()
+    st.subheader("After training")
+    metrics_column, downloads_column = st.columns([3, 1], gap="large")
+    with metrics_column:
+        metrics = snapshot.test_metrics
+        st.markdown("**Test metrics**")
+        if metrics:
+            for column, (name, value) in zip(st.columns(len(metrics)), metrics.items(), strict=True):
+                label, template = ui.METRIC_LABELS.get(name, (name, "{:.4g}"))
+                column.metric(label, template.format(value))
+            st.latex(PSNR_FORMULA)
+            st.caption(
+                "Peak signal-to-noise ratio of each test image (pixels in [0, 1]), averaged over the test set: higher "
+                "is better, each 10 dB a tenfold smaller error. With noise on, compare it with the noisy input's."
+            )
+        else:
+            st.caption("No test metrics: the run did not get that far.")
+    st.markdown("**Model summary**")
+    rows = layer_rows(snapshot, folder)
+    if not rows:
+        st.caption("The model was not built.")
+    else:
+        st.dataframe(
+            rows,
+            hide_index=True,
+            width="stretch",
+            height=36 * (len(rows) + 1) + 16,  # every layer visible, no inner scrolling
+            column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+        )
+        total = sum(row["parameters"] for row in rows)
+        st.caption(f"{total:,} parameters in all.")
+        if any(row["type"].startswith("Conv") for row in rows):
+            st.markdown("**Output size of a convolution**")
+            st.latex(CONV_RULE)
+            st.caption(
+                "An input W pixels wide, a filter F wide, padding P and stride S give an output O wide. "
+                "With 'same' padding (P = 1 for F = 3) and S = 1 the size stays 28; a 2×2 pooling with S = 2 "
+                "halves it: (28 − 2 + 0)/2 + 1 = 14, then 7."
+            )
+    with downloads_column:
+        st.markdown("**Downloads**")
+        stem = f"autoencoder-{config.model.variant}-{snapshot.run_id}"
+        model_data = model_file(snapshot, folder)
+        if model_data is not None:
+            st.download_button(
+                "Model (.keras)",
+                data=model_data,
+                file_name=f"{stem}.keras",
+                mime="application/octet-stream",
+                on_click="ignore",
+                icon=":material/download:",
+                key="download_model",
+                help="A plain Keras model: keras.models.load_model() opens it without Autoencoder Lab.",
+            )
+        if folder is not None:
+            from aecore.runs.archive import export_archive
+
+            st.download_button(
+                "Run archive (.zip)",
+                data=lambda: export_archive(ui.run_store(), snapshot.run_id),
+                file_name=f"{stem}.zip",
+                mime="application/zip",
+                on_click="ignore",
+                icon=":material/download:",
+                key="download_archive",
+                help="Everything the store keeps of this run; the Runs page uploads it back.",
+            )
+        st.download_button(
+            "Config (JSON)",
+            data=config.to_json(),
+            file_name=f"{stem}-config.json",
+            mime="application/json",
+            on_click="ignore",
+            icon=":material/download:",
+            key="download_config",
+        )
+        if snapshot.epoch_history:
+            st.download_button(
+                "History (CSV)",
+                data=history_csv(snapshot.epoch_history),
+                file_name=f"{stem}-history.csv",
+                mime="text/csv",
+                on_click="ignore",
+                icon=":material/download:",
+                key="download_history",
+            )
