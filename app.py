@@ -29,6 +29,7 @@ navigation = st.navigation(
     [
         st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
         st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+        st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
         st.Page("pages/about.py", title="About", icon=":material/school:"),
     ],
     position="top",

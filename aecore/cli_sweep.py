@@ -52,6 +52,10 @@ def _bar(progress: Any) -> str:
     )
 
 
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return "–" if math.isnan(value) else f"{value:.4g}"
@@ -89,19 +93,26 @@ def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namesp
     print(f"sweep {plan.sweep_id}: {len(points)} runs, {manager.max_concurrent} at once", file=sys.stderr)
     try:
         while any(not job.snapshot().ended for job in manager.group_jobs(plan.sweep_id)):
-            print(_bar(sweeps.progress(store, plan, manager.max_concurrent)), end="", file=sys.stderr, flush=True)
+            print(_bar(sweeps.progress(store, plan)), end="", file=sys.stderr, flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:
         sweeps.stop_sweep(manager, plan)
         while any(not job.snapshot().ended for job in manager.group_jobs(plan.sweep_id)):
             time.sleep(0.2)
         print(f"\nstopped; finish it with: python -m aecore sweep --resume {plan.sweep_id}", file=sys.stderr)
-    print(_bar(sweeps.progress(store, plan, manager.max_concurrent)), file=sys.stderr)
+    print(_bar(sweeps.progress(store, plan)), file=sys.stderr)
     rows = sweeps.summarise(store, plan)
     names = list(plan.parameters)
     if args.json:
+        # JSON has no NaN: a metric no run has (the ELBO of a non-VAE) is left out, a missing value is null
+        absent = {key for key in rows[0] if all(_is_nan(row[key]) for row in rows)}
         results = [
-            {key: list(value) if isinstance(value, tuple) else value for key, value in row.items()} for row in rows
+            {
+                key: list(value) if isinstance(value, tuple) else None if _is_nan(value) else value
+                for key, value in row.items()
+                if key not in absent
+            }
+            for row in rows
         ]
         print(json.dumps({"sweep_id": plan.sweep_id, "parameters": names, "backend": "local", "results": results}))
     else:

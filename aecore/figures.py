@@ -27,7 +27,7 @@ MOSAIC_MAX_TILE = 64
 MOSAIC_MAX_WIDTH, MOSAIC_MAX_HEIGHT = 640, 760
 
 
-def _styled(figure: go.Figure, title: str | None, x_title: str | None, y_title: str | None) -> go.Figure:
+def styled(figure: go.Figure, title: str | None, x_title: str | None, y_title: str | None) -> go.Figure:
     """The look shared by every figure: white template, compact margins, axis titles, a constant uirevision."""
     figure.update_layout(
         template="plotly_white",
@@ -116,7 +116,7 @@ def loss_curves(
             np.asarray(values, dtype=np.float64) for values in [*batch_terms.values(), *validation_terms.values()]
         ]
         figure.update_yaxes(type="log", **_log_ticks(np.concatenate([np.ravel(v) for v in plotted] or [np.ones(1)])))
-    figure = _styled(figure, None, x_title, y_title)
+    figure = styled(figure, None, x_title, y_title)
     # In a row above the plot: a legend beside a half-page chart squeezes the curves.
     figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "itemsizing": "constant"})
     return figure
@@ -154,7 +154,7 @@ def compared_curves(
         plotted += [np.ravel(values), np.ravel(validation)]
     if log_y:
         figure.update_yaxes(type="log", **_log_ticks(np.concatenate(plotted or [np.ones(1)])))
-    figure = _styled(figure, None, "epoch", term.replace("_", " "))
+    figure = styled(figure, None, "epoch", term.replace("_", " "))
     figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
     return figure
 
@@ -257,7 +257,7 @@ def kl_penalty_curve(rho: float, rho_hat: np.ndarray | None = None) -> go.Figure
             )
         )
     figure.update_xaxes(range=[0, 1])
-    return _styled(figure, None, "ρ̂ (mean activation of a unit)", "KL(ρ‖ρ̂)")
+    return styled(figure, None, "ρ̂ (mean activation of a unit)", "KL(ρ‖ρ̂)")
 
 
 def rho_hat_histogram(rho_hat: np.ndarray, rho: float) -> go.Figure:
@@ -268,14 +268,14 @@ def rho_hat_histogram(rho_hat: np.ndarray, rho: float) -> go.Figure:
     figure.add_vline(x=rho, line_dash="dash", line_color="grey", annotation_text=f"ρ = {rho:g}")
     figure.update_xaxes(range=[0, 1])
     figure.update_layout(bargap=0.05)
-    return _styled(figure, None, "ρ̂ (mean activation of a unit)", "units")
+    return styled(figure, None, "ρ̂ (mean activation of a unit)", "units")
 
 
 def bar_per_dimension(values: np.ndarray, title: str, y_title: str) -> go.Figure:
     """One bar per code dimension z1..zK, e.g. the VAE's KL per dimension (near 0: a dimension it does not use)."""
     values = np.asarray(values, dtype=np.float64).ravel()
     figure = go.Figure(go.Bar(x=[f"z{dim}" for dim in range(1, values.size + 1)], y=values))
-    return _styled(figure, title, "code dimension", y_title)
+    return styled(figure, title, "code dimension", y_title)
 
 
 def latent_scatter(
@@ -320,5 +320,5 @@ def latent_scatter(
         figure.update_layout(
             scene={f"{axis}axis": {"title": text} for axis, text in zip("xyz", axis_titles, strict=True)}
         )
-        return _styled(figure, title, None, None)
-    return _styled(figure, title, axis_titles[0], axis_titles[1])
+        return styled(figure, title, None, None)
+    return styled(figure, title, axis_titles[0], axis_titles[1])

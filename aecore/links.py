@@ -14,8 +14,8 @@ from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.variants import COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS, config_from_settings, parse_widths
 
-#: query parameters that are not settings (the run a tab shows)
-RESERVED = ("run",)
+#: query parameters that are not settings (the run a tab shows and the secret that makes the tab its owner)
+RESERVED = ("run", "key")
 
 
 def _shown(variant: str) -> tuple[str, ...]:

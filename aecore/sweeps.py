@@ -296,9 +296,9 @@ class SweepProgress:
         return self.running + self.waiting > 0
 
 
-def progress(store: RunStore, plan: SweepPlan, slots: int) -> SweepProgress:
-    """How far a sweep is: settings × seeds finished, running, waiting, and the time left at ``slots`` at once
-    (the mean duration of its finished runs, so unknown until one finishes)."""
+def progress(store: RunStore, plan: SweepPlan) -> SweepProgress:
+    """How far a sweep is: settings × seeds finished, running, waiting, and the time left at as many runs at once
+    as are running now (from the mean duration of its finished runs, so unknown until one finishes)."""
     records = store.list(sweep=plan.sweep_id)
     finished = finished_points(store, plan)
     running = sum(1 for record in records if record.status == "running")
@@ -311,7 +311,7 @@ def progress(store: RunStore, plan: SweepPlan, slots: int) -> SweepProgress:
     left = len(plan.points()) - len(finished)
     seconds_left = None
     if durations and (running or waiting):
-        seconds_left = statistics.fmean(durations) * math.ceil(min(left, running + waiting) / max(slots, 1))
+        seconds_left = statistics.fmean(durations) * math.ceil(min(left, running + waiting) / max(running, 1))
     return SweepProgress(len(plan.points()), len(finished), running, waiting, seconds_left)
 
 

@@ -1,0 +1,142 @@
+"""The Sweeps page's panels: a sweep's progress, its results table, its plot and its runs' validation curves."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from aecore import sweeps
+from aecore.variants import PARAMETERS
+from pages._ui.panels import shown_chart
+from pages._ui.runtime import run_store
+
+METRICS = {
+    "reconstruction": "Reconstruction loss",
+    "test_mse": "Test MSE",
+    "test_psnr": "Test PSNR (dB)",
+    "test_elbo": "Test ELBO (nats)",
+}
+MEAN_SD_FORMULA = r"\bar x = \frac1n \sum_{i=1}^{n} x_i, \qquad s = \sqrt{\frac{1}{n-1}\sum_{i=1}^{n} (x_i - \bar x)^2}"
+
+
+def label(name: str) -> str:
+    return PARAMETERS[name].label if name in PARAMETERS else name
+
+
+def progress_panel(plan: sweeps.SweepPlan) -> sweeps.SweepProgress:
+    progress = sweeps.progress(run_store(), plan)
+    done = progress.finished / max(progress.total, 1)
+    left = "" if progress.seconds_left is None else f" · about {progress.seconds_left / 60:.1f} min left"
+    st.progress(
+        done,
+        text=f"{progress.finished} of {progress.total} runs done · {progress.running} running · "
+        f"{progress.waiting} waiting{left}",
+    )
+    return progress
+
+
+def mean_sd(mean: float, sd: float, seeds: int, digits: str = ".4g", sd_digits: str = ".2g") -> str:
+    if not seeds or math.isnan(mean):
+        return "–"
+    return f"{mean:{digits}} ± {sd:{sd_digits}}" if seeds > 1 else f"{mean:{digits}}"
+
+
+def present_metrics(rows: list[dict[str, Any]]) -> list[str]:
+    return [metric for metric in METRICS if any(row["seeds"] and not math.isnan(row[f"{metric}_mean"]) for row in rows)]
+
+
+def results_frame(rows: list[dict[str, Any]], plan: sweeps.SweepPlan) -> pd.DataFrame:
+    """The table in the seed report's layout: a setting, then the reconstruction loss (mean ± sd over seeds)."""
+    best = sweeps.clear_best(rows)
+    records = []
+    for index, row in enumerate(rows):
+        record = {label(name): sweeps.format_value(row[name]) for name in plan.parameters}
+        record["Seeds"] = row["seeds"]
+        for metric in present_metrics(rows):
+            record[METRICS[metric]] = mean_sd(row[f"{metric}_mean"], row[f"{metric}_sd"], row["seeds"])
+        if plan.reference:
+            published = row["seed_report"]
+            record["Seed report (per batch)"] = "" if math.isnan(published) else f"{published:,.2f}"
+            record[f"Ours × batch {plan.base.training.batch_size}"] = mean_sd(
+                row["ours_per_batch"], row["ours_per_batch_sd"], row["seeds"], ",.0f", ",.0f"
+            )
+        record["Best"] = "★ clearly best" if index == best else ""
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def csv_frame(rows: list[dict[str, Any]], plan: sweeps.SweepPlan) -> str:
+    columns = [*plan.parameters, "seeds"]
+    columns += [f"{metric}_{part}" for metric in present_metrics(rows) for part in ("mean", "sd")]
+    if plan.reference:
+        columns += ["seed_report", "ours_per_batch", "ours_per_batch_sd"]
+    frame = pd.DataFrame([{column: row.get(column) for column in columns} for row in rows])
+    for name in plan.parameters:
+        frame[name] = frame[name].map(sweeps.format_value)
+    return frame.to_csv(index=False)
+
+
+def plot_panel(rows: list[dict[str, Any]], plan: sweeps.SweepPlan, key: str) -> None:
+    from aecore import sweep_figures
+
+    metrics = present_metrics(rows)
+    if not metrics:
+        return
+    metric = st.selectbox("Metric", metrics, format_func=METRICS.get, key=f"{key}_metric")
+    names = list(plan.parameters)
+    if len(names) == 1:
+        (name,) = names
+        figure = sweep_figures.metric_against_setting(
+            [row[name] if not isinstance(row[name], tuple) else sweeps.format_value(row[name]) for row in rows],
+            np.array([row[f"{metric}_mean"] for row in rows]),
+            np.array([row[f"{metric}_sd"] for row in rows]),
+            [row["seeds"] for row in rows],
+            label(name),
+            METRICS[metric],
+        )
+        caption = "Mean over seeds, with ± one standard deviation as error bars."
+    else:
+        first, second = names
+        figure = sweep_figures.metric_heatmap(
+            [sweeps.format_value(value) for value in plan.parameters[first]],
+            [sweeps.format_value(value) for value in plan.parameters[second]],
+            sweeps.grid_matrix(rows, plan, f"{metric}_mean"),
+            sweeps.grid_matrix(rows, plan, f"{metric}_sd"),
+            sweeps.grid_matrix(rows, plan, "seeds"),
+            label(first),
+            label(second),
+            METRICS[metric],
+        )
+        caption = "Each cell: the mean over seeds; hover for mean ± sd and the number of seeds."
+    shown_chart(figure, f"{key}_plot")
+    st.caption(caption + " The camera button above the plot saves it as a PNG.")
+
+
+def curves_panel(plan: sweeps.SweepPlan, key: str) -> None:
+    """Every finished run's validation reconstruction loss per epoch, coloured by the first setting's value."""
+    from aecore import sweep_figures
+
+    store = run_store()
+    name = next(iter(plan.parameters))
+    parameter = PARAMETERS[name]
+    curves = []
+    for record in sweeps.finished_points(store, plan).values():
+        history = store.folder(record.id).history().epochs
+        value = getattr(getattr(record.config, parameter.section), parameter.field)
+        curves.append(
+            (
+                value,
+                f"{name} = {sweeps.format_value(value)} · seed {record.config.training.seed}",
+                np.array([entry["epoch"] for entry in history]),
+                np.array([entry.get("val_reconstruction", np.nan) for entry in history]),
+            )
+        )
+    if not curves:
+        return
+    curves.sort(key=lambda curve: str(curve[0]))
+    shown_chart(sweep_figures.curves_by_setting(curves, label(name), "reconstruction"), f"{key}_curves")
+    st.caption(f"One line per run: its validation reconstruction loss after each epoch, coloured by {label(name)}.")
