@@ -1,0 +1,67 @@
+"""A sweep from the browser: start a small one on the Sweeps page, see its rows appear while it runs, see the plot."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    assert_no_exception,
+    button,
+    dashboard_server,
+    screenshot,
+    wait_idle,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+DONE = re.compile(r"(\d+) of 4 runs done")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def runs_done(page) -> int:
+    return int(DONE.search(page.get_by_text(DONE).first.inner_text()).group(1))
+
+
+def test_a_sweep_started_in_the_browser_fills_its_table_as_runs_finish(browser, tmp_path) -> None:
+    with dashboard_server(tmp_path / "store", "sweeps-server", {"AECORE_MAX_JOBS": "1"}) as url:
+        page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/?variant=sparse&dataset=digits&epochs=2&latent_dim=8")  # the Train page's settings
+        wait_idle(page)
+        page.get_by_role("link", name="Sweeps").first.click()
+        wait_idle(page)
+        page.get_by_text("Base: sparse on").wait_for()
+        field = page.get_by_label("Values of ρ (target activation)")
+        field.fill("0.1, 0.4")
+        field.press("Enter")
+        wait_idle(page)
+        page.get_by_text("2 settings × 2 seeds = 4 runs").wait_for()
+        button(page, "Start the sweep").click()
+        page.get_by_text(DONE).first.wait_for()
+        page.get_by_text("Results").first.wait_for(timeout=120_000)  # rows appear as runs finish
+        assert runs_done(page) < 4, "the table shows results while the sweep still runs"
+        expect(page.get_by_text("4 of 4 runs done")).to_have_count(1, timeout=180_000)
+        wait_idle(page)
+        page.locator(".js-plotly-plot").first.wait_for()
+        points = page.evaluate("() => document.querySelector('.js-plotly-plot').calcdata[0].length")
+        assert points == 2, "one point per setting, with its error bar"
+        assert_no_exception(page)
+        screenshot(page, "sweeps-finished")
