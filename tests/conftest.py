@@ -7,3 +7,29 @@ os.environ.setdefault("AECORE_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # every run a test trains lands in the store: never in the checkout's ./runs
 os.environ["AECORE_RUNS_DIR"] = tempfile.mkdtemp(prefix="aecore-test-runs-")
+
+
+import pytest  # noqa: E402  (after the environment above, which must be set before anything imports aecore)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright, one per test module (skipped where Playwright is not installed)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from browser_support import CHROMIUM, CHROMIUM_ARGS
+
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_store(tmp_path, monkeypatch):
+    """The pages' run store, empty for this test (the process-wide cached store is made again from the env)."""
+    from pages import _ui as ui
+
+    monkeypatch.setenv("AECORE_RUNS_DIR", str(tmp_path / "runs"))
+    ui.run_store.clear()
+    yield ui.run_store()
+    ui.run_store.clear()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +17,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    BROWSER_MARKS,
     assert_no_exception,
     batches_shown,
     button,
@@ -31,10 +29,7 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     wait_idle,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +37,6 @@ def server_url(tmp_path_factory) -> Iterator[str]:
     """A fresh dashboard server for this module, over an empty run store, stopped afterwards."""
     with dashboard_server(tmp_path_factory.mktemp("browser-store"), "streamlit-server") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +15,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    BROWSER_MARKS,
     ROOT,
     assert_no_exception,
     button,
@@ -29,21 +26,10 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     wait_idle,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = BROWSER_MARKS
 BETAS = (1, 4, 2)
 #: the row height of Streamlit's data grid, and the width of its selection column, in pixels
 ROW_HEIGHT, MARKER_X = 35, 15
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_tab(browser, url: str):

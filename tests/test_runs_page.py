@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,23 +18,14 @@ TRAIN_PAGE = str(ROOT / "pages" / "train.py")
 TIMEOUT = 120
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch) -> Iterator[RunStore]:
-    """The pages' run store, empty for this test (the process-wide cached store is made again from the env)."""
-    monkeypatch.setenv("AECORE_RUNS_DIR", str(tmp_path / "runs"))
-    ui.run_store.clear()
-    yield ui.run_store()
-    ui.run_store.clear()
-
-
-def sparse_run(store: RunStore, beta: float, name: str) -> str:
+def sparse_run(page_store: RunStore, beta: float, name: str) -> str:
     config = RunConfig(
         dataset="digits",
         model=ModelConfig(variant="sparse", latent_dim=16),
         regularisation=RegularisationConfig(beta=beta),
         training=TrainingConfig(epochs=1, batch_size=64),
     )
-    job = new_job(config, store, name=name)
+    job = new_job(config, page_store, name=name)
     job.run()
     return job.run_id
 
@@ -62,14 +52,14 @@ def texts(elements) -> str:
     return "\n".join(str(element.value) for element in elements)
 
 
-def test_an_empty_store_says_so_and_links_to_train(store) -> None:
+def test_an_empty_store_says_so_and_links_to_train(page_store) -> None:
     at = runs_page()
     assert "No runs yet" in texts(at.info)
     assert not at.dataframe
 
 
-def test_the_table_lists_every_run_newest_first(store) -> None:
-    first, second = sparse_run(store, 1.0, "beta one"), sparse_run(store, 4.0, "beta four")
+def test_the_table_lists_every_run_newest_first(page_store) -> None:
+    first, second = sparse_run(page_store, 1.0, "beta one"), sparse_run(page_store, 4.0, "beta four")
     at = runs_page()
     table = at.dataframe[0].value
     assert list(table["Name"]) == ["beta four", "beta one"]
@@ -79,9 +69,9 @@ def test_the_table_lists_every_run_newest_first(store) -> None:
     assert "2 of 2 runs" in texts(at.caption)
 
 
-def test_comparing_two_runs_overlays_their_curves_and_names_what_differs(store) -> None:
-    sparse_run(store, 1.0, "beta one")
-    sparse_run(store, 4.0, "beta four")
+def test_comparing_two_runs_overlays_their_curves_and_names_what_differs(page_store) -> None:
+    sparse_run(page_store, 1.0, "beta one")
+    sparse_run(page_store, 4.0, "beta four")
     at = runs_page(selected=[0, 1])
     assert "Compare 2 runs" in texts(at.subheader)
     assert len(at.get("plotly_chart")) == 2  # the curves and the probe rows
@@ -92,26 +82,26 @@ def test_comparing_two_runs_overlays_their_curves_and_names_what_differs(store) 
     assert "Highlighted: the best run" in texts(at.caption)
 
 
-def test_one_selected_run_can_be_renamed_tagged_and_deleted(store) -> None:
-    run_id = sparse_run(store, 2.0, "old name")
+def test_one_selected_run_can_be_renamed_tagged_and_deleted(page_store) -> None:
+    run_id = sparse_run(page_store, 2.0, "old name")
     at = runs_page(selected=[0])
     name_box = next(box for box in at.text_input if box.label == "Name")
     name_box.input("new name")
     next(button for button in at.button if button.label == "Rename").click().run()
     assert not at.exception, at.exception
-    assert store.record(run_id).name == "new name"
+    assert page_store.record(run_id).name == "new name"
     tags_box = next(box for box in at.text_input if box.label == "Tags, comma separated")
     tags_box.input("demo, best")
     next(button for button in at.button if button.label == "Save tags").click().run()
-    assert store.record(run_id).tags == ("demo", "best")
+    assert page_store.record(run_id).tags == ("demo", "best")
     next(button for button in at.button if button.label == "Yes, delete").click().run()
     assert not at.exception, at.exception
-    assert not store.has(run_id)
+    assert not page_store.has(run_id)
 
 
-def test_a_stored_run_opens_on_the_train_page_after_a_restart(store) -> None:
-    """No job of this process trained it (as after a server restart): the page reads it from the store."""
-    run_id = sparse_run(store, 2.0, "from yesterday")
+def test_a_stored_run_opens_on_the_train_page_after_a_restart(page_store) -> None:
+    """No job of this process trained it (as after a server restart): the page reads it from the page_store."""
+    run_id = sparse_run(page_store, 2.0, "from yesterday")
     at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
     at.query_params[ui.QUERY_PARAM] = run_id
     at.run()
@@ -123,7 +113,7 @@ def test_a_stored_run_opens_on_the_train_page_after_a_restart(store) -> None:
     assert not train.disabled, "a stored run does not block a new one"
 
 
-def test_a_shared_link_sets_the_controls_and_drops_what_it_cannot_use(store) -> None:
+def test_a_shared_link_sets_the_controls_and_drops_what_it_cannot_use(page_store) -> None:
     at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
     for name, value in {"variant": "sparse", "rho": "0.3", "beta": "lots", "latent_dim": "32", "nope": "1"}.items():
         at.query_params[name] = value
@@ -139,7 +129,7 @@ def test_a_shared_link_sets_the_controls_and_drops_what_it_cannot_use(store) -> 
     assert "nope" not in at.query_params
 
 
-def test_a_link_to_an_unknown_variant_falls_back_to_the_defaults(store) -> None:
+def test_a_link_to_an_unknown_variant_falls_back_to_the_defaults(page_store) -> None:
     at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
     at.query_params["variant"] = "transformer"
     at.run()

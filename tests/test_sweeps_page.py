@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 from test_sweeps import BASE, fake_finished
 
-from aecore.runs import RunStore
 from aecore.seed_tables import reproduction_plan
 from aecore.sweeps import SweepPlan, save_plan
-from pages import _ui as ui
 
 SWEEPS_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "sweeps.py")
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch) -> Iterator[RunStore]:
-    monkeypatch.setenv("AECORE_RUNS_DIR", str(tmp_path / "runs"))
-    ui.run_store.clear()
-    yield ui.run_store()
-    ui.run_store.clear()
 
 
 def sweeps_page() -> AppTest:
@@ -36,16 +24,16 @@ def texts(elements) -> str:
     return "\n".join(str(element.value) for element in elements)
 
 
-def test_no_sweeps_yet(store) -> None:
+def test_no_sweeps_yet(page_store) -> None:
     at = sweeps_page()
     assert "No sweeps yet" in texts(at.info)
     assert any(widget.label == "Start from" for widget in at.radio)
 
 
-def test_a_finished_sweep_shows_its_table_plot_and_download(store) -> None:
+def test_a_finished_sweep_shows_its_table_plot_and_download(page_store) -> None:
     plan = SweepPlan(BASE, {"rho": [0.1, 0.2, 0.3]}, seeds=2, name="rho demo")
-    save_plan(store, plan)
-    fake_finished(store, plan, {(0.1,): [9.0, 9.2], (0.2,): [5.0, 5.1], (0.3,): [8.0, 8.4]})
+    save_plan(page_store, plan)
+    fake_finished(page_store, plan, {(0.1,): [9.0, 9.2], (0.2,): [5.0, 5.1], (0.3,): [8.0, 8.4]})
     at = sweeps_page()
     assert "6 of 6 runs done" in at.get("progress")[0].proto.text
     table = at.dataframe[0].value
@@ -58,10 +46,10 @@ def test_a_finished_sweep_shows_its_table_plot_and_download(store) -> None:
     assert any("\\bar x" in latex.value for latex in at.latex)
 
 
-def test_a_reproduced_seed_table_stands_beside_the_published_numbers(store) -> None:
+def test_a_reproduced_seed_table_stands_beside_the_published_numbers(page_store) -> None:
     plan = reproduction_plan("rho", seeds=2)
-    save_plan(store, plan)
-    fake_finished(store, plan, {(rho,): [90.0, 91.0] for rho in plan.parameters["rho"]})
+    save_plan(page_store, plan)
+    fake_finished(page_store, plan, {(rho,): [90.0, 91.0] for rho in plan.parameters["rho"]})
     at = sweeps_page()
     table = at.dataframe[0].value
     assert list(table["Seed report (per batch)"])[:2] == ["3,211.51", "2,904.55"]
@@ -69,7 +57,7 @@ def test_a_reproduced_seed_table_stands_beside_the_published_numbers(store) -> N
     assert "The report picks rho = 0.2 and 0.6" in texts(at.info)
 
 
-def test_bad_values_are_a_clear_message_before_anything_starts(store) -> None:
+def test_bad_values_are_a_clear_message_before_anything_starts(page_store) -> None:
     at = sweeps_page()
     at.radio(key="sweep_base_source").set_value("A preset").run()
     at.selectbox(key="sweep_base_preset").set_value("Sparse ρ = 0.2, β = 2, α = 0.3").run()

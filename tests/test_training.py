@@ -103,8 +103,10 @@ def test_a_job_publishes_a_preview_of_small_uint8_arrays(finished_noisy_job, mni
 
 def test_a_job_publishes_test_metrics_including_the_noisy_input_baseline(finished_noisy_job):
     metrics = finished_noisy_job.snapshot().test_metrics
-    assert set(metrics) == {"test_mse", "test_psnr", "test_psnr_noisy_input"}
+    assert set(metrics) == {"test_mse", "test_psnr", "test_psnr_noisy_input", "test_reconstruction"}
     assert 0 < metrics["test_mse"] < 0.2
+    # the training loss's term: squared error summed over an image's 784 pixels, averaged over images
+    assert metrics["test_reconstruction"] == pytest.approx(784 * metrics["test_mse"], rel=1e-4)
     assert metrics["test_psnr"] == pytest.approx(10 * np.log10(1 / metrics["test_mse"]), abs=3.0)
     assert all(np.isfinite(value) for value in metrics.values())
 
