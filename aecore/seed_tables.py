@@ -65,7 +65,7 @@ def reproduction_plan(parameter: str, seeds: int, dataset: str = "mnist-5k") -> 
         base,
         {parameter: [float(value) for value in table.published]},
         seeds=seeds,
-        name=f"Seed report {table.figure}: {table.title}",
+        name=f"Seed {table.figure} ({table.title.split()[0]})",
         reference=parameter,
     )
 

@@ -269,7 +269,7 @@ def start_sweep(store: RunStore, manager: Any, plan: SweepPlan) -> int:
     for point in points:
         manager.submit(
             point.config,
-            name=f"{plan.name or plan.sweep_id} · {point.label}",
+            name=f"{plan.name or plan.base.model.variant} · {point.label}",
             sweep=plan.sweep_id,
             sweep_point=point.key,
             group=plan.sweep_id,

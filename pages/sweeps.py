@@ -184,11 +184,11 @@ st.caption(
     "better. A sweep's runs wait behind each other in the server's queue, not in front of other people's."
 )
 try:
-    with st.expander("New sweep", icon=":material/add:", expanded=SWEEP_KEY not in st.session_state):
+    plans = sweeps.list_plans(ui.run_store())
+    with st.expander("New sweep", icon=":material/add:", expanded=not plans):  # open until there is a sweep to show
         new_sweep_form()
     with st.expander("Reproduce the seed report's tables", icon=":material/science:"):
         reproduce_section()
-    plans = sweeps.list_plans(ui.run_store())
     if not plans:
         st.info("No sweeps yet: start one above.", icon=":material/info:")
     else:

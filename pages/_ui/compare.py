@@ -17,12 +17,18 @@ from pages._ui.session import stored_snapshot
 DEFAULT_TERM = "reconstruction"
 
 
+#: longer run names are cut at the front in legends and table headers (a sweep's runs differ at the end)
+MAX_LABEL = 32
+
+
 def run_labels(records: list[Any]) -> dict[str, str]:
-    """A short unique label per run: its name, with its id's tail when two runs share a name."""
-    names = [record.name for record in records]
+    """A short unique label per run: its name (its end, if long), with its id's tail when two runs share one."""
+    names = [
+        record.name if len(record.name) <= MAX_LABEL else "…" + record.name[-MAX_LABEL + 1 :] for record in records
+    ]
     return {
-        record.id: record.name if names.count(record.name) == 1 else f"{record.name} ({record.id[-6:]})"
-        for record in records
+        record.id: name if names.count(name) == 1 else f"{name} ({record.id[-6:]})"
+        for record, name in zip(records, names, strict=True)
     }
 
 
