@@ -33,3 +33,35 @@ def page_store(tmp_path, monkeypatch):
     ui.run_store.clear()
     yield ui.run_store()
     ui.run_store.clear()
+
+
+@pytest.fixture(scope="session")
+def explore_store(tmp_path_factory):
+    """A store with one short finished run of each of ``sparse``, ``vae`` and ``conv_denoising`` on the embedded
+    MNIST digits, for the explore pages; returns ``(root, {variant: run_id})``."""
+    from aecore.config import ModelConfig, RunConfig, TrainingConfig
+    from aecore.jobs import new_job
+    from aecore.runs import RunStore
+
+    root = tmp_path_factory.mktemp("explore") / "runs"
+    store = RunStore(root)
+    runs = {}
+    for variant in ("sparse", "vae", "conv_denoising"):
+        config = RunConfig(dataset="mnist-5k", model=ModelConfig(variant=variant), training=TrainingConfig(epochs=1))
+        job = new_job(config, store, name=f"{variant} for exploring")
+        job.run()
+        assert job.snapshot().status == "finished", job.snapshot().message
+        runs[variant] = job.run_id
+    return root, runs
+
+
+@pytest.fixture
+def explore_pages(explore_store, monkeypatch):
+    """The pages' run store pointed at ``explore_store`` for one test; returns ``{variant: run_id}``."""
+    from pages import _ui as ui
+
+    root, runs = explore_store
+    monkeypatch.setenv("AECORE_RUNS_DIR", str(root))
+    ui.run_store.clear()
+    yield runs
+    ui.run_store.clear()

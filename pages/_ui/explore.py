@@ -1,0 +1,71 @@
+"""What the explore pages share: the run picker at the top of each, and the run's model, loaded once per process.
+
+Each explore page works on an ended run from the store (default: this tab's latest run, else the newest) and
+never needs the job that trained it. With no trained run at all, a page says so in one line, with a button to
+the Train page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from aecore.errors import AecoreError
+from aecore.snapshots import ACTIVE
+from pages._ui.runtime import run_store, warm_up
+from pages._ui.session import QUERY_PARAM, RUN_TOKEN_KEY
+
+PICKED_KEY = "explore_run"
+
+
+def explorable_runs() -> list[Any]:
+    """Stored runs that have a model to look at: ended, with at least one finished epoch."""
+    return [record for record in run_store().list() if record.status not in ACTIVE and record.epochs_done >= 1]
+
+
+def _label(record: Any) -> str:
+    return f"{record.name} · {record.variant} on {record.dataset} · {record.epochs_done} epochs · {record.id}"
+
+
+def run_picker(variants: tuple[str, ...] | None = None, what: str = "a trained run") -> Any:
+    """The picker at the top of an explore page; returns the chosen ``TrainedRun`` (None: the page says why).
+
+    ``variants`` limits the choice (the Sparsity page wants a sparse code); the pick is kept across pages.
+    """
+    records = explorable_runs()
+    if variants is not None:
+        records = [record for record in records if record.variant in variants]
+    if not records:
+        st.info(f"There is no {what} yet: train one first, then come back here.", icon=":material/info:")
+        if st.button("Go to Train", icon=":material/model_training:", key="explore_to_train"):
+            st.switch_page("pages/train.py")
+        return None
+    ids = [record.id for record in records]
+    mine = st.session_state.get(RUN_TOKEN_KEY) or st.query_params.get(QUERY_PARAM)
+    preferred = st.session_state.get(PICKED_KEY)
+    default = ids.index(preferred) if preferred in ids else ids.index(mine) if mine in ids else 0
+    chosen = st.selectbox("Run", records, index=default, format_func=_label, key="explore_run_picker")
+    st.session_state[PICKED_KEY] = chosen.id
+    try:
+        with st.spinner("Loading the run's model…"):
+            return trained_run(chosen.id, _stamp(chosen.id))
+    except AecoreError as error:
+        st.error(f"This run cannot be explored: {error}", icon=":material/error:")
+        return None
+
+
+def _stamp(run_id: str) -> float:
+    """When the run's checkpoint last changed: a resumed run is loaded again, an unchanged one never."""
+    path = run_store().folder(run_id).file("checkpoint.npz")
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def trained_run(run_id: str, stamp: float) -> Any:
+    """The run's model and dataset, loaded once per process and checkpoint (TensorFlow is imported here)."""
+    warm_up().start()
+    from aecore.trained import TrainedRun
+
+    store = run_store()
+    return TrainedRun.load(store.folder(run_id), store.record(run_id))
