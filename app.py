@@ -30,6 +30,8 @@ navigation = st.navigation(
         st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
         st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
         st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
+        st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
+        st.Page("pages/sparsity.py", title="Sparsity", icon=":material/grain:"),
         st.Page("pages/about.py", title="About", icon=":material/school:"),
     ],
     position="top",

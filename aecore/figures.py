@@ -41,7 +41,7 @@ def styled(figure: go.Figure, title: str | None, x_title: str | None, y_title: s
     return figure
 
 
-def _colours(count: int) -> list[str]:
+def colours(count: int) -> list[str]:
     """``count`` distinct colours: plotly's ten defaults, or 24 (repeating) when there are more things to tell apart."""
     palette = qualitative.Plotly if count <= len(qualitative.Plotly) else qualitative.Dark24
     return [palette[index % len(palette)] for index in range(count)]
@@ -85,7 +85,7 @@ def loss_curves(
     """
     batch_steps, epoch_steps = np.asarray(batch_steps), np.asarray(epoch_steps)
     names = list(dict.fromkeys([*batch_terms, *validation_terms]))
-    colours = dict(zip(names, _colours(len(names)), strict=True))
+    colour_of = dict(zip(names, colours(len(names)), strict=True))
     figure = go.Figure()
     for name, values in batch_terms.items():
         values = np.asarray(values, dtype=np.float64)
@@ -93,7 +93,9 @@ def loss_curves(
             raise ValueError(f"Term {name!r} has {values.size} values for {batch_steps.size} batch steps.")
         x, y = _thinned(batch_steps, values)
         figure.add_trace(
-            go.Scatter(x=x, y=y, mode="lines", name=name, legendgroup=name, line={"color": colours[name], "width": 1.5})
+            go.Scatter(
+                x=x, y=y, mode="lines", name=name, legendgroup=name, line={"color": colour_of[name], "width": 1.5}
+            )
         )
     for name, values in validation_terms.items():
         values = np.asarray(values, dtype=np.float64)
@@ -107,7 +109,7 @@ def loss_curves(
                 name=f"{name} (validation)",
                 legendgroup=name,  # one legend entry per term: dashed is validation, as the page says
                 showlegend=name not in batch_terms,
-                line={"color": colours[name], "dash": "dash", "width": 2},
+                line={"color": colour_of[name], "dash": "dash", "width": 2},
                 marker={"size": 7},
             )
         )
@@ -131,7 +133,7 @@ def compared_curves(
     x in epochs so runs with other batch sizes line up; one colour per run, validation dashed."""
     figure = go.Figure()
     plotted = []
-    for (name, (x, values, epoch_ends, validation)), colour in zip(runs.items(), _colours(len(runs)), strict=True):
+    for (name, (x, values, epoch_ends, validation)), colour in zip(runs.items(), colours(len(runs)), strict=True):
         x_thin, y_thin = _thinned(np.asarray(x), np.asarray(values, dtype=np.float64))
         figure.add_trace(
             go.Scatter(
@@ -308,7 +310,7 @@ def latent_scatter(
         classes = np.unique(labels)
         groups = [(class_names[int(c)] if class_names is not None else str(c), points[labels == c]) for c in classes]
     figure = go.Figure()
-    for (name, chosen), colour in zip(groups, _colours(len(groups)), strict=True):
+    for (name, chosen), colour in zip(groups, colours(len(groups)), strict=True):
         marker = {"size": 4 if dims == 2 else 2.5, "color": colour, "opacity": 0.75}
         if dims == 2:
             figure.add_trace(go.Scattergl(x=chosen[:, 0], y=chosen[:, 1], mode="markers", name=name, marker=marker))

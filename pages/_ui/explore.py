@@ -28,7 +28,7 @@ def _label(record: Any) -> str:
     return f"{record.name} · {record.variant} on {record.dataset} · {record.epochs_done} epochs · {record.id}"
 
 
-def run_picker(variants: tuple[str, ...] | None = None, what: str = "a trained run") -> Any:
+def run_picker(variants: tuple[str, ...] | None = None, what: str = "trained run") -> Any:
     """The picker at the top of an explore page; returns the chosen ``TrainedRun`` (None: the page says why).
 
     ``variants`` limits the choice (the Sparsity page wants a sparse code); the pick is kept across pages.
