@@ -1,4 +1,4 @@
-"""AppTest tests of the Latent space and Sparsity pages: no run yet, and a finished sparse, VAE and convolutional run."""
+"""AppTest tests of the Latent space and Sparsity pages: no run yet, and finished sparse, VAE and conv runs."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def images_by_caption(at: AppTest) -> dict[str, str]:
     found, nodes = {}, [at._tree]
     while nodes:
         node = nodes.pop()
-        if getattr(node, "type", None) == "imgs":
+        if getattr(node, "type", None) in ("image", "imgs"):
             found.update({image.caption: image.url for image in node.proto.imgs})
         children = getattr(node, "children", None)
         nodes.extend(children.values() if isinstance(children, dict) else [])
