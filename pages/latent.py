@@ -161,7 +161,7 @@ def drawing_section(trained: Any) -> None:
             near = latent.nearest(trained.test_codes, code, 8)
             image(centred, "your digit, centred")
             image(latent.decode_one(trained.decode, code), "reconstruction")
-            st.image(analysis.to_uint8(trained.test_images[near]), width=56, caption=[f"#{i}" for i in near])
+            st.image(list(analysis.to_uint8(trained.test_images[near])), width=56, caption=[f"#{i}" for i in near])
             st.caption("Its nearest test images in code space.")
             st.session_state[DRAWN_KEY] = (trained.record.id, code)
             if st.button("Place it on the scatter", icon=":material/star:"):

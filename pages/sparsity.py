@@ -44,7 +44,9 @@ def kl_section(trained: Any) -> None:
     with right:
         ui.shown_chart(figures.rho_hat_histogram(rho_hat, rho), "sparsity_histogram")
     metrics = st.columns(3)
-    metrics[0].metric("Mean ρ̂ of the units", f"{rho_hat.mean():.3f}", help="The average of the units' mean activations.")
+    metrics[0].metric(
+        "Mean ρ̂ of the units", f"{rho_hat.mean():.3f}", help="The average of the units' mean activations."
+    )
     metrics[1].metric("Units within ±0.05 of ρ", f"{near} of {rho_hat.size}")
     metrics[2].metric("β·Σ KL on the test set", f"{trained.config.regularisation.beta * _kl_sum(rho, rho_hat):.3f}")
     st.latex(KL_FORMULA)
