@@ -32,6 +32,8 @@ navigation = st.navigation(
         st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
         st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
         st.Page("pages/sparsity.py", title="Sparsity", icon=":material/grain:"),
+        st.Page("pages/denoising.py", title="Denoising", icon=":material/blur_on:"),
+        st.Page("pages/applications.py", title="Applications", icon=":material/apps:"),
         st.Page("pages/about.py", title="About", icon=":material/school:"),
     ],
     position="top",

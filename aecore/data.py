@@ -41,6 +41,9 @@ TEST_FRACTION = 0.2
 """Share kept aside for testing when a dataset has no test part of its own (mnist-5k, digits, user data)."""
 PROBE_SIZE = 16
 USER_PREFIX = "upload:"
+CLASS_SUBSET_MARK = ":classes="
+"""``"<dataset>:classes=0,1"`` names that dataset with its training and validation images limited to those
+classes, its test set whole (``aecore.applications.class_subset``): what an anomaly detector trains on."""
 MIN_USER_IMAGES, MAX_USER_IMAGES = 10, 100_000
 MIN_SIDE, MAX_SIDE = 4, 128
 
@@ -537,12 +540,19 @@ def list_datasets() -> list[DatasetInfo]:
 
 
 def load_dataset(name: str) -> Dataset:
-    """Load a dataset by name, once per process (threads asking at the same time share one load)."""
+    """Load a dataset by name, once per process (threads asking at the same time share one load).
+
+    A name ``"<dataset>:classes=0,1"`` gives that dataset's class subset (see ``CLASS_SUBSET_MARK``).
+    """
     with _LOCK:
         uploaded = _USER_DATASETS.get(name)
         known = [*_BUILTINS, *_USER_DATASETS]
     if uploaded is not None:
         return uploaded
+    if CLASS_SUBSET_MARK in name:  # "mnist-5k:classes=0,1": an anomaly detector's normal classes alone
+        from aecore.applications import load_class_subset
+
+        return load_class_subset(name, load_dataset)
     if name not in _BUILTINS:
         hint = ""
         if name.startswith(USER_PREFIX):

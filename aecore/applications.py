@@ -1,0 +1,343 @@
+"""What a trained code is good for: anomaly detection, clustering and retrieval, measured against plain baselines.
+
+- **Anomaly detection** trains on some classes only (a dataset named ``"<dataset>:classes=0,1"``, see
+  ``class_subset``) and scores every test image by its reconstruction error; this module turns the scores into
+  an ROC curve and the precision and recall of one threshold.
+- **Clustering** runs k-means on the codes, on the raw pixels and on PCA of the pixels to the code's size, so the
+  gain from the autoencoder is a measured number, not a claim.
+- **Retrieval** finds a test image's nearest neighbours in code space and in pixel space and counts how many
+  share its class.
+
+Plain numpy in, plain numpy out; scikit-learn and SciPy are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from aecore.analysis import _code_matrix, cluster_codes
+from aecore.data import CLASS_SUBSET_MARK, Dataset
+from aecore.errors import AecoreError
+
+#: the false alarm rate the default threshold allows: it sits at this quantile of the normal images' scores
+DEFAULT_THRESHOLD_QUANTILE = 0.95
+#: class subsets kept loaded per process (each holds a filtered copy of its dataset's training images)
+MAX_CACHED_SUBSETS = 4
+#: queries per block when every test image's neighbours are found (a block's distances: 512 × N floats)
+NEIGHBOUR_BLOCK = 512
+
+
+# ---------------------------------------------------------------------------------------------
+# Class subsets: the training data of an anomaly detector
+
+
+def subset_name(base: str, classes: Sequence[int]) -> str:
+    """The dataset name of ``base`` limited to ``classes`` (sorted, without repeats): ``"mnist-5k:classes=0,1"``."""
+    chosen = sorted({int(label) for label in classes})
+    if not chosen:
+        raise AecoreError("Choose at least one normal class to train on.")
+    return f"{base}{CLASS_SUBSET_MARK}{','.join(str(label) for label in chosen)}"
+
+
+def parse_subset_name(name: str) -> tuple[str, tuple[int, ...]] | None:
+    """``"mnist-5k:classes=0,1"`` -> ``("mnist-5k", (0, 1))``; None for a plain dataset name."""
+    if CLASS_SUBSET_MARK not in name:
+        return None
+    base, _, listed = name.rpartition(CLASS_SUBSET_MARK)
+    parts = [part.strip() for part in listed.split(",")]
+    if not base or not all(part.lstrip("-").isdigit() for part in parts):
+        raise AecoreError(
+            f"Cannot read the dataset name '{name}': write the classes as whole numbers separated by commas, "
+            "for example mnist-5k:classes=0,1."
+        )
+    return base, tuple(sorted({int(part) for part in parts}))
+
+
+def class_subset(dataset: Dataset, classes: Sequence[int], name: str | None = None) -> Dataset:
+    """``dataset`` with its training and validation images limited to ``classes``; the test set stays whole.
+
+    An anomaly detector learns what normal looks like from these classes alone, and is then scored on every
+    test image, the held-out classes included. The probe batch stays too, so the live grids show how badly
+    the held-out classes are rebuilt.
+    """
+    chosen = sorted({int(label) for label in classes})
+    known = np.unique(np.concatenate([dataset.y_train, dataset.y_val, dataset.y_test]))
+    known = known[known >= 0]
+    if known.size == 0:
+        raise AecoreError(f"The dataset '{dataset.name}' has no labels, so it has no classes to choose from.")
+    listed = ", ".join(str(label) for label in known)
+    if not chosen:
+        raise AecoreError(f"Choose at least one normal class of '{dataset.name}' (its classes: {listed}).")
+    unknown = sorted(set(chosen) - {int(label) for label in known})
+    if unknown:
+        raise AecoreError(
+            f"'{dataset.name}' has no class {', '.join(map(str, unknown))}; choose among its classes: {listed}."
+        )
+    if len(chosen) == known.size:
+        raise AecoreError(
+            "Leave at least one class out: with every class normal there is nothing left to detect as an anomaly."
+        )
+    in_train, in_val = np.isin(dataset.y_train, chosen), np.isin(dataset.y_val, chosen)
+    if not in_train.any() or not in_val.any():
+        raise AecoreError(
+            f"'{dataset.name}' has too few training images of class {', '.join(map(str, chosen))}: choose more."
+        )
+    return replace(
+        dataset,
+        name=name or subset_name(dataset.name, chosen),
+        x_train=dataset.x_train[in_train],
+        y_train=dataset.y_train[in_train],
+        x_val=dataset.x_val[in_val],
+        y_val=dataset.y_val[in_val],
+    )
+
+
+_SUBSETS: OrderedDict[str, tuple[Dataset, Dataset]] = OrderedDict()
+_SUBSETS_LOCK = threading.Lock()
+
+
+def load_class_subset(name: str, load: Callable[[str], Dataset]) -> Dataset:
+    """The dataset a ``"<base>:classes=..."`` name stands for, built once per process and base dataset.
+
+    ``load`` is ``aecore.data.load_dataset`` (passed in: that module calls this one). Keeping the same object
+    lets the training engine reuse its tensors; a base dataset replaced since (a new upload) is filtered anew.
+    """
+    parsed = parse_subset_name(name)
+    if parsed is None:
+        raise AecoreError(f"'{name}' names no class subset; write it as <dataset>{CLASS_SUBSET_MARK}0,1.")
+    base_name, classes = parsed
+    base = load(base_name)
+    with _SUBSETS_LOCK:
+        cached = _SUBSETS.get(name)
+        if cached is not None and cached[0] is base:
+            _SUBSETS.move_to_end(name)
+            return cached[1]
+    subset = class_subset(base, classes, name)
+    with _SUBSETS_LOCK:
+        _SUBSETS[name] = (base, subset)
+        while len(_SUBSETS) > MAX_CACHED_SUBSETS:
+            _SUBSETS.popitem(last=False)
+    return subset
+
+
+# ---------------------------------------------------------------------------------------------
+# Anomaly detection: scores, thresholds, ROC
+
+
+def _scores_and_truth(scores: np.ndarray, is_anomaly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scores, is_anomaly = np.asarray(scores, dtype=np.float64).ravel(), np.asarray(is_anomaly, dtype=bool).ravel()
+    if scores.shape != is_anomaly.shape:
+        raise AecoreError(f"Need one score per image, got {scores.size} scores for {is_anomaly.size} images.")
+    if is_anomaly.all() or not is_anomaly.any():
+        raise AecoreError("Anomaly detection needs both normal and held-out images: leave at least one class out.")
+    return scores, is_anomaly
+
+
+def held_out(labels: np.ndarray, normal_classes: Sequence[int]) -> np.ndarray:
+    """True for every image whose class is not one of the normal classes: what the detector should flag."""
+    return ~np.isin(np.asarray(labels).ravel(), [int(label) for label in normal_classes])
+
+
+def roc_points(scores: np.ndarray, is_anomaly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ROC curve: false positive rate, true positive rate, and the threshold of each point (flag if ≥)."""
+    from sklearn.metrics import roc_curve
+
+    scores, is_anomaly = _scores_and_truth(scores, is_anomaly)
+    fpr, tpr, thresholds = roc_curve(is_anomaly, scores)
+    return fpr, tpr, thresholds
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    """What one threshold does: images scoring at or above it are flagged as anomalies (the positives)."""
+
+    threshold: float
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+
+    @property
+    def precision(self) -> float:
+        """Of the flagged images, the share that really are held-out (1.0 when nothing is flagged)."""
+        flagged = self.true_positives + self.false_positives
+        return self.true_positives / flagged if flagged else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Of the held-out images, the share that are flagged (the true positive rate)."""
+        return self.true_positives / (self.true_positives + self.false_negatives)
+
+    @property
+    def false_positive_rate(self) -> float:
+        """Of the normal images, the share flagged by mistake (false alarms)."""
+        return self.false_positives / (self.false_positives + self.true_negatives)
+
+
+def threshold_result(scores: np.ndarray, is_anomaly: np.ndarray, threshold: float) -> ThresholdResult:
+    """Count what flagging every score ≥ ``threshold`` gets right and wrong."""
+    scores, is_anomaly = _scores_and_truth(scores, is_anomaly)
+    flagged = scores >= threshold
+    return ThresholdResult(
+        float(threshold),
+        int(np.sum(flagged & is_anomaly)),
+        int(np.sum(flagged & ~is_anomaly)),
+        int(np.sum(~flagged & is_anomaly)),
+        int(np.sum(~flagged & ~is_anomaly)),
+    )
+
+
+def default_threshold(
+    scores: np.ndarray, is_anomaly: np.ndarray, quantile: float = DEFAULT_THRESHOLD_QUANTILE
+) -> float:
+    """The normal images' score quantile: with 0.95, about 5% of normal images raise a false alarm."""
+    if not 0.0 < quantile < 1.0:
+        raise AecoreError(f"The threshold's quantile must lie strictly between 0 and 1, got {quantile}.")
+    scores, is_anomaly = _scores_and_truth(scores, is_anomaly)
+    return float(np.quantile(scores[~is_anomaly], quantile))
+
+
+# ---------------------------------------------------------------------------------------------
+# Clustering: codes against raw pixels and PCA
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """k-means on one representation of the test images, scored against their classes."""
+
+    name: str
+    dims: int
+    accuracy: float
+    nmi: float
+    ari: float
+    assignments: np.ndarray
+
+
+def _flat_pixels(images: np.ndarray) -> np.ndarray:
+    pixels = np.asarray(images, dtype=np.float32)
+    if pixels.ndim < 2 or len(pixels) == 0:
+        raise AecoreError(f"Expected a non-empty stack of images, got shape {pixels.shape}.")
+    return pixels.reshape(len(pixels), -1)
+
+
+def _labelled(labels: np.ndarray) -> np.ndarray:
+    """The labels, refused when there are none to score clusters against (-1 marks an unknown label)."""
+    labels = np.asarray(labels).ravel()
+    if labels.size == 0 or np.any(labels < 0):
+        raise AecoreError("Clustering is scored against the test images' classes: use a dataset with labels.")
+    if np.unique(labels).size < 2:
+        raise AecoreError("Clustering needs test images of at least two classes.")
+    return labels
+
+
+def pca_pixels(images: np.ndarray, dims: int, seed: int = 0) -> np.ndarray:
+    """The images projected on their first ``dims`` principal components: the linear baseline of a code."""
+    from sklearn.decomposition import PCA
+
+    pixels = _flat_pixels(images)
+    dims = min(int(dims), *pixels.shape)
+    if dims < 1:
+        raise AecoreError(f"PCA needs at least one component, got {dims}.")
+    return PCA(n_components=dims, random_state=seed).fit_transform(pixels).astype(np.float32)
+
+
+def cluster(features: np.ndarray, labels: np.ndarray, name: str, seed: int = 0) -> Clustering:
+    """k-means with k = number of classes on ``features`` (N, D), with its accuracy, NMI and ARI."""
+    labels = _labelled(labels)
+    matrix = _code_matrix(features)
+    result = cluster_codes(matrix, labels, seed=seed)
+    return Clustering(
+        name, matrix.shape[1], result["accuracy"], result["nmi"], result["ari"], np.asarray(result["assignments"])
+    )
+
+
+def pixel_baselines(images: np.ndarray, labels: np.ndarray, code_dims: int, seed: int = 0) -> list[Clustering]:
+    """k-means on the raw pixels and on PCA of the pixels to ``code_dims`` dimensions (the codes' size)."""
+    labels = _labelled(labels)
+    pixels = _flat_pixels(images)
+    if len(pixels) != labels.size:
+        raise AecoreError(f"Need one label per image, got {labels.size} labels for {len(pixels)} images.")
+    return [
+        cluster(pixels, labels, "raw pixels", seed),
+        cluster(pca_pixels(pixels, code_dims, seed), labels, "PCA of the pixels", seed),
+    ]
+
+
+def matched_confusion(labels: np.ndarray, assignments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The confusion matrix of classes against clusters, each cluster placed under the class it is matched to.
+
+    Returns ``(counts, classes, cluster_order)``: ``counts[i, j]`` images of ``classes[i]`` fell in cluster
+    ``cluster_order[j]``; the first ``len(classes)`` columns are matched to ``classes`` in order (Hungarian, as in
+    ``clustering_accuracy``), so the diagonal holds the images clustered right and its sum / N is the accuracy.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    labels, assignments = np.asarray(labels).ravel(), np.asarray(assignments).ravel()
+    if labels.size == 0 or labels.shape != assignments.shape:
+        raise AecoreError(f"Need as many labels as assignments (≥ 1), got {labels.size} and {assignments.size}.")
+    classes, class_index = np.unique(labels, return_inverse=True)
+    clusters, cluster_index = np.unique(assignments, return_inverse=True)
+    counts = np.zeros((classes.size, clusters.size), dtype=np.int64)
+    np.add.at(counts, (class_index, cluster_index), 1)
+    rows, columns = linear_sum_assignment(counts, maximize=True)
+    matched = columns[np.argsort(rows)]
+    order = np.concatenate([matched, np.setdiff1d(np.arange(clusters.size), matched)])
+    return counts[:, order], classes, clusters[order]
+
+
+# ---------------------------------------------------------------------------------------------
+# Retrieval: nearest neighbours in code space and pixel space
+
+
+def _squared_distances(queries: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """‖q − f‖² for every query and feature row, as ‖q‖² + ‖f‖² − 2 q·f (one matrix product)."""
+    squared = np.sum(queries**2, axis=1)[:, None] + np.sum(features**2, axis=1)[None, :] - 2.0 * queries @ features.T
+    return np.maximum(squared, 0.0)
+
+
+def nearest_neighbours(features: np.ndarray, query_index: int, k: int) -> np.ndarray:
+    """Indices of the ``k`` rows nearest to row ``query_index`` (Euclidean), nearest first, the query left out."""
+    matrix = _code_matrix(features)
+    if not 0 <= query_index < len(matrix):
+        raise AecoreError(f"Pick a test image between 0 and {len(matrix) - 1}, got {query_index}.")
+    if not 1 <= k < len(matrix):
+        raise AecoreError(f"The number of neighbours must be between 1 and {len(matrix) - 1}, got {k}.")
+    distances = _squared_distances(matrix[query_index : query_index + 1], matrix)[0]
+    distances[query_index] = np.inf
+    nearest = np.argpartition(distances, k - 1)[:k]
+    return nearest[np.argsort(distances[nearest], kind="stable")]
+
+
+def same_class_fraction(labels: np.ndarray, query_index: int, neighbours: np.ndarray) -> float:
+    """The share of the neighbours whose class is the query's: precision at k."""
+    labels = np.asarray(labels).ravel()
+    neighbours = np.asarray(neighbours, dtype=np.int64)
+    if neighbours.size == 0:
+        raise AecoreError("Need at least one neighbour to count classes among.")
+    return float(np.mean(labels[neighbours] == labels[query_index]))
+
+
+def mean_same_class_fraction(features: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Precision at k averaged over every row as the query: how well a space keeps classes together.
+
+    Computed a block of queries at a time, so 5,000 images never need a 5,000 × 5,000 matrix at once.
+    """
+    matrix = _code_matrix(features).astype(np.float32)
+    labels = np.asarray(labels).ravel()
+    if labels.size != len(matrix):
+        raise AecoreError(f"Need one label per row, got {labels.size} labels for {len(matrix)} rows.")
+    if not 1 <= k < len(matrix):
+        raise AecoreError(f"The number of neighbours must be between 1 and {len(matrix) - 1}, got {k}.")
+    hits = 0
+    for start in range(0, len(matrix), NEIGHBOUR_BLOCK):
+        block = np.arange(start, min(start + NEIGHBOUR_BLOCK, len(matrix)))
+        distances = _squared_distances(matrix[block], matrix)
+        distances[np.arange(block.size), block] = np.inf
+        nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]
+        hits += int(np.sum(labels[nearest] == labels[block][:, None]))
+    return hits / (len(matrix) * k)

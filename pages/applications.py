@@ -1,0 +1,165 @@
+"""Applications: what a trained code is good for. Anomaly detection by reconstruction error, k-means on the codes
+against raw pixels and PCA, and retrieval of nearest neighbours in code and pixel space, each measured on the
+test images of a stored run (``aecore.applications`` computes; this page lays out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from aecore import analysis, application_figures, applications
+from pages import _ui as ui
+from pages._ui import applications_panels as panels
+from pages._ui.explore import _stamp, run_picker
+
+TABS = ("Anomaly detection", "Clustering", "Retrieval")
+QUERY_KEY = "retrieval_index"
+
+KMEANS_FORMULA = r"\min_{\mu_1,\dots,\mu_k} \sum_{i=1}^{N} \min_{c}\, \big\lVert z_i - \mu_c \big\rVert^2"
+ACCURACY_FORMULA = r"\mathrm{ACC} = \max_{m} \frac{1}{N} \sum_{i=1}^{N} \mathbf{1}\{\, y_i = m(c_i) \,\}"
+NMI_FORMULA = r"\mathrm{NMI}(Y, C) = \frac{I(Y; C)}{\tfrac12\big(H(Y) + H(C)\big)}"
+ARI_FORMULA = r"\mathrm{ARI} = \frac{\mathrm{RI} - \mathbb{E}[\mathrm{RI}]}{\max \mathrm{RI} - \mathbb{E}[\mathrm{RI}]}"
+DISTANCE_FORMULA = (
+    r"d_{\text{code}}(q, j) = \lVert z_q - z_j \rVert_2, \qquad d_{\text{pixel}}(q, j) = \lVert x_q - x_j \rVert_2"
+)
+PRECISION_AT_K_FORMULA = (
+    r"\text{same class}@k = \frac{1}{k} \sum_{j \in \mathrm{NN}_k(q)} \mathbf{1}\{\, y_j = y_q \,\}"
+)
+
+
+def clustering_section(trained: Any, stamp: float) -> None:
+    codes = trained.test_codes
+    count = len(codes)
+    with st.spinner(f"k-means on {count:,} codes, their pixels and PCA of the pixels… (once per run)"):
+        results = [panels.code_clustering(trained.record.id, stamp)] + panels.pixel_clusterings(
+            trained.config.dataset, count, codes.shape[1], trained.test_images, trained.test_labels
+        )
+    k = int(np.unique(trained.test_labels).size)
+    st.markdown(f"**k-means with k = {k} on {count:,} test images**, three ways, scored against their classes")
+    st.dataframe(
+        {
+            "representation": [result.name for result in results],
+            "dimensions": [result.dims for result in results],
+            "accuracy": [result.accuracy for result in results],
+            "NMI": [result.nmi for result in results],
+            "ARI": [result.ari for result in results],
+        },
+        hide_index=True,
+        column_config={name: st.column_config.NumberColumn(format="%.3f") for name in ("accuracy", "NMI", "ARI")},
+        key="clustering_table",
+    )
+    codes_result, pixels_result, pca_result = results
+    gain = codes_result.accuracy - max(pixels_result.accuracy, pca_result.accuracy)
+    st.caption(
+        f"The codes' accuracy is {abs(gain) * 100:.1f} points {'above' if gain >= 0 else 'below'} the better of the "
+        f"two baselines. PCA keeps the {pca_result.dims} directions of largest pixel variance: the best a linear "
+        "code of the same size can do at rebuilding the images."
+    )
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        shown = (
+            st.segmented_control(
+                "Confusion matrix of",
+                [result.name for result in results],
+                default=codes_result.name,
+                key="clustering_confusion_of",
+            )
+            or codes_result.name
+        )
+        chosen = next(result for result in results if result.name == shown)
+        counts, classes, clusters = applications.matched_confusion(trained.test_labels, chosen.assignments)
+        class_names = [panels.class_name(trained.class_names, int(label)) for label in classes]
+        cluster_names = [f"→ {name}" for name in class_names] + [f"extra {c}" for c in clusters[len(classes) :]]
+        figure = application_figures.confusion_heatmap(counts, class_names, cluster_names)
+        ui.shown_chart(figure, "clustering_confusion", height=460)
+    with right:
+        st.latex(KMEANS_FORMULA)
+        st.caption("k-means places k centres to make the squared distance of each point to its nearest one small.")
+        st.latex(ACCURACY_FORMULA)
+        st.caption(
+            "Cluster numbers are arbitrary, so each cluster c is matched to one class m(c) (the Hungarian "
+            "algorithm finds the best one-to-one matching); accuracy counts the images whose cluster names their class."
+        )
+        st.latex(NMI_FORMULA)
+        st.caption("How much knowing an image's cluster tells about its class, from 0 (nothing) to 1 (everything).")
+        st.latex(ARI_FORMULA)
+        st.caption(
+            "The Rand index RI is the share of image pairs that the clusters and the classes both put together or both "
+            "keep apart; adjusted for chance, random clusters score 0 and perfect ones 1."
+        )
+
+
+def _another_image(count: int) -> None:
+    st.session_state[QUERY_KEY] = int(np.random.default_rng().integers(count))
+
+
+def retrieval_section(trained: Any, stamp: float) -> None:
+    images, labels, codes = trained.test_images, trained.test_labels, trained.test_codes
+    names = trained.class_names
+    pixels = images.reshape(len(images), -1)
+    if st.session_state.get(QUERY_KEY, 0) >= len(images):  # picked on a run with more test images
+        st.session_state[QUERY_KEY] = 0
+    left, right = st.columns([1, 4], gap="medium")
+    with left:
+        index = st.number_input("Test image", 0, len(images) - 1, 0, key=QUERY_KEY)
+        st.button("Another image", icon=":material/shuffle:", on_click=_another_image, args=(len(images),))
+        k = st.slider("Neighbours k", 3, 20, 8, key="retrieval_k")
+        label = int(labels[index])
+        st.image(analysis.to_uint8(images[index]), width=112, caption=f"query: {panels.class_name(names, label)}")
+    spaces = {f"code ({codes.shape[1]}-D)": codes, f"pixel ({pixels.shape[1]}-D)": pixels}
+    rows, row_labels, same, fractions = {}, {}, {}, {}
+    for space, features in spaces.items():
+        nearest = applications.nearest_neighbours(features, int(index), int(k))
+        rows[space] = images[nearest]
+        row_labels[space] = [panels.class_name(names, int(value)) for value in labels[nearest]]
+        same[space] = labels[nearest] == label
+        fractions[space] = applications.same_class_fraction(labels, int(index), nearest)
+    with st.spinner(f"Every test image's {k} neighbours in both spaces… (once per run and k)"):
+        means = [
+            panels.code_retrieval_precision(trained.record.id, stamp, int(k)),
+            panels.pixel_retrieval_precision(trained.config.dataset, len(images), int(k), images, labels),
+        ]
+    with right:
+        st.markdown(f"**The {k} nearest test images** in code space and in pixel space · green: the query's class")
+        figure = application_figures.neighbour_rows(rows, row_labels, same)
+        ui.shown_chart(figure, "retrieval_neighbours", height=None, width="content")
+        metrics = st.columns(2)
+        for column, (space, fraction), mean in zip(metrics, fractions.items(), means, strict=True):
+            column.metric(
+                f"Same class, {space.split(' ')[0]} space",
+                f"{fraction:.0%}",
+                delta=f"{mean:.1%} over all test images",
+                delta_color="off",
+                delta_arrow="off",
+                help=f"Of this image's {k} neighbours; below, the average over all "
+                f"{len(images):,} test images as queries.",
+            )
+    st.latex(DISTANCE_FORMULA)
+    st.caption(
+        "Neighbours are the test images at the smallest Euclidean distance from the query, between codes z = f(x) "
+        "or between the raw pixels x."
+    )
+    st.latex(PRECISION_AT_K_FORMULA)
+    st.caption("The share of the k neighbours of the query's class: a code that groups by meaning scores higher.")
+
+
+st.title("Applications")
+st.caption(
+    "What a trained code is good for: flagging images unlike the training classes, grouping images without labels, "
+    "and finding similar images. Every number is measured on the run's test images, beside a plain baseline."
+)
+trained = run_picker()
+if trained is not None:
+    stamp = _stamp(trained.record.id)
+    anomaly, clustering, retrieval = st.tabs(TABS, key="applications_tab", on_change="rerun")
+    if anomaly.open:
+        with anomaly:
+            ui.guarded(lambda: panels.anomaly_section(trained), "Anomaly detection")
+    if clustering.open:
+        with clustering:
+            ui.guarded(lambda: clustering_section(trained, stamp), "Clustering")
+    if retrieval.open:
+        with retrieval:
+            ui.guarded(lambda: retrieval_section(trained, stamp), "Retrieval")
