@@ -29,8 +29,11 @@ def denoising_rows(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -
 
 def inpainting_rows(clean: np.ndarray, mask: np.ndarray, reconstruction: np.ndarray, filled: np.ndarray) -> go.Figure:
     """Four rows: clean, masked (hidden pixels in grey: on a black background a black hole would not show), the
-    model's reconstruction of the masked input, and the clean image filled in with it inside the mask."""
+    model's reconstruction of the masked input, and the clean image filled in with it inside the mask. Every row
+    is float in [0, 1] (uint8 rows would be stacked with the grey row into one array of another scale)."""
     clean = np.asarray(clean, dtype=np.float32)
+    if clean.max(initial=0.0) > 1.0:
+        raise ValueError("Inpainting rows take images as floats in [0, 1].")
     hidden = np.asarray(mask, dtype=bool).reshape((1, *np.shape(mask)) + (1,) * (clean.ndim - 3))
     shown = np.where(hidden, np.float32(HIDDEN_SHADE), clean)
     return image_rows({"clean": clean, "masked (grey)": shown, "reconstruction": reconstruction, "filled in": filled})

@@ -71,12 +71,12 @@ def noisy_rows(trained: Any, kind: str, default_level: float) -> None:
             result = ui.guarded(lambda: denoising.denoise(trained.reconstruct, images, kind, level), "Cannot add noise")
             if result is None:
                 return
-            metrics = st.columns(2)
-            metrics[0].metric(
+            # one above the other: side by side in this column their labels and values would be cut at 1280 px
+            st.metric(
                 "PSNR of the noisy input", panels.psnr_text(result.psnr_noisy),
                 help="∞: at level 0 the input is the clean image.",
             )  # fmt: skip
-            metrics[1].metric(
+            st.metric(
                 "PSNR of the output",
                 panels.psnr_text(result.psnr_denoised),
                 delta=panels.psnr_delta(result.psnr_denoised, result.psnr_noisy),
@@ -177,10 +177,8 @@ def inpainting_section(trained: Any) -> None:
             result = ui.guarded(lambda: denoising.inpaint(trained.reconstruct, images, mask), "Cannot inpaint")
             if result is None:
                 return
-            figure = denoising_figures.inpainting_rows(
-                analysis.to_uint8(result.clean), result.mask, analysis.to_uint8(result.reconstruction),
-                analysis.to_uint8(result.filled),
-            )  # fmt: skip
+            # floats in [0, 1] for every row: the grey of the hidden pixels is one too
+            figure = denoising_figures.inpainting_rows(result.clean, result.mask, result.reconstruction, result.filled)
             ui.shown_chart(figure, "inpainting_rows", height=None, width="content")
             metrics = st.columns(3)
             metrics[0].metric(

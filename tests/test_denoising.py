@@ -265,3 +265,16 @@ def test_the_rows_figures_show_each_set_of_images_as_one_titled_row(digits):
     grey = round(denoising_figures.HIDDEN_SHADE * 255)
     assert np.all(np.abs(pixels[masked_top : masked_top + 4, 0:4].astype(int) - grey) <= 1)
     assert np.array_equal(pixels[0:4, 0:4], np.round(images[0, 0:4, 0:4, 0] * 255).astype(np.uint8))
+
+
+def test_inpainting_rows_take_floats_so_every_row_keeps_its_scale():
+    """uint8 rows stacked with the float grey row once drew the reconstruction black: floats in [0, 1] only."""
+    from aecore.denoising_figures import inpainting_rows
+
+    clean = np.full((2, 4, 4, 1), 0.25, dtype=np.float32)
+    mask = np.zeros((4, 4), dtype=bool)
+    mask[1:3, 1:3] = True
+    figure = inpainting_rows(clean, mask, clean * 2, clean)
+    assert figure.data, "the rows are drawn"
+    with pytest.raises(ValueError, match="floats in"):
+        inpainting_rows((clean * 255).astype(np.uint8), mask, clean, clean)
