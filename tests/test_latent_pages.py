@@ -91,3 +91,10 @@ def test_sparsity_of_a_sparse_run_shows_the_penalty_units_and_weights(explore_pa
 def test_sparsity_of_other_runs_shows_what_applies(explore_pages, variant, says) -> None:
     at = page("sparsity", explore_pages[variant])
     assert says in texts(at.info) + texts(at.markdown)
+
+
+def test_latent_space_of_a_sparse_run_shows_its_projected_codes_and_no_prior(explore_pages) -> None:
+    at = page("latent", explore_pages["sparse"])
+    shown = texts(at.markdown)
+    assert "PCA of its 64-D code" in shown and "Samples of the prior" not in shown
+    assert len([slider for slider in at.slider if slider.label.startswith("z")]) == 16
