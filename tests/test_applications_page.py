@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from page_support import texts
 from streamlit.testing.v1 import AppTest
 
 from pages._ui.explore import PICKED_KEY
@@ -33,10 +34,6 @@ def assert_fine(at: AppTest) -> None:
 
 def metric(at: AppTest, label: str) -> str:
     return next(item.value for item in at.metric if item.label == label)
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def test_with_no_run_the_page_says_so_with_a_way_to_train(page_store) -> None:

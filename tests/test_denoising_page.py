@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from page_support import texts
 from streamlit.testing.v1 import AppTest
 
 from pages._ui.explore import PICKED_KEY
@@ -27,10 +28,6 @@ def page(run_id: str | None = None) -> AppTest:
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, at.exception
     assert not at.error, [error.value for error in at.error]
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_support import texts
 from streamlit.testing.v1 import AppTest
 
 from pages._ui.explore import PICKED_KEY
@@ -32,10 +33,6 @@ def images_by_caption(at: AppTest) -> dict[str, str]:
         children = getattr(node, "children", None)
         nodes.extend(children.values() if isinstance(children, dict) else [])
     return found
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 @pytest.mark.parametrize("name", ["latent", "sparsity"])

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from page_support import texts
 from streamlit.testing.v1 import AppTest
 
 from aecore.config import ModelConfig, RegularisationConfig, RunConfig, TrainingConfig
@@ -32,10 +33,6 @@ def labels(at: AppTest) -> set[str]:
 
 def button(at: AppTest, label: str):
     return next(widget for widget in at.button if widget.label == label)
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def train_page() -> AppTest:

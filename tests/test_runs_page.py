@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_support import texts
 from streamlit.testing.v1 import AppTest
 
 from aecore.config import ModelConfig, RegularisationConfig, RunConfig, TrainingConfig
@@ -46,10 +47,6 @@ def query_value(at: AppTest, name: str) -> str:
     """A query parameter as the address bar shows it (AppTest keeps each as a list of values)."""
     value = at.query_params[name]
     return value[-1] if isinstance(value, list) else value
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def test_an_empty_store_says_so_and_links_to_train(page_store) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from page_support import texts
 from streamlit.testing.v1 import AppTest
 from test_sweeps import BASE, fake_finished
 
@@ -18,10 +19,6 @@ def sweeps_page() -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def test_no_sweeps_yet(page_store) -> None:
