@@ -213,6 +213,8 @@ class JobManager:
             finally:
                 with self._lock:
                     self._running_per_group[group] -= 1
+                    if not self._running_per_group[group]:
+                        del self._running_per_group[group]  # one group per single run: never let them pile up
 
     def _forget_old_jobs(self) -> None:
         ended = [job_id for job_id, job in self._jobs.items() if job.status in ENDED]

@@ -91,7 +91,7 @@ def with_published(rows: list[dict[str, Any]], plan: SweepPlan) -> list[dict[str
 def agreement(rows: list[dict[str, Any]], plan: SweepPlan) -> str:
     """One or two plain sentences on what agrees with the report and what does not."""
     table = SEED_TABLES[plan.reference]
-    done = [row for row in rows if row["seeds"]]
+    done = [row for row in rows if row["seeds"] and math.isfinite(row["reconstruction_mean"])]
     if len(done) < 2:
         return "Too few settings have finished to compare with the report yet."
     ours_best = min(done, key=lambda row: row["reconstruction_mean"])

@@ -26,7 +26,7 @@ from aecore.links import parse_setting
 from aecore.runs.folder import new_run_id, write_atomically
 from aecore.runs.index import RunRecord
 from aecore.runs.store import RunStore
-from aecore.snapshots import FINISHED
+from aecore.snapshots import ACTIVE, FINISHED
 from aecore.variants import COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS
 
 #: above this many runs a sweep needs a confirmation (the page) or ``--yes`` (the CLI)
@@ -37,6 +37,8 @@ NOT_SWEPT = ("seed", "xla")
 SWEEPS_DIR = "sweeps"
 #: how many points a range may expand to before it is surely a typo
 MAX_RANGE_POINTS = 1000
+#: no sweep trains more runs than this, confirmed or not: a typo must not stall a shared server
+MAX_SWEEP_RUNS = 5000
 
 
 def sweepable(variant: str) -> tuple[str, ...]:
@@ -67,6 +69,8 @@ def expand_range(text: str) -> list[float]:
                 f"A log range start:stop:*factor needs 0 < start ≤ stop and a factor above 1 (got '{text}')."
             )
         count = math.floor(math.log(stop / start) / math.log(factor) + 1e-9) + 1
+        if count > MAX_RANGE_POINTS:
+            raise AecoreError(f"'{text}' makes {count:,} values; a sweep takes at most {MAX_RANGE_POINTS}.")
         values = [start * factor**index for index in range(count)]
     else:
         step = _number(parts[2], "The range's step")
@@ -131,8 +135,13 @@ class SweepPoint:
 
     @property
     def key(self) -> str:
-        """What identifies the point among the sweep's runs (stored in each run's ``run.json``)."""
-        return json.dumps({**{name: format_value(value) for name, value in self.values.items()}, "seed": self.seed})
+        """What identifies the point among the sweep's runs (stored in each run's ``run.json``); 12 significant
+        digits, so two values typed apart are never taken for one."""
+        values = {
+            name: f"{value:.12g}" if isinstance(value, float) else format_value(value)
+            for name, value in self.values.items()
+        }
+        return json.dumps({**values, "seed": self.seed})
 
     @property
     def label(self) -> str:
@@ -158,6 +167,9 @@ class SweepPlan:
             raise AecoreError(f"A sweep varies one or two settings (got {len(self.parameters)}).")
         if not isinstance(self.seeds, int) or not 1 <= self.seeds <= MAX_SEEDS:
             raise AecoreError(f"Seeds per setting must be a whole number from 1 to {MAX_SEEDS} (got {self.seeds!r}).")
+        total = math.prod(len(values) for values in self.parameters.values()) * self.seeds
+        if total > MAX_SWEEP_RUNS:
+            raise AecoreError(f"This sweep would train {total:,} runs; one sweep trains at most {MAX_SWEEP_RUNS:,}.")
         base = validate(self.base)
         points = []
         names = list(self.parameters)
@@ -251,7 +263,11 @@ def record_point_key(store: RunStore, record: RunRecord) -> str | None:
 
 
 def missing_points(store: RunStore, plan: SweepPlan) -> list[SweepPoint]:
-    done = finished_points(store, plan)
+    """The points a resumed sweep must still train: not finished, and not waiting or training right now."""
+    done = set(finished_points(store, plan))
+    for record in store.list(sweep=plan.sweep_id):
+        if record.status in ACTIVE:
+            done.add(record_point_key(store, record))
     return [point for point in plan.points() if point.key not in done]
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 from aecore import analysis, application_figures, applications
 from pages import _ui as ui
 from pages._ui import applications_panels as panels
-from pages._ui.explore import _stamp, run_picker
+from pages._ui.explore import model_stamp, run_picker
 
 TABS = ("Anomaly detection", "Clustering", "Retrieval")
 QUERY_KEY = "retrieval_index"
@@ -152,7 +152,7 @@ st.caption(
 )
 trained = run_picker()
 if trained is not None:
-    stamp = _stamp(trained.record.id)
+    stamp = model_stamp(trained.record.id)
     anomaly, clustering, retrieval = st.tabs(TABS, key="applications_tab", on_change="rerun")
     if anomaly.open:
         with anomaly:

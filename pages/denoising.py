@@ -12,7 +12,7 @@ from aecore.config import NOISE_KINDS
 from aecore.errors import AecoreError
 from pages import _ui as ui
 from pages._ui import denoising_panels as panels
-from pages._ui.explore import run_picker
+from pages._ui.explore import model_stamp, run_picker
 
 #: how many images the noise and inpainting rows show
 SHOWN = 8
@@ -96,7 +96,7 @@ def curve_section(trained: Any, kind: str) -> None:
     noise, label = trained.config.noise, denoising.NOISE_LABELS[kind]
     st.markdown(f"**PSNR versus noise level** · {label.lower()} noise on the test images")
     with st.spinner("Computing the PSNR curve… (once per run and noise kind)"):
-        stamp = trained.record.ended or 0.0
+        stamp = model_stamp(trained.record.id)
         curve = ui.guarded(lambda: psnr_curve(trained.record.id, stamp, kind, trained), "Cannot draw the PSNR curve")
     if curve is None:
         return
@@ -154,7 +154,7 @@ def inpainting_section(trained: Any) -> None:
         left, right = st.columns([2, 3], gap="large")
         with left:
             mode = st.radio("Mask", ["Block", "Draw"], horizontal=True, key="inpaint_mode")
-            last = len(trained.test_images) - SHOWN
+            last = max(0, len(trained.test_images) - SHOWN)
             first = int(st.number_input("First test image", 0, last, 0, key="inpaint_first"))
             images = trained.test_images[first : first + SHOWN]
             if mode == "Block":
@@ -202,7 +202,7 @@ def inpainting_section(trained: Any) -> None:
 
 st.title("Denoising and inpainting")
 st.caption("How well a trained model removes noise, where along the noise level it helps, and what it fills in.")
-trained = run_picker()
+trained = run_picker(per_run_keys=(KIND_KEY, LEVEL_KEY, "inpaint_first", "inpaint_size", "inpaint_top", "inpaint_left"))
 if trained is not None:
     try:
         chosen_kind = noise_section(trained)

@@ -10,10 +10,10 @@ import streamlit as st
 
 from aecore import analysis, figures, latent, latent_figures
 from pages import _ui as ui
-from pages._ui.explore import run_picker
+from pages._ui.explore import model_stamp, run_picker
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-SELECTED_KEY = "latent_selected_image"
+INDEX_KEY = "latent_index"
 DRAWN_KEY = "latent_drawn_code"
 INTERPOLATION = r"z(t) = (1 - t)\, z_a + t\, z_b, \quad t \in [0, 1]"
 TRAVERSAL = r"\hat x = g\big(z + \delta\, e_k\big)"
@@ -62,14 +62,15 @@ def scatter_section(trained: Any, stamp: float) -> int:
             config={"displaylogo": False},
         )
     picked = [point.get("customdata") for point in (event.selection.points if event else []) if "customdata" in point]
-    if picked:
-        st.session_state[SELECTED_KEY] = int(picked[0])
+    # the widget's state is set before it is drawn: a point picked on the scatter, or the last pick kept in this
+    # run's range (another run may have fewer test images)
+    chosen = int(picked[0]) if picked else int(st.session_state.get(INDEX_KEY, 0))
+    st.session_state[INDEX_KEY] = min(max(chosen, 0), len(codes) - 1)
     with right:
         index = st.number_input(
-            "Test image", 0, len(codes) - 1, int(st.session_state.get(SELECTED_KEY, 0)), key="latent_index",
+            "Test image", 0, len(codes) - 1, key=INDEX_KEY,
             help="Click or lasso a point of the 2-D scatter to pick its image.",
         )  # fmt: skip
-        st.session_state[SELECTED_KEY] = int(index)
         image(trained.test_images[index], f"test image {index}")
         image(trained.reconstruct(trained.test_images[index : index + 1])[0], "reconstruction")
         shown = ", ".join(f"{value:.2f}" for value in codes[index][:8]) + (" …" if size > 8 else "")
@@ -101,8 +102,11 @@ def traversal_section(trained: Any, index: int) -> None:
     @st.fragment
     def sliders() -> None:
         codes = trained.test_codes
-        dims = latent.widest_dimensions(codes, 16)
         spread = codes.std(axis=0)
+        dims = [dim for dim in latent.widest_dimensions(codes, 16) if spread[dim] > 0]  # a dead unit has no range
+        if not dims:
+            st.caption("Every code dimension is the same for all test images: there is nothing to traverse.")
+            return
         base = codes[index].copy()
         st.markdown(f"**Traversal** around test image {index} · the {len(dims)} most varied dimensions")
         left, right = st.columns([3, 1])
@@ -128,7 +132,9 @@ def interpolation_section(trained: Any, index: int) -> None:
     st.markdown("**Interpolation** between two test images, in code space and in pixel space")
     first, second = st.columns(2)
     start = first.number_input("From test image", 0, len(trained.test_codes) - 1, index, key="interp_from")
-    end = second.number_input("To test image", 0, len(trained.test_codes) - 1, (index + 1) % 10, key="interp_to")
+    end = second.number_input(
+        "To test image", 0, len(trained.test_codes) - 1, (index + 1) % len(trained.test_codes), key="interp_to"
+    )
     codes = latent.interpolate(trained.test_codes[start], trained.test_codes[end], 10)
     pixels = latent.interpolate(trained.test_images[start], trained.test_images[end], 10)
     rows = {"code space": analysis.to_uint8(trained.decode(codes)), "pixel space": analysis.to_uint8(pixels)}
@@ -187,9 +193,9 @@ def prior_section(trained: Any) -> None:
 
 st.title("Latent space")
 st.caption("Where a trained model puts the test images, what each code dimension controls, and what it makes of yours.")
-trained = run_picker()
+trained = run_picker(per_run_keys=(INDEX_KEY, "interp_from", "interp_to", "manifold_span", "manifold_size"))
 if trained is not None:
-    stamp = trained.record.ended or 0.0
+    stamp = model_stamp(trained.record.id)
     index = scatter_section(trained, stamp)
     if trained.test_codes.shape[1] == 2:
         manifold_section(trained)

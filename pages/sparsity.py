@@ -11,7 +11,7 @@ import streamlit as st
 from aecore import analysis, figures, latent, latent_figures
 from aecore.snapshots import ACTIVE
 from pages import _ui as ui
-from pages._ui.explore import run_picker, trained_run
+from pages._ui.explore import model_stamp, run_picker, trained_run
 
 KL_FORMULA = (
     r"\mathrm{KL}(\rho \,\|\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j} + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j},"
@@ -27,7 +27,7 @@ def plain_run(trained: Any) -> Any:
     for record in ui.run_store().list(dataset=trained.config.dataset):
         if record.variant in PLAIN_VARIANTS and record.status not in ACTIVE and record.epochs_done >= 1:
             try:
-                return trained_run(record.id, record.ended or 0.0)
+                return trained_run(record.id, model_stamp(record.id))
             except Exception:  # noqa: BLE001  (a damaged run is simply not offered as a comparison)
                 continue
     return None
@@ -101,7 +101,7 @@ def weights_section(trained: Any) -> None:
 
 st.title("Sparsity")
 st.caption("How the units of a trained code fire: their mean activations against the target, and what they learned.")
-trained = run_picker()
+trained = run_picker(per_run_keys=("sparsity_index",))
 if trained is not None:
     sparse_kl = trained.config.model.variant == "sparse" and trained.config.regularisation.sparsity == "kl"
     if sparse_kl:

@@ -163,6 +163,9 @@ def sweep_view(plan: sweeps.SweepPlan) -> None:
 
     @st.fragment(run_every=REFRESH_SECONDS if first.active else None)
     def live() -> None:
+        ui.guarded(refresh, "The sweep cannot be shown")  # its own reruns are outside the page's error handling
+
+    def refresh() -> None:
         progress = views.progress_panel(plan)
         stop_column, resume_column, _ = st.columns([1, 1, 3])
         if stop_column.button("Stop the sweep", icon=":material/stop:", disabled=not progress.active):

@@ -63,6 +63,7 @@ def test_ranges_expand_to_exact_values(text, values):
         ("0:1:*2", "0 < start ≤ stop"),
         ("a:1:0.1", "is not a number"),
         ("0:1:0.0000001", "at most"),
+        ("1:1000:*1.001", "at most"),
     ],
 )
 def test_bad_ranges_say_what_to_change(text, says):
@@ -103,6 +104,8 @@ def test_a_grid_of_two_settings_with_seeds():
         SweepPlan(BASE, {"rho": [0.1], "beta": [1.0], "alpha": [0.0]}).points()
     with pytest.raises(AecoreError, match="from 1 to 10"):
         SweepPlan(BASE, {"rho": [0.1]}, seeds=11).points()
+    with pytest.raises(AecoreError, match="at most 5,000"):
+        SweepPlan(BASE, {"rho": [0.01 * i for i in range(1, 100)], "beta": list(range(1, 100))}).points()
     with pytest.raises(AecoreError, match="With noise_level = 1.5 the run is not valid"):
         SweepPlan(BASE.with_changes(noise={"kind": "masking"}), {"noise_level": [0.5, 1.5]}).points()
 
@@ -249,7 +252,7 @@ def test_the_cli_sweeps_two_settings_with_two_seeds_into_the_store(capsys):
         (["--variant", "sparse", "--param", "rho=1.2"], "outside"),
         (["--variant", "sparse"], "Give the settings to sweep"),
         (["--variant", "sparse", "--param", "rho"], "NAME=VALUES"),
-        (["--variant", "sparse", "--param", "lr=1e-5:1e-1:*1.01", "--param", "beta=1:7:1"], "add --yes"),
+        (["--variant", "sparse", "--param", "lr=1e-5:1e-1:*1.1", "--param", "beta=1:7:1"], "add --yes"),
         (["--resume", "sweep-nope"], "There is no sweep"),
     ],
 )
@@ -258,3 +261,18 @@ def test_bad_sweeps_are_refused_before_anything_starts(capsys, args, says):
     code, _, err = run_cli(capsys, "sweep", *args)
     assert code == 2 and says in err and "Traceback" not in err
     assert len(RunStore().list()) == before
+
+
+def test_a_resumed_sweep_does_not_queue_again_what_is_waiting_or_training(tmp_path):
+    from aecore.sweeps import missing_points, save_plan
+
+    store = RunStore(tmp_path / "runs")
+    plan = SweepPlan(BASE, {"rho": [0.1, 0.2]})
+    save_plan(store, plan)
+    first, _ = plan.points()
+    folder, lock = store.create(first.config, sweep=plan.sweep_id, sweep_point=first.key)  # queued, its lock held
+    try:
+        assert [point.values for point in missing_points(store, plan)] == [{"rho": 0.2}]
+    finally:
+        lock.release()
+    assert len(missing_points(store, plan)) == 2, "once its process is gone, the interrupted point is trained again"

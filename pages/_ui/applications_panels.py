@@ -17,7 +17,7 @@ from aecore.data import load_dataset
 from aecore.errors import AecoreError
 from aecore.snapshots import ACTIVE
 from pages import _ui as ui
-from pages._ui.explore import _stamp, trained_run
+from pages._ui.explore import model_stamp, trained_run
 from pages._ui.live import loss_panel
 
 #: the anomaly runs this tab started, by (class subset, variant), so a page switch finds them again
@@ -179,7 +179,7 @@ def anomaly_section(trained: Any) -> None:
     elif snapshot is not None and snapshot.status == "failed":
         st.error(f"The run on the normal classes failed: {snapshot.message}", icon=":material/error:")
     detector = _detector_record(trained, subset, entry)
-    baseline = reconstruction_scores(trained.record.id, _stamp(trained.record.id))
+    baseline = reconstruction_scores(trained.record.id, model_stamp(trained.record.id))
     if detector is None:
         trained_on = _trained_on(trained, names)
         note = f"the picked run (trained on {trained_on}) scores the images below, as a baseline."
@@ -191,7 +191,7 @@ def anomaly_section(trained: Any) -> None:
         st.info(note, icon=":material/info:")
         scores, baseline_auc, who = baseline, None, f"the picked run, trained on {trained_on}"
     else:
-        scores = reconstruction_scores(detector.id, _stamp(detector.id))
+        scores = reconstruction_scores(detector.id, model_stamp(detector.id))
         who = f"{detector.name}, trained on {', '.join(class_name(names, c) for c in normal)} only"
         baseline_auc = None
         if detector.id != trained.record.id:

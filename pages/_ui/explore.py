@@ -28,10 +28,12 @@ def _label(record: Any) -> str:
     return f"{record.name} · {record.variant} on {record.dataset} · {record.epochs_done} epochs · {record.id}"
 
 
-def run_picker(variants: tuple[str, ...] | None = None, what: str = "trained run") -> Any:
+def run_picker(variants: tuple[str, ...] | None = None, what: str = "trained run", per_run_keys: tuple = ()) -> Any:
     """The picker at the top of an explore page; returns the chosen ``TrainedRun`` (None: the page says why).
 
-    ``variants`` limits the choice (the Sparsity page wants a sparse code); the pick is kept across pages.
+    ``variants`` limits the choice (the Sparsity page wants a sparse code); the pick is kept across pages. The
+    widgets named in ``per_run_keys`` start again from their defaults when another run is picked: an image index
+    or a noise level chosen for one run may not fit the next.
     """
     records = explorable_runs()
     if variants is not None:
@@ -46,16 +48,19 @@ def run_picker(variants: tuple[str, ...] | None = None, what: str = "trained run
     preferred = st.session_state.get(PICKED_KEY)
     default = ids.index(preferred) if preferred in ids else ids.index(mine) if mine in ids else 0
     chosen = st.selectbox("Run", records, index=default, format_func=_label, key="explore_run_picker")
+    if st.session_state.get(PICKED_KEY) != chosen.id:
+        for key in per_run_keys:
+            st.session_state.pop(key, None)
     st.session_state[PICKED_KEY] = chosen.id
     try:
         with st.spinner("Loading the run's model…"):
-            return trained_run(chosen.id, _stamp(chosen.id))
+            return trained_run(chosen.id, model_stamp(chosen.id))
     except AecoreError as error:
         st.error(f"This run cannot be explored: {error}", icon=":material/error:")
         return None
 
 
-def _stamp(run_id: str) -> float:
+def model_stamp(run_id: str) -> float:
     """When the run's checkpoint last changed: a resumed run is loaded again, an unchanged one never."""
     path = run_store().folder(run_id).file("checkpoint.npz")
     return path.stat().st_mtime if path.exists() else 0.0
