@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aecore import data
+from aecore import data, user_data
 from aecore.errors import AecoreError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +151,7 @@ def test_splits_are_fixed_whatever_the_global_random_state():
 
     np.random.seed(123)
     x, y = mnist_data()
-    rebuilt = data._assemble_without_test("again", x.reshape(-1, 28, 28), y, data.DIGIT_NAMES, 255.0)
+    rebuilt = data.assemble_without_test("again", x.reshape(-1, 28, 28), y, data.DIGIT_NAMES, 255.0)
     cached = data.load_dataset("mnist-5k")
     for field in ("x_train", "y_val", "x_test", "probe_images", "probe_labels"):
         np.testing.assert_array_equal(getattr(rebuilt, field), getattr(cached, field))
@@ -245,7 +245,7 @@ def test_good_npz_upload_is_registered():
     rng = np.random.default_rng(2)
     images = rng.integers(0, 256, (40, 12, 12), dtype=np.uint8)
     labels = np.array(["cat", "dog"] * 20)
-    dataset = data.load_user_file("pets.npz", npz_bytes(images=images, labels=labels))
+    dataset = user_data.load_user_file("pets.npz", npz_bytes(images=images, labels=labels))
     assert_valid(dataset)
     assert (dataset.n_train, dataset.n_val, dataset.n_test) == (29, 3, 8)
     assert dataset.class_names == ("cat", "dog")
@@ -258,14 +258,14 @@ def test_good_npz_upload_is_registered():
 
 def test_npz_flat_images_and_unit_range():
     images = np.random.default_rng(3).random((20, 64)).astype(np.float32)
-    dataset = data.load_user_file("flat.npz", npz_bytes(x=images, y=np.arange(20) % 4))
+    dataset = user_data.load_user_file("flat.npz", npz_bytes(x=images, y=np.arange(20) % 4))
     assert dataset.image_shape == (8, 8, 1)
     assert dataset.x_train.max() <= 1.0 and dataset.x_train.max() > 0.5  # [0, 1] kept, not divided by 255
     assert dataset.class_names == ("0", "1", "2", "3")
 
 
 def test_npz_without_labels_has_minus_one():
-    dataset = data.load_user_file("only.npz", npz_bytes(whatever=np.zeros((10, 4, 4, 1), dtype=np.uint8)))
+    dataset = user_data.load_user_file("only.npz", npz_bytes(whatever=np.zeros((10, 4, 4, 1), dtype=np.uint8)))
     assert (dataset.y_train == -1).all() and dataset.class_names == ()
     assert len(dataset.probe_images) == dataset.n_test == 2
 
@@ -286,31 +286,31 @@ def test_npz_without_labels_has_minus_one():
 )
 def test_bad_arrays_are_refused_with_a_clear_message(images, labels, message):
     with pytest.raises(AecoreError, match=message):
-        data.dataset_from_arrays(images, labels)
+        user_data.dataset_from_arrays(images, labels)
 
 
 def test_npz_object_arrays_are_refused():
     ragged = np.empty(2, dtype=object)
     ragged[:] = [np.zeros(3), np.zeros(4)]
     with pytest.raises(AecoreError, match="allow_pickle=False"):
-        data.load_user_file("evil.npz", npz_bytes(x=ragged))
+        user_data.load_user_file("evil.npz", npz_bytes(x=ragged))
 
 
 def test_npz_with_unknown_keys_and_broken_file():
     with pytest.raises(AecoreError, match="name the images 'x', 'images' or 'x_train'"):
-        data.load_user_file("two.npz", npz_bytes(a=np.zeros((10, 8, 8)), b=np.zeros(10)))
+        user_data.load_user_file("two.npz", npz_bytes(a=np.zeros((10, 8, 8)), b=np.zeros(10)))
     with pytest.raises(AecoreError, match="not a readable NumPy file"):
-        data.load_user_file("broken.npz", b"not a zip at all")
+        user_data.load_user_file("broken.npz", b"not a zip at all")
 
 
 def test_idx_upload_and_unsupported_extension():
     images = np.random.default_rng(4).integers(0, 256, (15, 10, 10), dtype=np.uint8)
-    dataset = data.load_user_file("train-images-idx3-ubyte.gz", gzip.compress(idx_bytes(images)))
+    dataset = user_data.load_user_file("train-images-idx3-ubyte.gz", gzip.compress(idx_bytes(images)))
     assert dataset.n_train + dataset.n_val + dataset.n_test == 15 and dataset.image_shape == (10, 10, 1)
     with pytest.raises(AecoreError, match="'x.gz' is not an IDX file"):
-        data.load_user_file("x.gz", gzip.compress(b"hello world"))
+        user_data.load_user_file("x.gz", gzip.compress(b"hello world"))
     with pytest.raises(AecoreError, match="unsupported type; upload a .npz"):
-        data.load_user_file("notes.txt", b"hello")
+        user_data.load_user_file("notes.txt", b"hello")
 
 
 def test_zip_of_pngs_with_class_folders():
@@ -322,7 +322,7 @@ def test_zip_of_pngs_with_class_folders():
             archive.writestr(f"shapes/{folder}/{index:02d}.png", png_bytes(pixels))
         archive.writestr("__MACOSX/shapes/._00.png", b"junk")
         archive.writestr("shapes/readme.txt", b"ignored")
-    dataset = data.load_user_file("shapes.zip", buffer.getvalue())
+    dataset = user_data.load_user_file("shapes.zip", buffer.getvalue())
     assert_valid(dataset)
     assert dataset.class_names == ("circle", "square") and dataset.image_shape == (16, 16, 1)
     assert dataset.n_train + dataset.n_val + dataset.n_test == 12
@@ -334,18 +334,18 @@ def test_zip_with_different_sizes_or_no_images():
         archive.writestr("a.png", png_bytes(np.zeros((8, 8), dtype=np.uint8)))
         archive.writestr("b.png", png_bytes(np.zeros((9, 8), dtype=np.uint8)))
     with pytest.raises(AecoreError, match="same size: 'a.png' is 8×8 but 'b.png' is 8×9"):
-        data.load_user_file("mixed.zip", buffer.getvalue())
+        user_data.load_user_file("mixed.zip", buffer.getvalue())
     empty = io.BytesIO()
     with zipfile.ZipFile(empty, "w") as archive:
         archive.writestr("notes.txt", b"no images")
     with pytest.raises(AecoreError, match="No PNG or JPEG images"):
-        data.load_user_file("empty.zip", empty.getvalue())
+        user_data.load_user_file("empty.zip", empty.getvalue())
 
 
 def test_image_folder_without_subfolders_has_no_labels(tmp_path):
     for index in range(10):
         (tmp_path / f"{index}.png").write_bytes(png_bytes(np.full((6, 6), 255, dtype=np.uint8)))
-    dataset = data.load_image_folder(tmp_path)
+    dataset = user_data.load_image_folder(tmp_path)
     assert (dataset.y_train == -1).all() and dataset.x_train.max() == 1.0
     with pytest.raises(AecoreError, match="is not a folder"):
-        data.load_image_folder(tmp_path / "nope")
+        user_data.load_image_folder(tmp_path / "nope")
