@@ -183,6 +183,18 @@ def principal_components(matrix: np.ndarray, dims: int) -> np.ndarray:
     return points * np.where(signs == 0, 1.0, signs)
 
 
+def contingency(labels: np.ndarray, assignments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(counts, classes, clusters)``: ``counts[i, j]`` images of ``classes[i]`` that fell in ``clusters[j]``."""
+    labels, assignments = np.asarray(labels).ravel(), np.asarray(assignments).ravel()
+    if labels.size == 0 or labels.shape != assignments.shape:
+        raise AecoreError(f"Need as many labels as assignments (≥ 1), got {labels.size} and {assignments.size}.")
+    classes, class_index = np.unique(labels, return_inverse=True)
+    clusters, cluster_index = np.unique(assignments, return_inverse=True)
+    counts = np.zeros((classes.size, clusters.size), dtype=np.int64)
+    np.add.at(counts, (class_index, cluster_index), 1)
+    return counts, classes, clusters
+
+
 def clustering_accuracy(labels: np.ndarray, assignments: np.ndarray) -> float:
     """Accuracy of clusters under the best one-to-one cluster -> class matching (Hungarian algorithm).
 
@@ -190,15 +202,9 @@ def clustering_accuracy(labels: np.ndarray, assignments: np.ndarray) -> float:
     """
     from scipy.optimize import linear_sum_assignment
 
-    labels, assignments = np.asarray(labels).ravel(), np.asarray(assignments).ravel()
-    if labels.size == 0 or labels.shape != assignments.shape:
-        raise AecoreError(f"Need as many labels as assignments (≥ 1), got {labels.size} and {assignments.size}.")
-    _, class_index = np.unique(labels, return_inverse=True)
-    _, cluster_index = np.unique(assignments, return_inverse=True)
-    counts = np.zeros((cluster_index.max() + 1, class_index.max() + 1), dtype=np.int64)
-    np.add.at(counts, (cluster_index, class_index), 1)
+    counts, _, _ = contingency(labels, assignments)
     rows, columns = linear_sum_assignment(counts, maximize=True)
-    return float(counts[rows, columns].sum() / labels.size)
+    return float(counts[rows, columns].sum() / counts.sum())
 
 
 def cluster_codes(

@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from aecore.analysis import _code_matrix, cluster_codes
+from aecore import latent
+from aecore.analysis import _code_matrix, cluster_codes, contingency
 from aecore.data import CLASS_SUBSET_MARK, Dataset
 from aecore.errors import AecoreError
 
@@ -277,13 +278,7 @@ def matched_confusion(labels: np.ndarray, assignments: np.ndarray) -> tuple[np.n
     """
     from scipy.optimize import linear_sum_assignment
 
-    labels, assignments = np.asarray(labels).ravel(), np.asarray(assignments).ravel()
-    if labels.size == 0 or labels.shape != assignments.shape:
-        raise AecoreError(f"Need as many labels as assignments (≥ 1), got {labels.size} and {assignments.size}.")
-    classes, class_index = np.unique(labels, return_inverse=True)
-    clusters, cluster_index = np.unique(assignments, return_inverse=True)
-    counts = np.zeros((classes.size, clusters.size), dtype=np.int64)
-    np.add.at(counts, (class_index, cluster_index), 1)
+    counts, classes, clusters = contingency(labels, assignments)
     rows, columns = linear_sum_assignment(counts, maximize=True)
     matched = columns[np.argsort(rows)]
     order = np.concatenate([matched, np.setdiff1d(np.arange(clusters.size), matched)])
@@ -307,10 +302,7 @@ def nearest_neighbours(features: np.ndarray, query_index: int, k: int) -> np.nda
         raise AecoreError(f"Pick a test image between 0 and {len(matrix) - 1}, got {query_index}.")
     if not 1 <= k < len(matrix):
         raise AecoreError(f"The number of neighbours must be between 1 and {len(matrix) - 1}, got {k}.")
-    distances = _squared_distances(matrix[query_index : query_index + 1], matrix)[0]
-    distances[query_index] = np.inf
-    nearest = np.argpartition(distances, k - 1)[:k]
-    return nearest[np.argsort(distances[nearest], kind="stable")]
+    return latent.nearest(matrix, matrix[query_index], k, exclude=query_index)
 
 
 def same_class_fraction(labels: np.ndarray, query_index: int, neighbours: np.ndarray) -> float:

@@ -39,7 +39,7 @@ def progress_panel(plan: sweeps.SweepPlan) -> sweeps.SweepProgress:
     return progress
 
 
-def mean_sd(mean: float, sd: float, seeds: int, digits: str = ".4g", sd_digits: str = ".2g") -> str:
+def mean_sd_text(mean: float, sd: float, seeds: int, digits: str = ".4g", sd_digits: str = ".2g") -> str:
     if not seeds or math.isnan(mean):
         return "–"
     return f"{mean:{digits}} ± {sd:{sd_digits}}" if seeds > 1 else f"{mean:{digits}}"
@@ -57,11 +57,11 @@ def results_frame(rows: list[dict[str, Any]], plan: sweeps.SweepPlan) -> pd.Data
         record = {label(name): sweeps.format_value(row[name]) for name in plan.parameters}
         record["Seeds"] = row["seeds"]
         for metric in present_metrics(rows):
-            record[METRICS[metric]] = mean_sd(row[f"{metric}_mean"], row[f"{metric}_sd"], row["seeds"])
+            record[METRICS[metric]] = mean_sd_text(row[f"{metric}_mean"], row[f"{metric}_sd"], row["seeds"])
         if plan.reference:
             published = row["seed_report"]
             record["Seed report (per batch)"] = "" if math.isnan(published) else f"{published:,.2f}"
-            record[f"Ours × batch {plan.base.training.batch_size}"] = mean_sd(
+            record[f"Ours × batch {plan.base.training.batch_size}"] = mean_sd_text(
                 row["ours_per_batch"], row["ours_per_batch_sd"], row["seeds"], ",.0f", ",.0f"
             )
         record["Best"] = "★ clearly best" if index == best else ""
