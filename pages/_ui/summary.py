@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages import _ui as ui
 
+METRICS_PER_ROW = 2
 CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
 PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}"
 
@@ -56,14 +57,17 @@ def summary_section(snapshot: Any) -> None:
     config = snapshot.config
     st.divider()
     st.subheader("After training")
-    metrics_column, downloads_column = st.columns([3, 1], gap="large")
+    metrics_column, downloads_column = st.columns([3, 2], gap="large")
     with metrics_column:
         metrics = snapshot.test_metrics
         st.markdown("**Test metrics**")
         if metrics:
-            for column, (name, value) in zip(st.columns(len(metrics)), metrics.items(), strict=True):
-                label, template = ui.METRIC_LABELS.get(name, (name, "{:.4g}"))
-                column.metric(label, template.format(value))
+            items = list(metrics.items())
+            for start in range(0, len(items), METRICS_PER_ROW):  # rows of two: four in one row are cut at 1280 px
+                row = items[start : start + METRICS_PER_ROW]
+                for column, (name, value) in zip(st.columns(METRICS_PER_ROW), row, strict=False):
+                    label, template = ui.METRIC_LABELS.get(name, (name, "{:.4g}"))
+                    column.metric(label, template.format(value))
             st.latex(PSNR_FORMULA)
             st.caption(
                 "Peak signal-to-noise ratio of each test image (pixels in [0, 1]), averaged over the test set: higher "
