@@ -36,7 +36,7 @@ def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch:
     reconstruction = compiled.reconstruct(noisy if noisy is not None else probe).numpy()
     sample = dataset.x_val[:MAX_PUBLISHED_CODES]
     codes = compiled.in_batches(compiled.encode, sample)
-    diagnostics = {name: value.numpy() for name, value in compiled.diagnostics(sample[:2000]).items()}
+    diagnostics = {name: value.numpy() for name, value in compiled.diagnostics(sample[:2000]).items()}  # VAE only
     mean, std = analysis.code_statistics(codes)
 
     def decode(batch: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch:
         code_labels=np.asarray(dataset.y_val[:MAX_PUBLISHED_CODES])[kept],
         code_axes=("z1", "z2") if codes.shape[1] <= 2 else ("PC 1", "PC 2"),
         code_size=codes.shape[1],
-        mean_activation=diagnostics["mean_activation"],
+        mean_activation=codes.mean(axis=0),  # ρ̂_j over every published validation image, not one batch
         kl_per_dimension=diagnostics.get("kl_per_dimension"),
         traversal=dataclasses.replace(traversal, images=analysis.to_uint8(traversal.images)),
         manifold=manifold,

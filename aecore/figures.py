@@ -25,6 +25,19 @@ MOSAIC_GAP = 2
 #: A mosaic's tiles are drawn at most this big, and the whole picture fits in this box (screen pixels).
 MOSAIC_MAX_TILE = 64
 MOSAIC_MAX_WIDTH, MOSAIC_MAX_HEIGHT = 640, 760
+#: what each loss term's curve is, in the legend: a weighted term says its weight, so no curve is misread
+TERM_LABELS = {
+    "reconstruction": "reconstruction",
+    "sparsity_kl": "β·Σ KL(ρ‖ρ̂ⱼ)",
+    "l1": "λ·Σ|hⱼ|",
+    "contractive": "λ‖∂h/∂x‖²",
+    "kl": "KL(q(z|x)‖p(z)), nats",
+    "beta_kl": "β·KL (in the loss)",
+    "adversarial_g": "encoder −log D(f(x))",
+    "adversarial_d": "discriminator loss",
+    "weight_decay": "α·Σ‖W‖²",
+    "total": "total",
+}
 
 
 def styled(figure: go.Figure, title: str | None, x_title: str | None, y_title: str | None) -> go.Figure:
@@ -94,7 +107,12 @@ def loss_curves(
         x, y = _thinned(batch_steps, values)
         figure.add_trace(
             go.Scatter(
-                x=x, y=y, mode="lines", name=name, legendgroup=name, line={"color": colour_of[name], "width": 1.5}
+                x=x,
+                y=y,
+                mode="lines",
+                name=TERM_LABELS.get(name, name),
+                legendgroup=name,
+                line={"color": colour_of[name], "width": 1.5},
             )
         )
     for name, values in validation_terms.items():
@@ -106,7 +124,7 @@ def loss_curves(
                 x=epoch_steps,
                 y=values,
                 mode="lines+markers",
-                name=f"{name} (validation)",
+                name=f"{TERM_LABELS.get(name, name)} (validation)",
                 legendgroup=name,  # one legend entry per term: dashed is validation, as the page says
                 showlegend=name not in batch_terms,
                 line={"color": colour_of[name], "dash": "dash", "width": 2},
@@ -146,7 +164,7 @@ def compared_curves(
                     x=epoch_ends,
                     y=validation,
                     mode="lines+markers",
-                    name=f"{name} (validation)",
+                    name=f"{TERM_LABELS.get(name, name)} (validation)",
                     legendgroup=name,
                     showlegend=False,
                     line={"color": colour, "dash": "dash", "width": 2},

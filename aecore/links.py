@@ -91,7 +91,7 @@ def config_from_query(query: dict[str, str], datasets: list[str], default: RunCo
         try:
             settings[name] = parse_setting(name, text)
         except AecoreError as error:
-            notices.append(f"{PARAMETERS[name].label}: {error}")
+            notices.append(f"{VARIANTS[variant].parameter(name).label}: {error}")
     device = default.training.device
     try:
         config = validate(config_from_settings(dataset, variant, device, settings))

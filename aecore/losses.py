@@ -8,9 +8,12 @@ same code serves the training step, the analysis and the figures.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from aecore.tensorflow_runtime import tf
+
+#: a dense layer as the contractive penalty reads it: kernel, bias and elementwise activation
+DenseLayer = tuple[tf.Tensor, tf.Tensor, Callable[[tf.Tensor], tf.Tensor]]
 
 #: ρ̂ is clipped into [EPSILON, 1 - EPSILON] so the Bernoulli KL stays finite at 0 and 1.
 EPSILON = 1e-6
@@ -91,15 +94,36 @@ def weight_decay(kernels: Iterable[tf.Tensor], alpha: float) -> tf.Tensor:
     return alpha * tf.add_n(squares) if squares else tf.constant(0.0)
 
 
-def contractive(code: tf.Tensor, kernel: tf.Tensor, lam: float) -> tf.Tensor:
-    """λ‖J‖²_F for a sigmoid layer h = σ(W x + b), in closed form, averaged over the batch.
+def _activation_slope(activation: Callable[[tf.Tensor], tf.Tensor], pre_activation: tf.Tensor) -> tuple:
+    """(φ(a), φ'(a)) for an elementwise φ: the slope by autodiff, so any Keras activation works unchanged."""
+    with tf.GradientTape() as tape:
+        tape.watch(pre_activation)
+        output = activation(pre_activation)
+    return output, tape.gradient(output, pre_activation)
 
-    ∂h_j/∂x_i = h_j (1 − h_j) W_ij, so ‖J‖²_F = Σ_j (h_j (1 − h_j))² Σ_i W_ij².
+
+def contractive(inputs: tf.Tensor, layers: Sequence[DenseLayer], lam: float) -> tf.Tensor:
+    """λ‖∂h/∂x‖²_F: the Jacobian of the code h with respect to the input image x, averaged over the batch.
+
+    ``layers`` are the encoder's dense layers as (kernel W, bias b, activation φ), image side first. For one
+    layer the closed form ‖J‖²_F = Σ_j φ'(a_j)² Σ_i W_ij² is exact. With hidden layers J is the exact product
+    diag(φ'_L) W_Lᵀ ⋯ diag(φ'_1) W_1ᵀ, chained from the code side (code × width matrices per image): a
+    penalty on the last layer alone would not be ‖J‖²_F, and ReLU layers could shrink it by rescaling their
+    kernels without contracting anything.
     """
-    h = _flat(code)
-    column_norms = tf.reduce_sum(tf.square(kernel), axis=0)  # Σ_i W_ij² for every unit j
-    per_image = tf.reduce_sum(tf.square(h * (1.0 - h)) * column_norms, axis=1)
-    return lam * tf.reduce_mean(per_image)
+    activity = _flat(inputs)
+    slopes = []
+    for kernel, bias, activation in layers:
+        activity, slope = _activation_slope(activation, tf.matmul(activity, kernel) + bias)
+        slopes.append(slope)
+    last_kernel = layers[-1][0]
+    if len(layers) == 1:
+        per_image = tf.reduce_sum(tf.square(slopes[0]) * tf.reduce_sum(tf.square(last_kernel), axis=0), axis=1)
+        return lam * tf.reduce_mean(per_image)
+    jacobian = slopes[-1][:, :, None] * tf.transpose(last_kernel)[None]  # (batch, code, width of layer L−1)
+    for (kernel, _, _), slope in zip(reversed(layers[:-1]), reversed(slopes[:-1]), strict=True):
+        jacobian = tf.matmul(jacobian * slope[:, None, :], kernel, transpose_b=True)
+    return lam * tf.reduce_mean(tf.reduce_sum(tf.square(jacobian), axis=[1, 2]))
 
 
 def gaussian_kl_per_dimension(mean: tf.Tensor, log_variance: tf.Tensor) -> tf.Tensor:

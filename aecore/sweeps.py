@@ -113,7 +113,7 @@ def parse_values(name: str, text: str, variant: str) -> list[Any]:
         try:
             values.append(parse_setting(name, value_text))
         except AecoreError as error:
-            raise AecoreError(f"{parameter.label} = {value_text}: {error}.") from None
+            raise AecoreError(f"{VARIANTS[variant].parameter(name).label} = {value_text}: {error}.") from None
     return list(dict.fromkeys(values))  # a value typed twice is trained once
 
 

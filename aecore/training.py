@@ -32,6 +32,7 @@ from aecore.errors import AecoreError
 from aecore.evaluation import evaluate, make_preview
 from aecore.models import build_model, seeded
 from aecore.models.base import Autoencoder
+from aecore.noise import corrupt_images
 from aecore.runs.folder import History, RunFolder
 from aecore.runs.models import restore_checkpoint
 from aecore.runs.recorder import RunOutcome, RunRecorder
@@ -42,6 +43,10 @@ LOG = logging.getLogger(__name__)
 
 #: a live preview is published at the end of every epoch, and at least this often within one
 PREVIEW_INTERVAL_SECONDS = 5.0
+#: images per validation batch (batches are weighted by their size, so it changes no value, only the speed)
+VALIDATION_BATCH = 512
+#: the validation set is corrupted once per run with this seed, so every epoch is measured on the same inputs
+VALIDATION_NOISE_SEED = 4321
 
 _ID_COUNTER = itertools.count(1)
 
@@ -65,19 +70,22 @@ class _State:
     test_metrics: dict[str, float] | None = None
 
 
-def image_batches(images: tf.Tensor, batch_size: int, seed: int | None) -> tf.data.Dataset:
+def image_batches(images: tf.Tensor | tuple[tf.Tensor, ...], batch_size: int, seed: int | None) -> tf.data.Dataset:
     """Batches gathered by (shuffled) index from one tensor: no per-image copies, no shuffle buffer of images.
+
+    A tuple of tensors (noisy inputs and their clean targets) gives tuples of batches, gathered at the same rows.
 
     Shuffled (training) batches drop the last, smaller batch when there is more than one batch: every
     step then has one shape, so an XLA-compiled step compiles once instead of stalling at each epoch's end.
     """
-    count = int(images.shape[0])
+    count = int(tf.nest.flatten(images)[0].shape[0])
     indices = tf.data.Dataset.range(count)
     if seed is not None:
         indices = indices.shuffle(count, seed=seed, reshuffle_each_iteration=True)
     drop_remainder = seed is not None and count >= batch_size
     batches = indices.batch(batch_size, drop_remainder=drop_remainder)
-    batches = batches.map(lambda index: tf.gather(images, index)).prefetch(2)
+    batches = batches.map(lambda index: tf.nest.map_structure(lambda part: tf.gather(part, index), images))
+    batches = batches.prefetch(2)
     options = tf.data.Options()
     options.autotune.enabled = False
     return batches.with_options(options)
@@ -99,6 +107,16 @@ def dataset_tensor(dataset: Dataset, split: str) -> tf.Tensor:
         return tensors[split]
 
 
+def validation_inputs(dataset: Dataset, config: RunConfig, clean: tf.Tensor) -> tf.Tensor:
+    """The validation images as the model sees them: corrupted once with a fixed seed (the model's own noise
+    generator would draw new noise every epoch, and the curve would move with the draw), clean at level 0."""
+    noise = config.noise
+    if noise.level == 0:
+        return clean
+    with tf.device("/CPU:0"):
+        return tf.constant(corrupt_images(dataset.x_val, noise.kind, noise.level, seed=VALIDATION_NOISE_SEED))
+
+
 class Compiled:
     """The model's steps and networks wrapped once in ``tf.function``; one per job."""
 
@@ -118,16 +136,40 @@ class Compiled:
             return tf.function(step, reduce_retracing=True, jit_compile=xla)
         strategy = self.strategy
 
+        def weighted(batch: Any) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
+            """This replica's terms times its image count: a replica with no images (a last batch smaller than
+            the replica count) adds zero instead of the NaN of an empty mean."""
+            terms = step(batch)
+            count = tf.cast(tf.shape(tf.nest.flatten(batch)[0])[0], tf.float32)
+            return {name: tf.where(count > 0, value * count, 0.0) for name, value in terms.items()}, count
+
         @tf.function  # XLA is for one device: a mirrored step across GPUs is left to the strategy
-        def distributed(batch: tf.Tensor) -> dict[str, tf.Tensor]:
-            per_replica = strategy.run(step, args=(batch,))
-            return {name: strategy.reduce("MEAN", value, axis=None) for name, value in per_replica.items()}
+        def distributed(batch: Any) -> dict[str, tf.Tensor]:
+            sums, counts = strategy.run(weighted, args=(batch,))
+            images = strategy.reduce("SUM", counts, axis=None)
+            return {name: strategy.reduce("SUM", value, axis=None) / images for name, value in sums.items()}
 
         return distributed
 
     def batches(self, images: tf.Tensor, batch_size: int, seed: int | None) -> Any:
         data = image_batches(images, batch_size, seed)
         return data if self.strategy is None else self.strategy.experimental_distribute_dataset(data)
+
+    def validation_means(self, inputs: tf.Tensor, targets: tf.Tensor) -> dict[str, float]:
+        """Every term over a validation set, batches weighted by their image count; terms that belong to the
+        whole set (``population_terms``: the sparsity KL of ρ̂ over all of it) replace their batch means."""
+        model = self.model
+        for tracker in model.metrics:
+            tracker.reset_state()
+        for batch in self.batches((inputs, targets), VALIDATION_BATCH, None):
+            self.test_step(batch)
+        means = {name: float(tracker.result()) for name, tracker in model.term_trackers.items()}
+        population = model.population_terms(self.in_batches(self.encode, inputs))
+        for name, value in population.items():
+            if name not in model.monitored_terms:
+                means["total"] += float(value) - means[name]
+            means[name] = float(value)
+        return means
 
     def in_batches(self, function: Callable, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Apply a network to many images without building one huge tensor."""
@@ -159,6 +201,7 @@ class TrainingJob:
         self.stop_event = threading.Event()
         self.model: Autoencoder | None = None
         self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
+        self._validation_inputs: tf.Tensor | None = None  # the validation images, corrupted once
         self._lock = threading.Lock()
         self._state = _State(device=self.config.training.device.upper())  # until the device is resolved
 
@@ -343,12 +386,12 @@ class TrainingJob:
     def _finish_epoch(self, compiled: Compiled, dataset: Dataset, epoch: float) -> None:
         """Validation losses, the epoch's record and a fresh preview."""
         train_means = {f"train_{name}": float(tracker.result()) for name, tracker in self.model.term_trackers.items()}
-        for tracker in self.model.metrics:
-            tracker.reset_state()
-        for batch in compiled.batches(dataset_tensor(dataset, "val"), 512, None):
-            compiled.test_step(batch)
+        clean = dataset_tensor(dataset, "val")
+        if self._validation_inputs is None:
+            self._validation_inputs = validation_inputs(dataset, self.config, clean)
         record = {"epoch": epoch, **train_means}
-        record.update({f"val_{name}": float(tracker.result()) for name, tracker in self.model.term_trackers.items()})
+        validation = compiled.validation_means(self._validation_inputs, clean)
+        record.update({f"val_{name}": value for name, value in validation.items()})
         with self._lock:
             record["batches"] = len(next(iter(self._state.batch_terms.values()), ()))
             record["seconds"] = self._state.train_seconds - self._state.seconds_before_epoch

@@ -7,7 +7,7 @@ here; the dashboard builds its controls from ``Variant.hyperparameters`` and sho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aecore.config import ACTIVATIONS, NOISE_KINDS, PRIORS, RECONSTRUCTION_LOSSES, SPARSITY_PENALTIES, RunConfig
@@ -89,7 +89,7 @@ PARAMETERS: dict[str, Parameter] = {
         "regularisation",
         "beta",
         "β (sparsity weight)",
-        "Weight of the KL term: the sparsity KL, or the VAE's KL to N(0, I).",
+        "Weight of the sparsity penalty β·Σ_j KL(ρ‖ρ̂_j) on the code units' mean activations.",
         "float",
         0.0,
         20.0,
@@ -98,8 +98,8 @@ PARAMETERS: dict[str, Parameter] = {
     "lam": Parameter(
         "regularisation",
         "lam",
-        "λ (penalty weight)",
-        "Weight of the L1 activity penalty or of the contractive ‖J‖²_F term.",
+        "λ (L1 weight)",
+        "Weight of the L1 activity penalty λ·Σ_j |h_j| on the code units (the L1 sparsity choice).",
         "float",
         0.0,
         1.0,
@@ -118,7 +118,8 @@ PARAMETERS: dict[str, Parameter] = {
         "regularisation",
         "alpha",
         "α (weight decay)",
-        "Weight of the L2 penalty α·Σ‖W‖² on every weight matrix.",
+        "Weight of the L2 penalty α·Σ‖W‖² on every weight matrix of the encoder and the decoder (biases and the "
+        "AAE's discriminator are not decayed).",
         "float",
         0.0,
         1.0,
@@ -196,6 +197,15 @@ class Variant:
     #: "linear", "sigmoid" (ρ̂ and the KL plot make sense), "gaussian" (VAE) or "feature_map" (conv)
     code_kind: str
     defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: (label, help) of settings that mean something else in this variant: β is the VAE's KL weight
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def parameter(self, name: str) -> Parameter:
+        """How ``name`` is edited in this variant: the common entry, with this variant's label and help."""
+        if name not in self.labels:
+            return PARAMETERS[name]
+        label, help_text = self.labels[name]
+        return replace(PARAMETERS[name], label=label, help=help_text)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -279,18 +289,27 @@ VARIANTS: dict[str, Variant] = {
             name="contractive",
             title="Contractive",
             model_class="contractive:ContractiveAutoencoder",
-            description="A sigmoid code penalised by λ‖J‖²_F, the squared Jacobian of the code w.r.t. its input.",
+            description="A sigmoid code penalised by λ‖J‖²_F, the squared Jacobian of the code w.r.t. the image.",
             hyperparameters=("hidden", "latent_dim", "activation", "loss", "lam"),
             seed="000 §C",
-            formula=r"\mathcal{L} = \ell(x, \hat x) + \lambda \lVert J_h(x) \rVert_F^2, \quad "
-            r"\lVert J_h(x) \rVert_F^2 = \sum_j \big(h_j (1-h_j)\big)^2 \sum_i W_{ij}^2" + _WEIGHT_DECAY,
+            formula=r"\begin{aligned} \mathcal{L} &= \ell(x, \hat x) + \lambda \Big\lVert \frac{\partial h}{\partial x}"
+            r" \Big\rVert_F^2" + _WEIGHT_DECAY + r" \\ \Big\lVert \frac{\partial h}{\partial x} \Big\rVert_F^2"
+            r" &= \sum_j \big(h_j (1-h_j)\big)^2 \sum_i W_{ij}^2 \ \text{(no hidden layers)} \end{aligned}",
             explanation=(
                 "The penalty is large when a small change of the input moves the code a lot, so the code learns to "
-                "ignore directions the data never varies in. The closed form is exact for the sigmoid code layer; "
-                "with hidden layers, J is taken with respect to the last hidden layer's output, not the image."
+                "ignore directions the data never varies in. J is the Jacobian of the code with respect to the "
+                "input image, through the whole encoder: the closed form above when the code layer reads the image "
+                "directly, the exact product of every layer's Jacobian when there are hidden layers."
             ),
             code_kind="sigmoid",
             defaults={"model": {"hidden": (), "latent_dim": 64}},
+            labels={
+                "lam": (
+                    "λ (contractive weight)",
+                    "Weight of the contractive penalty λ‖∂h/∂x‖²_F: the Jacobian of the code with respect to the "
+                    "input image, through every encoder layer.",
+                )
+            },
         ),
         Variant(
             name="vae",
@@ -308,6 +327,13 @@ VARIANTS: dict[str, Variant] = {
             ),
             code_kind="gaussian",
             defaults={"model": {"hidden": (400, 100), "latent_dim": 2, "loss": "bce"}},
+            labels={
+                "beta": (
+                    "β (KL weight)",
+                    "Weight of KL(q(z|x) ‖ N(0, I)) in the loss: 1 is the plain VAE, larger values give a tidier "
+                    "code and blurrier reconstructions.",
+                )
+            },
         ),
         Variant(
             name="aae",
@@ -317,12 +343,15 @@ VARIANTS: dict[str, Variant] = {
             hyperparameters=("hidden", "latent_dim", "activation", "loss", "prior"),
             seed="002 §6",
             formula=r"\begin{aligned} &\min_{f,g}\ \ell(x, g(f(x)))" + _WEIGHT_DECAY + r" \\ "
-            r"&\min_f \max_D\ \mathbb{E}_{z\sim p(z)}[\log D(z)] + \mathbb{E}_{x}[\log(1 - D(f(x)))]"
+            r"&\max_D\ \mathbb{E}_{z\sim p(z)}[\log D(z)] + \mathbb{E}_{x}[\log(1 - D(f(x)))] \\ "
+            r"&\min_f\ -\mathbb{E}_{x}[\log D(f(x))]"
             r"\end{aligned}",
             explanation=(
                 "Each batch has three phases: the autoencoder learns to reconstruct, the discriminator learns to tell "
-                "codes from prior samples, then the encoder learns to fool it. The codes come to fill the prior's "
-                "shape."
+                "codes from prior samples, then the encoder learns to fool it by minimising −log D(f(x)), the "
+                "non-saturating form of log(1 − D(f(x))) that still gives gradients while D wins easily. The codes "
+                "come to fill the prior's shape. α decays the encoder's and decoder's weight matrices only; the "
+                "discriminator is not decayed."
             ),
             code_kind="linear",
             defaults={"model": {"hidden": (400, 100), "latent_dim": 2, "loss": "bce"}},

@@ -23,7 +23,7 @@ for variant in VARIANTS.values():
         st.markdown(variant.description)
         st.latex(variant.formula)
         st.markdown(variant.explanation)
-        settings = ", ".join(PARAMETERS[name].label for name in variant.hyperparameters)
+        settings = ", ".join(variant.parameter(name).label for name in variant.hyperparameters)
         st.caption(f"Settings: {settings or 'none beyond the common ones'} · source: {variant.seed}.")
 
 st.caption(

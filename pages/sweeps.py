@@ -9,7 +9,7 @@ from aecore import sweeps
 from aecore.errors import AecoreError
 from aecore.presets import PRESETS
 from aecore.seed_tables import SEED_TABLES, agreement, reproduction_plan, with_published
-from aecore.variants import PARAMETERS
+from aecore.variants import PARAMETERS, VARIANTS
 from pages import _ui as ui
 from pages._ui import sweep_views as views
 
@@ -51,7 +51,7 @@ def parameter_inputs(variant: str, index: int, exclude: str | None) -> tuple[str
         f"Setting {index}" + (" (optional)" if index == 2 else ""),
         options,
         index=default,
-        format_func=lambda value: "none" if value is None else PARAMETERS[value].label,
+        format_func=lambda value: "none" if value is None else VARIANTS[variant].parameter(value).label,
         key=f"sweep_param_{index}",
     )
     if name is None:
@@ -63,7 +63,7 @@ def parameter_inputs(variant: str, index: int, exclude: str | None) -> tuple[str
         placeholder = "widths per value, values separated by |, e.g. 128,64 | 256"
     else:
         placeholder = PLACEHOLDERS.get(parameter.kind, "values separated by commas")
-    values = st.text_input(f"Values of {PARAMETERS[name].label}", key=f"sweep_values_{index}", placeholder=placeholder)
+    values = st.text_input(f"Values of {VARIANTS[variant].parameter(name).label}", key=f"sweep_values_{index}", placeholder=placeholder)
     return name, values
 
 

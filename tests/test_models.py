@@ -255,10 +255,10 @@ def test_train_step_feeds_the_corrupted_input_to_the_encoder(variant, mnist):
 
 
 def test_the_reconstruction_target_is_the_clean_image(mnist):
-    """With every pixel masked, the loss is measured against the clean batch, not against zeros."""
+    """Validation batches come as (corrupted input, clean target): the loss is measured against the clean batch."""
     images = tf.constant(mnist[1][:32])
     model = build_model(small_config("undercomplete", "masking", 1.0), images.shape[1:])
-    terms = model.test_step(images)
+    terms = model.test_step((tf.zeros_like(images), images))
     expected = losses.squared_error(images, model(tf.zeros_like(images)))
     assert float(terms["reconstruction"]) == pytest.approx(float(expected), rel=1e-5)
 
@@ -318,4 +318,28 @@ def test_the_vae_encodes_to_the_mean_and_samples_around_it(mnist):
     np.testing.assert_allclose(model.encode(images).numpy(), mean.numpy())
     sample = model.reparameterise(mean, log_variance).numpy()
     assert sample.shape == mean.shape and not np.allclose(sample, mean.numpy())
-    assert set(model.diagnostics(images)) == {"mean_activation", "kl_per_dimension"}
+    assert set(model.diagnostics(images)) == {"kl_per_dimension"}
+
+
+def test_the_vae_plots_the_kl_itself_and_adds_beta_times_it_to_the_loss(mnist):
+    images = tf.constant(mnist[1][:64])
+    model = build_model(small_config("vae", beta=4.0), images.shape[1:])
+    terms = model.test_step(images)
+    mean, log_variance = model.moments(images)
+    divergence = float(losses.gaussian_kl(mean, log_variance, 1.0))
+    assert float(terms["kl"]) == pytest.approx(divergence, rel=1e-5)
+    assert float(terms["beta_kl"]) == pytest.approx(4.0 * divergence, rel=1e-5)
+    expected_total = float(terms["reconstruction"]) + float(terms["beta_kl"]) + float(terms["weight_decay"])
+    assert float(terms["total"]) == pytest.approx(expected_total, rel=1e-5)
+
+
+def test_the_aae_text_says_what_its_code_does(mnist):
+    """The encoder minimises the non-saturating −log D(f(x)) and α decays the autoencoder, not the discriminator."""
+    variant = VARIANTS["aae"]
+    assert r"-\mathbb{E}_{x}[\log D(f(x))]" in variant.formula and "not decayed" in variant.explanation
+    model = build_model(small_config("aae", alpha=0.1), mnist[1].shape[1:])
+    decayed = {id(kernel) for kernel in model.autoencoder_kernels}
+    assert not decayed & {id(weight) for weight in model.discriminator.trainable_weights}
+    logits = tf.constant([[-2.0], [0.5], [3.0]])
+    expected = -np.mean(np.log(1.0 / (1.0 + np.exp(-logits.numpy()))))
+    assert float(losses.generator_loss(logits)) == pytest.approx(expected, rel=1e-5)

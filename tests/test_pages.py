@@ -60,7 +60,8 @@ def test_every_variant_shows_exactly_its_controls(variant: str) -> None:
     assert not at.error, texts(at.error)
     shown = labels(at)
     wanted = ui.variant_parameters(variant)
-    for name, parameter in PARAMETERS.items():
+    for name in PARAMETERS:
+        parameter = VARIANTS[variant].parameter(name)
         if name in wanted:
             assert parameter.label in shown, f"{variant} should show {parameter.label}"
         else:
@@ -76,6 +77,21 @@ def test_sparse_shows_rho_and_undercomplete_does_not() -> None:
     at.selectbox(key=ui.widget_key("variant")).set_value("undercomplete").run()
     assert "ρ (target activation)" not in labels(at)
     assert "β (sparsity weight)" not in labels(at)
+
+
+@pytest.mark.parametrize(
+    ("variant", "wanted", "unwanted"),
+    [
+        ("vae", {"β (KL weight)"}, {"β (sparsity weight)"}),
+        ("sparse", {"β (sparsity weight)", "λ (L1 weight)"}, {"β (KL weight)"}),
+        ("contractive", {"λ (contractive weight)"}, {"λ (L1 weight)"}),
+    ],
+)
+def test_each_variant_labels_its_weights_by_what_they_weigh(variant: str, wanted: set, unwanted: set) -> None:
+    at = train_page()
+    at.selectbox(key=ui.widget_key("variant")).set_value(variant).run()
+    assert wanted <= labels(at)
+    assert not unwanted & labels(at)
 
 
 def test_variant_change_brings_its_defaults() -> None:

@@ -162,7 +162,7 @@ def test_a_job_whose_loss_turns_nan_fails_with_a_message_and_keeps_its_history()
     assert "nan" in snapshot.message.lower() or "inf" in snapshot.message.lower()
     totals = snapshot.batch_terms["total"]
     assert len(totals) >= 1 and not np.isfinite(totals[-1])
-    assert set(snapshot.batch_terms) == {"reconstruction", "kl", "weight_decay", "total"}
+    assert set(snapshot.batch_terms) == {"reconstruction", "kl", "beta_kl", "weight_decay", "total"}
     assert snapshot.test_metrics is None
     assert job.model is not None
     # the model is put back to its last finite weights (here the initial ones): it still reconstructs
@@ -303,3 +303,15 @@ def test_a_dataset_replaced_under_the_same_name_trains_on_its_new_images():
     job.run()
     assert job.status == FINISHED, job.snapshot().message
     assert job.model.image_shape == (12, 12, 1)
+
+
+def test_a_contractive_model_with_hidden_layers_trains_under_xla():
+    """The chained Jacobian (a tape inside the step) compiles with XLA and gives a finite, falling loss."""
+    model = ModelConfig(variant="contractive", hidden=(32,), latent_dim=8, activation="relu")
+    job = TrainingJob(job_config(epochs=2, model=model, xla=True))
+    job.run()
+    snapshot = job.snapshot()
+    assert snapshot.status == FINISHED, snapshot.message
+    history = snapshot.epoch_history
+    assert np.isfinite(history[-1]["val_contractive"]) and history[-1]["val_contractive"] > 0
+    assert history[-1]["val_total"] < history[0]["train_total"]

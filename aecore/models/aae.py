@@ -97,7 +97,8 @@ class AdversarialAutoencoder(Autoencoder):
                 "adversarial_d": adversarial_d,
                 "weight_decay": decay,
                 "total": objective + adversarial_g,
-            }
+            },
+            clean,
         )
 
     def penalty_terms(self, inputs: tf.Tensor, codes: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:

@@ -40,7 +40,8 @@ class Autoencoder(keras.Model):
 
     #: names of the penalty terms this variant adds, in display order
     extra_terms: tuple[str, ...] = ()
-    #: terms tracked for the curves but minimised by another network, so not part of ``total``
+    #: terms tracked for the curves but not part of ``total``: minimised by another network (the AAE's
+    #: discriminator) or shown unweighted beside their weighted share of the loss (the VAE's KL)
     monitored_terms: tuple[str, ...] = ()
     #: activation of the code layer; None means linear
     code_activation: str | None = None
@@ -144,15 +145,25 @@ class Autoencoder(keras.Model):
     def metrics(self) -> list[keras.metrics.Metric]:
         return list(self.term_trackers.values())
 
-    def record(self, terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        """Accumulate the epoch means and return this batch's values (the live curve plots batches)."""
+    def record(self, terms: dict[str, tf.Tensor], images: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Accumulate the epoch means and return this batch's values (the live curve plots batches).
+
+        Each batch counts by its number of images, as in Keras, so a last, smaller batch weighs less; an empty
+        batch (one replica's share of a last batch smaller than the replica count) adds nothing.
+        """
+        count = tf.cast(tf.shape(images)[0], tf.float32)
         for name, value in terms.items():
-            self.term_trackers[name].update_state(value)
+            self.term_trackers[name].update_state(tf.where(count > 0, value, 0.0), sample_weight=count)
         return terms
 
     @staticmethod
     def clean_batch(data: Any) -> tf.Tensor:
         return data[0] if isinstance(data, (tuple, list)) else data
+
+    @staticmethod
+    def input_and_target(data: Any) -> tuple[tf.Tensor, tf.Tensor]:
+        """A validation batch: (corrupted input, clean target) pairs, or clean images that are both."""
+        return tuple(data) if isinstance(data, (tuple, list)) else (data, data)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         clean = self.clean_batch(data)
@@ -160,15 +171,22 @@ class Autoencoder(keras.Model):
             terms = self.loss_terms(self.corrupt(clean), clean, training=True)
             objective = replica_share(terms["total"])
         descend(self.optimizer, tape, objective, self.encoder.trainable_variables + self.decoder.trainable_variables)
-        return self.record(terms)
+        return self.record(terms, clean)
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
-        clean = self.clean_batch(data)
-        return self.record(self.loss_terms(self.corrupt(clean), clean, training=False))
+        """Losses without training; the input comes corrupted already (a fixed draw), so the validation curve
+        measures the model, not this epoch's noise."""
+        inputs, target = self.input_and_target(data)
+        return self.record(self.loss_terms(inputs, target, training=False), target)
+
+    def population_terms(self, codes: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Terms that belong to a whole set of images, not to a batch (the sparsity KL of ρ̂ over the
+        validation set); they replace the batch means of the same names in the validation record."""
+        return {}
 
     def diagnostics(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
-        """What the live view shows beyond the losses: ρ̂_j of every code unit."""
-        return {"mean_activation": losses.mean_activation(self.encode(images))}
+        """What the live view shows beyond the losses and the codes themselves (the VAE's KL per dimension)."""
+        return {}
 
     @property
     def networks(self) -> list[keras.Model]:

@@ -183,7 +183,7 @@ def remember(name: str) -> Any:
 
 def render_parameter(name: str, disabled: bool = False) -> Any:
     """One control for one registry parameter: its kind picks the widget, its label and help come along."""
-    parameter = PARAMETERS[name]
+    parameter = VARIANTS[control_values()["variant"]].parameter(name)
     key = bind(name)
     common = {"label": parameter.label, "help": parameter.help, "key": key, "disabled": disabled}
     if parameter.kind == "choice":

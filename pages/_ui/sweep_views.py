@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore import sweeps
-from aecore.variants import PARAMETERS
+from aecore.variants import PARAMETERS, VARIANTS
 from pages._ui.panels import shown_chart
 from pages._ui.runtime import run_store
 
@@ -23,8 +23,9 @@ METRICS = {
 MEAN_SD_FORMULA = r"\bar x = \frac1n \sum_{i=1}^{n} x_i, \qquad s = \sqrt{\frac{1}{n-1}\sum_{i=1}^{n} (x_i - \bar x)^2}"
 
 
-def label(name: str) -> str:
-    return PARAMETERS[name].label if name in PARAMETERS else name
+def label(name: str, plan: sweeps.SweepPlan) -> str:
+    """A swept setting's label as the sweep's variant names it (β is the VAE's KL weight)."""
+    return VARIANTS[plan.base.model.variant].parameter(name).label if name in PARAMETERS else name
 
 
 def progress_panel(plan: sweeps.SweepPlan) -> sweeps.SweepProgress:
@@ -54,7 +55,7 @@ def results_frame(rows: list[dict[str, Any]], plan: sweeps.SweepPlan) -> pd.Data
     best = sweeps.clear_best(rows)
     records = []
     for index, row in enumerate(rows):
-        record = {label(name): sweeps.format_value(row[name]) for name in plan.parameters}
+        record = {label(name, plan): sweeps.format_value(row[name]) for name in plan.parameters}
         record["Seeds"] = row["seeds"]
         for metric in present_metrics(rows):
             record[METRICS[metric]] = mean_sd_text(row[f"{metric}_mean"], row[f"{metric}_sd"], row["seeds"])
@@ -95,7 +96,7 @@ def plot_panel(rows: list[dict[str, Any]], plan: sweeps.SweepPlan, key: str) -> 
             np.array([row[f"{metric}_mean"] for row in rows]),
             np.array([row[f"{metric}_sd"] for row in rows]),
             [row["seeds"] for row in rows],
-            label(name),
+            label(name, plan),
             METRICS[metric],
         )
         caption = "Mean over seeds, with ± one standard deviation as error bars."
@@ -107,8 +108,8 @@ def plot_panel(rows: list[dict[str, Any]], plan: sweeps.SweepPlan, key: str) -> 
             sweeps.grid_matrix(rows, plan, f"{metric}_mean"),
             sweeps.grid_matrix(rows, plan, f"{metric}_sd"),
             sweeps.grid_matrix(rows, plan, "seeds"),
-            label(first),
-            label(second),
+            label(first, plan),
+            label(second, plan),
             METRICS[metric],
         )
         caption = "Each cell: the mean over seeds; hover for mean ± sd and the number of seeds."
@@ -138,5 +139,5 @@ def curves_panel(plan: sweeps.SweepPlan, key: str) -> None:
     if not curves:
         return
     curves.sort(key=lambda curve: str(curve[0]))
-    shown_chart(sweep_figures.curves_by_setting(curves, label(name), "reconstruction"), f"{key}_curves")
-    st.caption(f"One line per run: its validation reconstruction loss after each epoch, coloured by {label(name)}.")
+    shown_chart(sweep_figures.curves_by_setting(curves, label(name, plan), "reconstruction"), f"{key}_curves")
+    st.caption(f"One line per run: its validation reconstruction loss after each epoch, coloured by {label(name, plan)}.")
