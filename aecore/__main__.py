@@ -1,4 +1,4 @@
-"""The command line: ``python -m aecore variants | datasets | train | resume | runs``.
+"""The command line: ``python -m aecore variants | datasets | presets | train | sweep | resume | runs``.
 
 ``train`` saves every run in the run store (``$AECORE_RUNS_DIR``, default ``./runs``) and prints its id.
 ``train --json`` prints one JSON object as its last line on stdout (the contract scripts and
@@ -18,16 +18,22 @@ from typing import Any, NoReturn
 
 from aecore.config import (
     ACTIVATIONS,
+    ELBO_MEANINGS,
     NOISE_KINDS,
     PRIORS,
     RECONSTRUCTION_LOSSES,
+    REDUCTIONS,
     SPARSITY_PENALTIES,
     RunConfig,
     validate,
 )
 from aecore.errors import AecoreError
+from aecore.presets import PRESETS, preset
 from aecore.tables import text_table
 from aecore.variants import PARAMETERS, VARIANTS, config_from_settings
+
+#: the dataset a run uses when neither an option nor a preset names one: embedded, so it works offline
+DEFAULT_DATASET = "mnist-5k"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +43,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_training_options(parser: argparse.ArgumentParser) -> None:
     """The settings of one run, shared by ``train`` and ``sweep`` (a sweep's base)."""
-    parser.add_argument("--dataset", default="mnist-5k")
+    parser.add_argument("--preset", metavar="ID", help="start from a preset (see `presets`); options given override it")
+    parser.add_argument("--dataset", help=f"default: the preset's, else {DEFAULT_DATASET}")
     # every setting's destination is its name in aecore.variants.PARAMETERS; left out (None), it takes the
     # variant's default, exactly as an untouched control on the dashboard does
     parser.add_argument("--epochs", type=int)
@@ -47,6 +54,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latent-dim", type=int, help="code size")
     parser.add_argument("--activation", choices=ACTIVATIONS)
     parser.add_argument("--loss", choices=RECONSTRUCTION_LOSSES)
+    parser.add_argument("--reduction", choices=REDUCTIONS, help="per-image losses over a batch: mean or sum")
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--batch-norm", action="store_const", const=True)
     parser.add_argument("--noise-kind", choices=NOISE_KINDS)
@@ -69,12 +77,16 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m aecore", description="Autoencoder Lab's core from the command line.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name, help_text in (("variants", "list the autoencoder variants"), ("datasets", "list the datasets")):
+    for name, help_text in (
+        ("variants", "list the autoencoder variants"),
+        ("datasets", "list the datasets"),
+        ("presets", "list the presets: the seed documents' models, each with what it reproduces"),
+    ):
         listing = commands.add_parser(name, help=help_text)
         listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     train = commands.add_parser("train", help="train one model")
-    train.add_argument("--variant", required=True, choices=list(VARIANTS))
+    train.add_argument("--variant", choices=list(VARIANTS), help="required unless --preset gives it")
     _add_training_options(train)
     train.add_argument("--name", help="the run's name in the store (default: the variant and a short id)")
     train.add_argument("--out", help="save a standalone run folder here instead of in the run store")
@@ -122,8 +134,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
+    """The run the options describe: a preset with the options given on top, else the variant's defaults with them."""
     settings = {name: getattr(args, name) for name in PARAMETERS}
-    return config_from_settings(args.dataset, args.variant, args.device, settings)
+    if args.preset is None:
+        if args.variant is None:
+            raise AecoreError("Choose a variant with --variant, or a preset with --preset ID (`presets` lists them).")
+        return config_from_settings(args.dataset or DEFAULT_DATASET, args.variant, args.device, settings)
+    base = preset(args.preset).config
+    if args.variant not in (None, base.model.variant):
+        raise AecoreError(
+            f"The preset '{args.preset}' is a {base.model.variant} model; leave out --variant or choose another preset."
+        )
+    return config_from_settings(args.dataset or base.dataset, base.model.variant, args.device, settings, base)
 
 
 def _progress(snapshot: Any) -> str:
@@ -151,6 +173,14 @@ def _follow(job: Any) -> Any:
     return job.snapshot()
 
 
+def _elbo_meaning(snapshot: Any) -> dict[str, str]:
+    """Which likelihood a test ELBO uses and what it can be compared with (only for runs that have one)."""
+    if not snapshot.test_metrics or "test_elbo" not in snapshot.test_metrics:
+        return {}
+    likelihood, comparable = ELBO_MEANINGS[snapshot.config.model.loss]
+    return {"elbo_likelihood": likelihood, "elbo_comparable_with": comparable}
+
+
 def _report(snapshot: Any, run_dir: Path | None, as_json: bool) -> int:
     """Print the result (one JSON object as the last stdout line with ``--json``); exit 1 if the run failed."""
     from aecore.snapshots import FAILED
@@ -171,6 +201,7 @@ def _report(snapshot: Any, run_dir: Path | None, as_json: bool) -> int:
         "epochs": len(history),
         "history": history,
         **(snapshot.test_metrics or {}),
+        **_elbo_meaning(snapshot),
         "seconds_per_epoch": trained_seconds / len(history) if history else None,
         "samples_per_second": snapshot.samples_per_second,
         "device": snapshot.device,
@@ -184,6 +215,8 @@ def _report(snapshot: Any, run_dir: Path | None, as_json: bool) -> int:
         for key in ("test_mse", "test_psnr", "test_psnr_noisy_input", "test_elbo", "seconds_per_epoch"):
             if result.get(key) is not None:
                 print(f"{key}: {result[key]:.4f}")
+        if "elbo_likelihood" in result:
+            print(f"test_elbo: {result['elbo_likelihood']} likelihood; compare with {result['elbo_comparable_with']}")
     return 1 if snapshot.status == FAILED else 0
 
 
@@ -221,6 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "variants":
             rows = [variant.to_dict() for variant in VARIANTS.values()]
             print(json.dumps(rows) if args.json else text_table(rows, ("name", "title", "description")))
+            return 0
+        if args.command == "presets":
+            rows = [entry.to_dict() for entry in PRESETS.values()]
+            print(json.dumps(rows) if args.json else text_table(rows, ("id", "title", "source")))
             return 0
         if args.command == "datasets":
             from aecore.data import list_datasets

@@ -72,8 +72,6 @@ def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namesp
     if args.resume:
         plan = sweeps.load_plan(store, args.resume)
     else:
-        if args.variant is None:
-            raise AecoreError("Choose the variant to sweep with --variant (or --resume SWEEP_ID).")
         base = validate(config_of(args))
         parameters = parse_parameters(args.param, base.model.variant)
         plan = sweeps.SweepPlan(base, parameters, seeds=args.seeds, name=args.name or "")

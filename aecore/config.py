@@ -15,7 +15,30 @@ from typing import Any
 from aecore.errors import AecoreError
 
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
-RECONSTRUCTION_LOSSES = ("mse", "bce", "mae")
+RECONSTRUCTION_LOSSES = ("mse", "bce", "mae", "cb")
+#: what a VAE's ELBO is under each reconstruction loss: (the decoder's likelihood, what the number compares with)
+ELBO_MEANINGS = {
+    "bce": (
+        "Bernoulli",
+        "other Bernoulli-decoder VAEs on the same images only: on grey levels the Bernoulli is not a density, so "
+        "this is not a bound on log p(x)",
+    ),
+    "cb": (
+        "continuous Bernoulli",
+        "any density model of the same grey-level images: a true lower bound on log p(x)",
+    ),
+    "mse": (
+        "Gaussian, unit variance",
+        "other unit-variance Gaussian decoders only: it carries the constant (D/2)·log 2π, about 720 nats for a "
+        "784-pixel image",
+    ),
+    "mae": (
+        "Laplace, unit scale",
+        "other unit-scale Laplace decoders only: it carries the constant D·log 2, about 543 nats for a 784-pixel image",
+    ),
+}
+#: how a batch's per-image losses are combined: averaged (the default) or summed, as the seed report did
+REDUCTIONS = ("mean", "sum")
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking", "block")
 SPARSITY_PENALTIES = ("kl", "l1")
 PRIORS = ("normal", "mixture")
@@ -34,6 +57,9 @@ class ModelConfig:
     loss: str | None = None
     dropout: float = 0.0
     batch_norm: bool = False
+    #: "sum" multiplies every per-image term by the batch size: the seed report's loss scale, against which
+    #: β and α weigh about a batch size less than against the mean
+    reduction: str = "mean"
 
 
 @dataclass(frozen=True)
@@ -196,6 +222,7 @@ def validate(config: RunConfig) -> RunConfig:
         _number(value, what)
     _choice(model.activation, ACTIVATIONS, "activation")
     _choice(model.loss, RECONSTRUCTION_LOSSES, "reconstruction loss")
+    _choice(model.reduction, REDUCTIONS, "batch reduction")
     _require(0.0 <= model.dropout < 1.0, f"Dropout must lie in [0, 1) (got {model.dropout}).")
     _require(0.0 < reg.rho < 1.0, f"ρ (target activation) must lie strictly between 0 and 1 (got {reg.rho}).")
     for name, value in (("β", reg.beta), ("α (weight decay)", reg.alpha), ("λ", reg.lam)):

@@ -42,6 +42,30 @@ def binary_cross_entropy(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Ten
     return -tf.reduce_mean(tf.reduce_sum(x * tf.math.log(x_hat) + (1.0 - x) * tf.math.log(1.0 - x_hat), axis=1))
 
 
+def continuous_bernoulli_log_normaliser(probabilities: tf.Tensor) -> tf.Tensor:
+    """log C(λ) of the continuous Bernoulli, C(λ) = 2 artanh(1 − 2λ) / (1 − 2λ) and C(½) = 2, elementwise.
+
+    Near λ = ½ the ratio is 0/0 in floating point, so there its series log 2 + t²/3 + 13t⁴/90 (t = 1 − 2λ) is used.
+    """
+    lam = tf.clip_by_value(tf.convert_to_tensor(probabilities, dtype=tf.float32), EPSILON, 1.0 - EPSILON)
+    t = 1.0 - 2.0 * lam
+    near_half = tf.abs(t) < 1e-2
+    safe_t = tf.where(near_half, tf.ones_like(t), t)  # keeps the unused branch's gradient finite
+    exact = tf.math.log(2.0 * tf.math.atanh(safe_t) / safe_t)
+    series = math.log(2.0) + tf.square(t) / 3.0 + 13.0 / 90.0 * tf.square(tf.square(t))
+    return tf.where(near_half, series, exact)
+
+
+def continuous_bernoulli(target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+    """−log p(x|λ) of the continuous Bernoulli per image, batch mean: the cross-entropy minus Σ_i log C(λ_i).
+
+    Unlike the Bernoulli, it is a density on grey levels x ∈ [0, 1] (Loaiza-Ganem & Cunningham, 2019), so a
+    VAE's ELBO with it is a true bound on log p(x) of the grey-level images ("cb").
+    """
+    normaliser = tf.reduce_sum(continuous_bernoulli_log_normaliser(_flat(reconstruction)), axis=1)
+    return binary_cross_entropy(target, reconstruction) - tf.reduce_mean(normaliser)
+
+
 #: Reconstruction losses are summed over the pixels of an image, as in the textbook objectives
 #: (Ng's sparse autoencoder, Rifai's contractive one, the VAE's ELBO): a penalty such as β Σ_j KL
 #: is then weighed against the error of a whole image, not of an average pixel, which would make
@@ -50,18 +74,19 @@ RECONSTRUCTION = {
     "mse": squared_error,
     "bce": binary_cross_entropy,
     "mae": absolute_error,
+    "cb": continuous_bernoulli,
 }
 
 
 def negative_log_likelihood(target: tf.Tensor, reconstruction: tf.Tensor, loss: str) -> tf.Tensor:
     """−log p(x|z) in nats per image for the VAE's decoder: the likelihood behind each loss, with its constants.
 
-    bce: Bernoulli decoder; mse: Gaussian with unit variance; mae: Laplace with unit scale.
-    Summing (not averaging) over pixels is what makes the ELBO a bound on log p(x).
+    bce: Bernoulli decoder; cb: continuous Bernoulli; mse: Gaussian with unit variance; mae: Laplace with unit
+    scale. Summing (not averaging) over pixels is what makes the ELBO a bound on log p(x).
     """
     pixels = float(math.prod(target.shape[1:]))
-    if loss == "bce":
-        return binary_cross_entropy(target, reconstruction)
+    if loss in ("bce", "cb"):
+        return RECONSTRUCTION[loss](target, reconstruction)
     if loss == "mse":
         return 0.5 * squared_error(target, reconstruction) + 0.5 * pixels * math.log(2.0 * math.pi)
     return absolute_error(target, reconstruction) + pixels * math.log(2.0)

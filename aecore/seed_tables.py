@@ -17,7 +17,7 @@ from aecore.presets import PRESETS
 from aecore.sweeps import SweepPlan, clear_best, format_value
 
 #: the preset with the report's chosen values, the base every table varies one value of
-BASE_PRESET = "Sparse ρ = 0.2, β = 2, α = 0.3"
+BASE_PRESET = "seed-sparse"
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,15 @@ def reproduction_plan(parameter: str, seeds: int, dataset: str = "mnist-5k") -> 
     )
 
 
+def per_batch_factor(plan: SweepPlan) -> int:
+    """What puts our reconstruction loss on the report's scale: the batch size, unless the runs sum already."""
+    return 1 if plan.base.model.reduction == "sum" else plan.base.training.batch_size
+
+
 def with_published(rows: list[dict[str, Any]], plan: SweepPlan) -> list[dict[str, Any]]:
     """The sweep's rows with the report's number beside ours, ours put on the report's scale (× batch size)."""
     table = SEED_TABLES[plan.reference]
-    batch = plan.base.training.batch_size
+    batch = per_batch_factor(plan)
     result = []
     for row in rows:
         value = row[table.parameter]
@@ -97,7 +102,7 @@ def agreement(rows: list[dict[str, Any]], plan: SweepPlan) -> str:
     ours_best = min(done, key=lambda row: row["reconstruction_mean"])
     best_value = format_value(ours_best[table.parameter])
     clear = clear_best(rows)
-    means = [row["reconstruction_mean"] * plan.base.training.batch_size for row in done]
+    means = [row["reconstruction_mean"] * per_batch_factor(plan) for row in done]
     published = list(table.published.values())
     spread = (max(published) - min(published)) / min(published)
     sentence = (

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from aecore.config import ACTIVATIONS, NOISE_KINDS, PRIORS, RECONSTRUCTION_LOSSES, SPARSITY_PENALTIES, RunConfig
+from aecore.config import (
+    ACTIVATIONS,
+    NOISE_KINDS,
+    PRIORS,
+    RECONSTRUCTION_LOSSES,
+    REDUCTIONS,
+    SPARSITY_PENALTIES,
+    RunConfig,
+)
 from aecore.errors import AecoreError
 
 
@@ -48,11 +56,21 @@ PARAMETERS: dict[str, Parameter] = {
         "model",
         "loss",
         "Reconstruction loss",
-        "How the reconstruction is compared with the clean image: squared error, binary cross-entropy or "
-        "absolute error, each summed over the pixels of an image (as in the textbook objectives) and "
-        "averaged over the batch.",
+        "How the reconstruction is compared with the clean image: squared error, binary cross-entropy, absolute "
+        "error or the continuous Bernoulli's −log p(x|x̂) (cross-entropy plus the normaliser that makes it a "
+        "density on grey levels), each summed over the pixels of an image, as in the textbook objectives.",
         "choice",
         choices=RECONSTRUCTION_LOSSES,
+    ),
+    "reduction": Parameter(
+        "model",
+        "reduction",
+        "Batch reduction",
+        "mean: every per-image term is averaged over the batch. sum: summed over a batch (the mean times the "
+        "batch size, validation too), the seed report's scale: its losses of about 3,000 are sums, so its α and β "
+        "weigh against a loss a batch size larger than the mean.",
+        "choice",
+        choices=REDUCTIONS,
     ),
     "dropout": Parameter(
         "model",
@@ -180,7 +198,17 @@ COMMON_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 #: settings every variant uses, so no entry lists them
-COMMON_HYPERPARAMETERS = ("alpha", "noise_kind", "noise_level", "epochs", "batch_size", "learning_rate", "seed", "xla")
+COMMON_HYPERPARAMETERS = (
+    "alpha",
+    "reduction",
+    "noise_kind",
+    "noise_level",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "seed",
+    "xla",
+)
 
 
 @dataclass(frozen=True)
@@ -388,10 +416,13 @@ def parse_widths(text: str) -> tuple[int, ...]:
     return tuple(widths)
 
 
-def config_from_settings(dataset: str, variant: str, device: str, settings: dict[str, Any]) -> RunConfig:
+def config_from_settings(
+    dataset: str, variant: str, device: str, settings: dict[str, Any], base: RunConfig | None = None
+) -> RunConfig:
     """A run config from flat settings named as in ``PARAMETERS`` (what the page's controls and the CLI hold).
 
-    A setting left out, or given as None, keeps the variant's default; ``hidden`` may be typed text.
+    A setting left out, or given as None, keeps ``base``'s value (a preset's), else the variant's default;
+    ``hidden`` may be typed text.
     """
     sections: dict[str, dict[str, Any]] = {
         "model": {"variant": variant},
@@ -406,4 +437,4 @@ def config_from_settings(dataset: str, variant: str, device: str, settings: dict
         if parameter.kind == "widths" and isinstance(value, str):
             value = parse_widths(value)
         sections[parameter.section][parameter.field] = value
-    return RunConfig(dataset=dataset).with_changes(**sections)
+    return replace(base or RunConfig(), dataset=dataset).with_changes(**sections)

@@ -63,7 +63,10 @@ with right:
 
 st.header("Presets")
 st.dataframe(
-    [{"preset": preset.name, "from": preset.source} for preset in PRESETS.values()],
+    [
+        {"preset": entry.title, "id": entry.id, "reproduces": entry.source, "what you should see": entry.expect}
+        for entry in PRESETS.values()
+    ],
     hide_index=True,
     width="stretch",
 )

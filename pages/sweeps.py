@@ -28,8 +28,10 @@ def base_config():
         key="sweep_base_source",
     )
     if source == "A preset":
-        name = st.selectbox("Preset", list(PRESETS), key="sweep_base_preset")
-        return PRESETS[name].config
+        preset_id = st.selectbox(
+            "Preset", list(PRESETS), format_func=lambda key: PRESETS[key].title, key="sweep_base_preset"
+        )
+        return PRESETS[preset_id].config
     if source == "A stored run":
         records = ui.run_store().list()
         if not records:
@@ -63,7 +65,9 @@ def parameter_inputs(variant: str, index: int, exclude: str | None) -> tuple[str
         placeholder = "widths per value, values separated by |, e.g. 128,64 | 256"
     else:
         placeholder = PLACEHOLDERS.get(parameter.kind, "values separated by commas")
-    values = st.text_input(f"Values of {VARIANTS[variant].parameter(name).label}", key=f"sweep_values_{index}", placeholder=placeholder)
+    values = st.text_input(
+        f"Values of {VARIANTS[variant].parameter(name).label}", key=f"sweep_values_{index}", placeholder=placeholder
+    )
     return name, values
 
 

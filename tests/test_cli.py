@@ -128,3 +128,11 @@ def test_invalid_arguments_exit_2_with_one_clear_line(args, says):
     lines = process.stderr.strip().splitlines()
     assert len(lines) == 1, process.stderr
     assert says in lines[0] and "Traceback" not in process.stderr
+
+
+def test_a_vae_run_says_which_likelihood_its_elbo_uses_and_what_it_compares_with(capsys):
+    code, out, err = run_cli(capsys, "train", "--variant", "vae", "--loss", "cb", "--epochs", "1", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert code == 0, err
+    assert result["elbo_likelihood"] == "continuous Bernoulli" and "true lower bound" in result["elbo_comparable_with"]
+    assert "test_elbo" in result

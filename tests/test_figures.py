@@ -55,7 +55,13 @@ def test_loss_curves_handles_any_number_of_points(points):
 
     assert_common(figure)
     names = [trace.name for trace in figure.data]
-    assert names == ["reconstruction", "β·Σ KL(ρ‖ρ̂ⱼ)", "total", "reconstruction (validation)", "β·Σ KL(ρ‖ρ̂ⱼ) (validation)"]
+    assert names == [
+        "reconstruction",
+        "β·Σ KL(ρ‖ρ̂ⱼ)",
+        "total",
+        "reconstruction (validation)",
+        "β·Σ KL(ρ‖ρ̂ⱼ) (validation)",
+    ]
     batch_traces, validation_traces = figure.data[:3], figure.data[3:]
     for trace in batch_traces:
         assert len(trace.x) == min(points, MAX_LINE_POINTS) and trace.mode == "lines"

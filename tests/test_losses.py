@@ -293,3 +293,25 @@ def test_psnr_is_the_mean_of_the_per_image_values():
 def test_psnr_of_a_perfect_reconstruction_is_finite():
     clean = unit_images()
     assert np.isfinite(float(losses.psnr(clean, clean)))
+
+
+# ---- the continuous Bernoulli ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lam", [0.01, 0.2, 0.45, 0.4999, 0.5, 0.503, 0.8, 0.99])
+def test_the_continuous_bernoulli_is_a_density_on_grey_levels(lam):
+    """exp(−loss) of one pixel integrates to 1 over x ∈ [0, 1], also next to λ = ½ where the series takes over."""
+    grey = np.linspace(0.0, 1.0, 4001)
+    log_normaliser = float(losses.continuous_bernoulli_log_normaliser(np.float32([lam]))[0])
+    nll = -(grey * np.log(lam) + (1 - grey) * np.log(1 - lam)) - log_normaliser
+    assert np.trapezoid(np.exp(-nll), grey) == pytest.approx(1.0, abs=2e-4)
+    images = grey[::400].reshape(-1, 1, 1, 1).astype(np.float32)  # the loss itself: that formula, batch mean
+    loss = losses.continuous_bernoulli(images, np.full_like(images, lam))
+    assert float(loss) == pytest.approx(nll[::400].mean(), rel=1e-4, abs=1e-4)
+
+
+def test_the_continuous_bernoulli_normaliser_matches_its_closed_form():
+    lam = np.array([0.01, 0.2, 0.3, 0.7, 0.95], dtype=np.float64)
+    expected = np.log(2 * np.arctanh(1 - 2 * lam) / (1 - 2 * lam))
+    np.testing.assert_allclose(losses.continuous_bernoulli_log_normaliser(lam).numpy(), expected, rtol=1e-4)
+    assert float(losses.continuous_bernoulli_log_normaliser(np.float32([0.5]))[0]) == pytest.approx(math.log(2.0))

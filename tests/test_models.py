@@ -343,3 +343,31 @@ def test_the_aae_text_says_what_its_code_does(mnist):
     logits = tf.constant([[-2.0], [0.5], [3.0]])
     expected = -np.mean(np.log(1.0 / (1.0 + np.exp(-logits.numpy()))))
     assert float(losses.generator_loss(logits)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_sum_reduction_scales_per_image_terms_by_the_batch_size_and_leaves_batch_terms(mnist):
+    """The seed report's scale: reconstruction summed over a batch of 32; β·KL(ρ‖ρ̂) and α·Σ‖W‖² as they are."""
+    images = tf.constant(mnist[1][:64])
+    terms = {}
+    for reduction in ("mean", "sum"):
+        config = small_config("sparse", rho=0.1, beta=3.0, alpha=0.01).with_changes(
+            model={"reduction": reduction}, training={"batch_size": 32}
+        )
+        terms[reduction] = {
+            name: float(value) for name, value in build_model(config, images.shape[1:]).test_step(images).items()
+        }
+    mean, summed = terms["mean"], terms["sum"]
+    assert summed["reconstruction"] == pytest.approx(32 * mean["reconstruction"], rel=1e-5)
+    assert summed["sparsity_kl"] == pytest.approx(mean["sparsity_kl"], rel=1e-5)
+    assert summed["weight_decay"] == pytest.approx(mean["weight_decay"], rel=1e-5)
+
+
+def test_the_vae_elbo_stays_per_image_whatever_the_reduction(mnist):
+    images = tf.constant(mnist[1][:64])
+    values = {}
+    for reduction in ("mean", "sum"):
+        config = small_config("vae").with_changes(model={"reduction": reduction})
+        model = build_model(config, images.shape[1:])
+        model.random.reset_from_seed(0)
+        values[reduction] = float(model.negative_elbo(images, images))
+    assert values["sum"] == pytest.approx(values["mean"], rel=1e-5)

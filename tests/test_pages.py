@@ -130,7 +130,7 @@ def test_out_of_range_setting_shows_an_error() -> None:
 
 def test_preset_fills_the_controls() -> None:
     at = train_page()
-    at.selectbox(key="preset_pick").set_value("Sparse ρ = 0.2, β = 2, α = 0.3").run()
+    at.selectbox(key="preset_pick").set_value("seed-sparse").run()
     assert not at.exception, at.exception
     assert at.selectbox(key=ui.widget_key("variant")).value == "sparse"
     assert at.slider(key=ui.widget_key("rho")).value == pytest.approx(0.2)
@@ -138,7 +138,7 @@ def test_preset_fills_the_controls() -> None:
     assert at.number_input(key=ui.widget_key("alpha")).value == pytest.approx(0.3)
     assert "Applied" in texts(at.caption)
 
-    at.selectbox(key="preset_pick").set_value("VAE 400-100-2").run()
+    at.selectbox(key="preset_pick").set_value("seed-vae-2d").run()
     assert at.selectbox(key=ui.widget_key("variant")).value == "vae"
     assert at.text_input(key=ui.widget_key("hidden")).value == "400, 100"
     assert at.number_input(key=ui.widget_key("latent_dim")).value == 2

@@ -57,7 +57,7 @@ def test_a_reproduced_seed_table_stands_beside_the_published_numbers(page_store)
 def test_bad_values_are_a_clear_message_before_anything_starts(page_store) -> None:
     at = sweeps_page()
     at.radio(key="sweep_base_source").set_value("A preset").run()
-    at.selectbox(key="sweep_base_preset").set_value("Sparse ρ = 0.2, β = 2, α = 0.3").run()
+    at.selectbox(key="sweep_base_preset").set_value("seed-sparse").run()
     at.selectbox(key="sweep_param_1").set_value("rho").run()
     at.text_input(key="sweep_values_1").input("0.1:0.7:0").run()
     assert not at.exception, at.exception

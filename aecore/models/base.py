@@ -119,8 +119,14 @@ class Autoencoder(keras.Model):
         """The kernels α decays: every weight matrix of the encoder and the decoder."""
         return [w for w in self.encoder.trainable_weights + self.decoder.trainable_weights if "kernel" in w.path]
 
+    def batch_reduced(self, per_image_mean: tf.Tensor) -> tf.Tensor:
+        """A per-image term as the run combines a batch: its mean, or with ``reduction='sum'`` its sum over a
+        training batch (the mean times the batch size, for validation batches of any size alike)."""
+        model, training = self.run_config.model, self.run_config.training
+        return per_image_mean * float(training.batch_size) if model.reduction == "sum" else per_image_mean
+
     def reconstruction_loss(self, target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
-        return losses.RECONSTRUCTION[self.run_config.model.loss](target, reconstruction)
+        return self.batch_reduced(losses.RECONSTRUCTION[self.run_config.model.loss](target, reconstruction))
 
     def penalty_terms(self, inputs: tf.Tensor, codes: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
         """The variant's own terms; the plain autoencoder has none (its bottleneck is the regulariser)."""

@@ -41,4 +41,4 @@ class ContractiveAutoencoder(Autoencoder):
 
     def penalty_terms(self, inputs: tf.Tensor, codes: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
         lam = self.run_config.regularisation.lam
-        return {"contractive": losses.contractive(inputs, self.dense_layers, lam)}
+        return {"contractive": self.batch_reduced(losses.contractive(inputs, self.dense_layers, lam))}

@@ -21,7 +21,7 @@ class SparseAutoencoder(Autoencoder):
         reg = self.run_config.regularisation
         if reg.sparsity == "kl":
             return {"sparsity_kl": losses.sparsity_kl(codes, reg.rho, reg.beta)}
-        return {"l1": losses.l1_activity(codes, reg.lam)}
+        return {"l1": self.batch_reduced(losses.l1_activity(codes, reg.lam))}
 
     def population_terms(self, codes: tf.Tensor) -> dict[str, tf.Tensor]:
         """ρ̂_j over the whole validation set: KL is convex, so a batch mean's KL grows as batches shrink (about

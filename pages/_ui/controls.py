@@ -31,6 +31,9 @@ CHOICE_LABELS = {
     "mse": "squared error Σ(x − x̂)²",
     "bce": "binary cross-entropy (BCE)",
     "mae": "absolute error Σ|x − x̂|",
+    "cb": "continuous Bernoulli −log p(x|x̂)",
+    "mean": "mean over the batch",
+    "sum": "sum over the batch (the seed report's scale)",
     "gaussian": "Gaussian",
     "salt_pepper": "salt and pepper",
     "masking": "masking",
@@ -155,15 +158,15 @@ def apply_config(config: RunConfig) -> None:
     set_values(values)
 
 
-def apply_preset(name: str) -> None:
-    apply_config(PRESETS[name].config)
+def apply_preset(preset_id: str) -> None:
+    apply_config(PRESETS[preset_id].config)
 
 
 def on_preset_pick() -> None:
-    name = st.session_state.get("preset_pick")
-    if name:
-        apply_preset(name)
-        st.session_state["preset_applied"] = name
+    preset_id = st.session_state.get("preset_pick")
+    if preset_id:
+        apply_preset(preset_id)
+        st.session_state["preset_applied"] = preset_id
     st.session_state["preset_pick"] = None
 
 

@@ -140,4 +140,6 @@ def curves_panel(plan: sweeps.SweepPlan, key: str) -> None:
         return
     curves.sort(key=lambda curve: str(curve[0]))
     shown_chart(sweep_figures.curves_by_setting(curves, label(name, plan), "reconstruction"), f"{key}_curves")
-    st.caption(f"One line per run: its validation reconstruction loss after each epoch, coloured by {label(name, plan)}.")
+    st.caption(
+        f"One line per run: its validation reconstruction loss after each epoch, coloured by {label(name, plan)}."
+    )
