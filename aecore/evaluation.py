@@ -65,6 +65,13 @@ def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch:
     )
 
 
+def mean_image_psnr(dataset: Dataset) -> float:
+    """Test PSNR of the model that ignores its input and outputs the average training image: the floor a model
+    that learned anything must clear (a dead model sits on it)."""
+    mean = np.broadcast_to(dataset.x_train.mean(axis=0, keepdims=True), dataset.x_test.shape)
+    return float(losses.psnr(dataset.x_test, mean))
+
+
 def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[str, float]:
     """Test metrics: MSE and PSNR of the reconstruction (from noisy input when training with noise).
 

@@ -234,7 +234,7 @@ def test_a_failed_run_shows_its_message_as_an_error() -> None:
 
 def test_train_button_starts_a_run_and_cannot_start_a_second() -> None:
     at = train_page()
-    at.selectbox(key="preset_pick").set_value("Deep 400-200-100-20-10").run()
+    at.selectbox(key="preset_pick").set_value("seed-deep").run()
     at.selectbox(key=ui.widget_key("dataset")).set_value("digits").run()
     at.number_input(key=ui.widget_key("epochs")).set_value(200).run()  # long enough to still be going
     button(at, "Train").click().run()

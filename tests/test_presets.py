@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from aecore import losses
 from aecore.__main__ import main
 from aecore.config import RunConfig, validate
 from aecore.data import list_datasets, load_dataset
+from aecore.evaluation import mean_image_psnr
 from aecore.presets import PRESETS
 from aecore.training import TrainingJob
 
@@ -18,12 +18,6 @@ REQUIRED_GAIN_DB = 1.5
 
 def available(dataset: str) -> bool:
     return any(info.name == dataset and info.available for info in list_datasets())
-
-
-def mean_image_psnr(dataset) -> float:
-    """The test PSNR of the model that ignores its input and outputs the average training image."""
-    mean = np.broadcast_to(dataset.x_train.mean(axis=0, keepdims=True), dataset.x_test.shape)
-    return float(losses.psnr(dataset.x_test, mean))
 
 
 @pytest.mark.parametrize("preset_id", list(PRESETS))

@@ -50,7 +50,7 @@ def test_a_reproduced_seed_table_stands_beside_the_published_numbers(page_store)
     at = sweeps_page()
     table = at.dataframe[0].value
     assert list(table["Seed report (per batch)"])[:2] == ["3,211.51", "2,904.55"]
-    assert "Ours × batch 32" in table.columns
+    assert "Ours, per batch of 32" in table.columns
     assert "The report picks rho = 0.2 and 0.6" in texts(at.info)
 
 

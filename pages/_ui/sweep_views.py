@@ -62,7 +62,7 @@ def results_frame(rows: list[dict[str, Any]], plan: sweeps.SweepPlan) -> pd.Data
         if plan.reference:
             published = row["seed_report"]
             record["Seed report (per batch)"] = "" if math.isnan(published) else f"{published:,.2f}"
-            record[f"Ours × batch {plan.base.training.batch_size}"] = mean_sd_text(
+            record[f"Ours, per batch of {plan.base.training.batch_size}"] = mean_sd_text(
                 row["ours_per_batch"], row["ours_per_batch_sd"], row["seeds"], ",.0f", ",.0f"
             )
         record["Best"] = "★ clearly best" if index == best else ""
