@@ -218,6 +218,7 @@ def test_a_finished_vae_run_shows_its_kl_bars_and_manifold() -> None:
     assert "per code dimension" in shown
     assert "Decoded manifold" in shown
     assert "Test ELBO (nats)" in {metric.label for metric in at.metric}
+    assert "**Bernoulli** likelihood" in texts(at.caption) and "not a bound on log p(x)" in texts(at.caption)
 
 
 def test_a_failed_run_shows_its_message_as_an_error() -> None:

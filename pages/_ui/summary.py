@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from aecore.config import ELBO_MEANINGS
 from pages import _ui as ui
 
 METRICS_PER_ROW = 2
@@ -73,6 +74,12 @@ def summary_section(snapshot: Any) -> None:
                 "Peak signal-to-noise ratio of each test image (pixels in [0, 1]), averaged over the test set: higher "
                 "is better, each 10 dB a tenfold smaller error. With noise on, compare it with the noisy input's."
             )
+            if "test_elbo" in metrics:
+                likelihood, comparable = ELBO_MEANINGS[config.model.loss]
+                st.caption(
+                    f"The test ELBO uses the decoder's **{likelihood}** likelihood (nats per image, β = 1 whatever β "
+                    f"trained): compare it with {comparable}."
+                )
         else:
             st.caption("No test metrics: the run did not get that far.")
     st.markdown("**Model summary**")
