@@ -132,6 +132,7 @@ def before_training(config: Any) -> None:
 
     kl_curve = shows_sparsity_kl(config)
     left, right = st.columns([1.4, 1], gap="medium") if kl_curve else (st.container(), None)
+    side = 36 if kl_curve else 52  # eight images on one line, beside the KL curve too, at 1280 px
     with left:
         probe = ui.guarded(lambda: load_dataset(config.dataset).probe_images[:8], "The dataset could not be loaded")
         if probe is None:
@@ -140,12 +141,12 @@ def before_training(config: Any) -> None:
         # plain images, not a plotly chart: the first view of the page stays light and quick to open
         if noise.level > 0:
             st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
-            st.image(list(to_uint8(probe)), width=52, caption=["clean"] + [""] * (len(probe) - 1))
+            st.image(list(to_uint8(probe)), width=side, caption=["clean"] + [""] * (len(probe) - 1))
             noisy = corrupt_images(probe, noise.kind, noise.level, seed=0)
-            st.image(list(to_uint8(noisy)), width=52, caption=["noisy input"] + [""] * (len(probe) - 1))
+            st.image(list(to_uint8(noisy)), width=side, caption=["noisy input"] + [""] * (len(probe) - 1))
         else:
             st.markdown("**What the model sees** · clean images (noise level 0)")
-            st.image(list(to_uint8(probe)), width=52)
+            st.image(list(to_uint8(probe)), width=side)
         st.caption("The model learns to rebuild the clean image from its input; these probes return during training.")
     if right is not None:
         with right:
@@ -153,10 +154,6 @@ def before_training(config: Any) -> None:
             st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}")
             ui.shown_chart(figures.kl_penalty_curve(rho), "kl_preview_chart", height=260)
             st.caption("Zero at ρ̂ = ρ: during training every code unit appears on this curve.")
-
-
-# ---------------------------------------------------------------------------------------------
-# After training
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,10 +182,11 @@ def stop_training(job_id: int) -> None:
     ui.job_manager().stop(job_id)
 
 
-def variant_intro(variant_name: str) -> None:
+def formula_box(variant_name: str, expanded: bool) -> None:
+    """The variant's loss: open before any run, folded (one click away) once a run shows, so that the loss chart
+    and the probe images fit a laptop's screen together."""
     variant = VARIANTS[variant_name]
-    with st.container(border=True):
-        st.markdown(f"**{variant.title}** · the loss it minimises")
+    with st.expander(f"**{variant.title}** · the loss it minimises", expanded=expanded, icon=":material/functions:"):
         st.latex(variant.formula)
         st.caption(f"{variant.explanation} Source: {variant.seed}.")
 
@@ -202,7 +200,8 @@ busy = ui.is_busy(snapshot, entry)
 ui.control_values(initial=None if snapshot is None else snapshot.config)
 
 st.title("Train")
-st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
+if snapshot is None:  # once a run shows, its charts need the height
+    st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
 controls, live = st.columns([1, 2.5], gap="large")
 with controls:
     notices = st.session_state.pop(ui.LINK_NOTICE_KEY, None)
@@ -248,7 +247,7 @@ with live:
         )
     if "train_error" in st.session_state:
         st.error(st.session_state.pop("train_error"), icon=":material/error:")
-    variant_intro(values["variant"])
+    formula_box(values["variant"], expanded=snapshot is None)
     if entry is None or snapshot is None:
         st.info(
             "Press **Train** to start. The loss curves grow batch by batch, and after each epoch the probe images, "

@@ -17,13 +17,20 @@ from pages import _ui as ui
 
 #: the terms every model has; anything else a model reports is one of its penalties
 BASE_TERMS = ("reconstruction", "total", "weight_decay")
-#: about the width of one of the live view's two columns on a laptop screen, in pixels
-HALF_PAGE_WIDTH = 380
+#: about the width of one of the live view's two columns at 1280 px with the sidebar open: a wider mosaic is
+#: squeezed into the column and leaves blank space above and below it
+HALF_PAGE_WIDTH = 260
+#: the probe images stand beside the loss chart in two groups of this many rows, as tall as the chart
+PROBE_ROWS = 8
+#: the KL formulas on two lines: on one they are wider than a column at 1280 px
 KL_FORMULA = (
-    r"\mathrm{KL}(\rho \,\|\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j} + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j}"
+    r"\begin{aligned} &\mathrm{KL}(\rho \,\|\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j} \\ "
+    r"&\quad + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j} \end{aligned}"
+)
+GAUSSIAN_KL_FORMULA = (
+    r"\begin{aligned} \mathrm{KL}_k = \tfrac12\big(&\mu_k^2 + \sigma_k^2 \\ &- \log\sigma_k^2 - 1\big) \end{aligned}"
 )
 MEAN_ACTIVATION_FORMULA = r"\hat\rho_j = \frac{1}{m}\sum_{i=1}^{m} h_j\big(x^{(i)}\big)"
-GAUSSIAN_KL_FORMULA = r"\mathrm{KL}_k = \tfrac12\big(\mu_k^2 + \sigma_k^2 - \log\sigma_k^2 - 1\big)"
 
 
 def dataset_class_names(name: str) -> list[str] | None:
@@ -36,15 +43,19 @@ def dataset_class_names(name: str) -> list[str] | None:
 
 
 def loss_panel(snapshot: Any) -> None:
-    st.markdown("**Loss per batch** · dashed: validation after each epoch")
+    """The loss chart under a one-line heading (the counts go below it), so it fits a laptop screen with the probes."""
     # a term that is exactly 0 all along (weight decay with α = 0) only clutters the chart
     terms = [name for name, values in snapshot.batch_terms.items() if np.any(values != 0)]
     left, right = st.columns([3, 2], vertical_alignment="center")
-    left.caption(f"{len(snapshot.batch_steps)} batches · {len(snapshot.epoch_history)} validation points")
+    left.markdown("**Loss per batch**")
     # no widget key: the preference lives in its own key, so polling and page changes never reset it
     log_y = right.toggle("Log scale", value=st.session_state.get("loss_log_scale", True))
     st.session_state["loss_log_scale"] = log_y
     ui.shown_chart(terms_figure(snapshot, terms, log_y, "loss"), "loss_chart")
+    st.caption(
+        f"{len(snapshot.batch_steps)} batches · {len(snapshot.epoch_history)} validation points, "
+        "dashed, after each epoch"
+    )
 
 
 def terms_figure(snapshot: Any, terms: list[str], log_y: bool, y_title: str) -> Any:
@@ -68,22 +79,30 @@ def terms_figure(snapshot: Any, terms: list[str], log_y: bool, y_title: str) -> 
 
 
 def probe_panel(snapshot: Any) -> None:
+    """The probes beside the loss chart, as tall as it: a class sees both without scrolling."""
+    preview = snapshot.preview
+    if preview.probe_noisy is None:
+        kinds = {"input": preview.probe_clean, "output": preview.probe_reconstruction}
+    else:
+        kinds = {"clean": preview.probe_clean, "noisy": preview.probe_noisy, "denoised": preview.probe_reconstruction}
+    st.markdown("**Probe images**")
+    figure = ui.preview_figure(snapshot, "probe", lambda: probe_figure(kinds))
+    ui.shown_chart(figure, "probe_chart", width="content")
+    st.caption(f"{', '.join(kinds).capitalize()}: refreshed every epoch, now after epoch {preview.epoch:.2f}.")
+
+
+def probe_figure(kinds: dict[str, np.ndarray]) -> Any:
+    """Each row shows one image in every kind (clean, noisy, rebuilt), two images side by side: a tall strip."""
     from aecore import figures
 
-    preview = snapshot.preview
-    noisy = preview.probe_noisy is not None
-    st.markdown(
-        "**Probe images** · clean, noisy input and the denoised reconstruction"
-        if noisy
-        else "**Probe images** · clean and reconstructed"
-    )
-    rows = {"clean": preview.probe_clean}
-    if noisy:
-        rows["noisy input"] = preview.probe_noisy
-    rows["denoised" if noisy else "reconstruction"] = preview.probe_reconstruction
-    figure = ui.preview_figure(snapshot, "probe", lambda: figures.image_rows(rows))
-    ui.shown_chart(figure, "probe_chart", height=None, width="content")
-    st.caption(f"Refreshed every epoch; now after epoch {preview.epoch:.2f}.")
+    stack = np.stack(list(kinds.values()))  # (kinds, images, H, W)
+    groups = 2 if stack.shape[1] >= 2 else 1
+    rows = min(PROBE_ROWS, stack.shape[1] // groups)
+    grid = stack[:, : rows * groups].reshape(len(kinds), groups, rows, *stack.shape[2:])
+    grid = grid.transpose(2, 1, 0, 3, 4).reshape(rows, groups * len(kinds), *stack.shape[2:])
+    figure = figures.image_mosaic(grid, None, list(kinds) * groups, max_width=HALF_PAGE_WIDTH)
+    figure.update_xaxes(tickfont={"size": 11})  # "denoised" beside "clean" over tiles a thumb wide
+    return figure
 
 
 def sparsity_panel(snapshot: Any) -> None:
@@ -128,9 +147,10 @@ def vae_kl_panel(snapshot: Any) -> None:
 
 
 def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
-    st.markdown(f"**{', '.join(term.replace('_', ' ') for term in terms)} over time**")
+    # the legend names the terms: their code names (sparsity_kl, beta_kl) read badly as a heading
+    st.markdown("**Penalty per batch**" if len(terms) == 1 else "**Penalties per batch**")
     ui.shown_chart(terms_figure(snapshot, terms, log_y=True, y_title="penalty"), "penalty_chart")
-    st.caption("The penalty per batch (log scale), its validation value after each epoch dashed.")
+    st.caption("Log scale; dashed: the validation value after each epoch.")
 
 
 def traversal_panel(snapshot: Any) -> None:
@@ -224,39 +244,44 @@ def shows_sparsity_kl(config: Any) -> bool:
     )
 
 
+def panels_after_probes(snapshot: Any, penalties: list[str]) -> list[Any]:
+    """The panels below the loss chart and the probes, in pairs: the variant's own first, then the code's."""
+    variant = VARIANTS[snapshot.config.model.variant]
+    preview = snapshot.preview
+    panels = []
+    if shows_sparsity_kl(snapshot.config):
+        panels.append(sparsity_panel)
+    elif variant.code_kind == "sigmoid":
+        panels.append(activation_panel)
+    elif preview.kl_per_dimension is not None:
+        panels.append(vae_kl_panel)
+    if penalties:
+        panels.append(lambda shown: penalty_history_panel(shown, penalties))
+    panels += [scatter_panel, traversal_panel]
+    if preview.manifold is not None:
+        panels.append(manifold_panel)
+    return panels
+
+
 def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
     """Everything the live view shows for one snapshot."""
     status_panel(snapshot, entry)
     if not snapshot.batch_steps.size:
         return
-    variant = VARIANTS[snapshot.config.model.variant]
-    preview = snapshot.preview
-    panels = []
-    if preview is not None:
-        if shows_sparsity_kl(snapshot.config):
-            panels.append(sparsity_panel)
-        elif variant.code_kind == "sigmoid":
-            panels.append(activation_panel)
-        elif preview.kl_per_dimension is not None:
-            panels.append(vae_kl_panel)
     penalties = [term for term in snapshot.batch_terms if term not in BASE_TERMS]
-    if penalties:
-        panels.append(lambda shown: penalty_history_panel(shown, penalties))
-    if preview is not None:
-        panels += [scatter_panel, traversal_panel]
-        if preview.manifold is not None:
-            panels.append(manifold_panel)
     first, second = st.columns(2, gap="medium")
     with first:
         loss_panel(snapshot)
     with second:
-        if panels:
-            panels.pop(0)(snapshot)
+        if snapshot.preview is not None:
+            probe_panel(snapshot)
         else:
-            st.caption("The images, the code and its traversal appear after the first epoch.")
-    if preview is None:
+            st.caption("The probe images, the code and its traversal appear after the first epoch.")
+            if penalties:
+                penalty_history_panel(snapshot, penalties)
+    if snapshot.preview is None:
         return
-    probe_panel(snapshot)
+    panels = panels_after_probes(snapshot, penalties)
     for start in range(0, len(panels), 2):
         for column, panel in zip(st.columns(2, gap="medium"), panels[start : start + 2], strict=False):
             with column:
