@@ -304,8 +304,9 @@ VARIANTS: dict[str, Variant] = {
             description="A sigmoid code with a sparsity penalty: β·Σ KL(ρ‖ρ̂_j), or λ·Σ|h| with the L1 choice.",
             hyperparameters=("hidden", "latent_dim", "activation", "loss", "sparsity", "rho", "beta", "lam"),
             seed="000 §A, 002 §3.3",
-            formula=r"\mathcal{L} = \ell(x, \hat x) + \beta \sum_j \Big[\rho \log\frac{\rho}{\hat\rho_j} "
-            r"+ (1-\rho) \log\frac{1-\rho}{1-\hat\rho_j}\Big]" + _WEIGHT_DECAY,
+            formula=r"\begin{aligned} \mathcal{L} &= \ell(x, \hat x) "
+            r"+ \beta \sum_j \Big[\rho \log\frac{\rho}{\hat\rho_j} + (1-\rho) \log\frac{1-\rho}{1-\hat\rho_j}\Big] "
+            r"\\ &\quad" + _WEIGHT_DECAY + r" \end{aligned}",
             explanation=(
                 "ρ̂_j is how active code unit j is on average over a batch; the KL term is zero only when it equals "
                 "the target ρ. A small ρ lets only a few units fire for any one image, so each learns a distinct part."
@@ -346,8 +347,10 @@ VARIANTS: dict[str, Variant] = {
             description="A Gaussian code sampled by reparameterisation; loss = −log p(x|z) + β·KL(q(z|x)‖N(0,I)).",
             hyperparameters=("hidden", "latent_dim", "activation", "loss", "dropout", "batch_norm", "beta"),
             seed="002 §4, 003, 004",
-            formula=r"\mathcal{L} = -\mathbb{E}_{q(z|x)}[\log p(x|z)] + \beta \sum_k \tfrac12\big(\mu_k^2 + "
-            r"\sigma_k^2 - \log\sigma_k^2 - 1\big)" + _WEIGHT_DECAY,
+            formula=r"\begin{aligned} \mathcal{L} &= -\mathbb{E}_{q(z|x)}[\log p(x|z)] \\ "
+            r"&\quad + \beta \sum_k \tfrac12\big(\mu_k^2 + \sigma_k^2 - \log\sigma_k^2 - 1\big)"
+            + _WEIGHT_DECAY
+            + r" \end{aligned}",
             explanation=(
                 "The encoder outputs a mean and a variance for every code dimension and the decoder sees a sample, "
                 "z = μ + σε. The KL term pulls every q(z|x) toward N(0, I), so any point of the code space decodes "

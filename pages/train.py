@@ -83,6 +83,7 @@ def render_controls() -> dict[str, Any]:
     st.selectbox(
         "Preset",
         list(PRESETS),
+        format_func=lambda preset_id: PRESETS[preset_id].title,
         index=None,
         key="preset_pick",
         on_change=ui.on_preset_pick,
@@ -91,7 +92,11 @@ def render_controls() -> dict[str, Any]:
     )
     applied = st.session_state.get("preset_applied")
     if applied in PRESETS:
-        st.caption(f"Applied **{applied}**: {PRESETS[applied].source}.")
+        applied_preset = PRESETS[applied]
+        st.caption(
+            f"Applied **{applied_preset.title}** (`{applied}`): reproduces {applied_preset.source}. "
+            f"What you should see: {applied_preset.expect}."
+        )
     values = ui.control_values()
     st.selectbox(
         "Variant",

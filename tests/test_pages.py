@@ -136,7 +136,9 @@ def test_preset_fills_the_controls() -> None:
     assert at.slider(key=ui.widget_key("rho")).value == pytest.approx(0.2)
     assert at.slider(key=ui.widget_key("beta")).value == pytest.approx(2.0)
     assert at.number_input(key=ui.widget_key("alpha")).value == pytest.approx(0.3)
-    assert "Applied" in texts(at.caption)
+    assert at.selectbox(key=ui.widget_key("reduction")).value == "sum"
+    applied = texts(at.caption)
+    assert "Applied" in applied and "Fig. 11" in applied and "What you should see" in applied
 
     at.selectbox(key="preset_pick").set_value("seed-vae-2d").run()
     assert at.selectbox(key=ui.widget_key("variant")).value == "vae"
@@ -196,6 +198,7 @@ def test_a_reloaded_tab_shows_its_finished_sparse_run() -> None:
     at, _ = attached_page(config)
     shown = texts(at.markdown)
     assert "KL sparsity penalty" in shown
+    assert "whole validation set" in texts(at.caption)
     assert "Probe images" in shown
     assert "Latent traversal" in shown
     assert "Model summary" in shown

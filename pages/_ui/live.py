@@ -117,7 +117,10 @@ def sparsity_panel(snapshot: Any) -> None:
     st.latex(MEAN_ACTIVATION_FORMULA)
     st.caption(
         "Each dot is one code unit at its mean activation $\\hat\\rho_j$ over the validation images. "
-        "The penalty is zero only at $\\hat\\rho_j = \\rho$, so training pulls the dots toward the dashed line."
+        "The penalty is zero only at $\\hat\\rho_j = \\rho$, so training pulls the dots toward the dashed line. "
+        "The validation KL in the curves takes $\\hat\\rho_j$ over the whole validation set too, while training "
+        "takes it per batch: KL is convex, so a batch's value runs higher the smaller the batch, and the gap "
+        "between the two curves is that, not overfitting."
     )
 
 
