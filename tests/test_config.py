@@ -208,3 +208,11 @@ def test_resolve_uses_each_variants_own_defaults(variant, section, name, value):
 def test_whole_number_settings_reject_fractions_and_text_with_a_clear_message(sections):
     with pytest.raises(AecoreError):
         validate(config_with(**sections))
+
+
+def test_the_learning_rate_is_a_variant_default_the_deep_model_learns_slower():
+    """The deep model's codes cluster better at 1e-3 (benchmarks/quality.py); the others keep the brisk 3e-3."""
+    assert validate(RunConfig(model=ModelConfig(variant="deep"))).training.learning_rate == 1e-3
+    assert validate(RunConfig(model=ModelConfig(variant="undercomplete"))).training.learning_rate == 3e-3
+    chosen = RunConfig(model=ModelConfig(variant="deep"), training=TrainingConfig(learning_rate=0.01))
+    assert validate(chosen).training.learning_rate == 0.01
