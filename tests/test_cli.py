@@ -5,18 +5,12 @@ import subprocess
 import sys
 
 import pytest
+from cli_support import run_cli
 
-from aecore.__main__ import main
 from aecore.data import load_dataset
 from aecore.runs import RunFolder, RunStore
 from aecore.runs.models import load_run_model
 from aecore.variants import VARIANTS
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_variants_json_lists_every_variant_with_its_hyperparameters(capsys):

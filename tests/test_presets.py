@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from cli_support import run_cli
 
-from aecore.__main__ import main
 from aecore.config import RunConfig, validate
 from aecore.data import list_datasets, load_dataset
 from aecore.evaluation import mean_image_psnr
@@ -51,12 +51,6 @@ def test_the_sparse_preset_works_on_the_seed_reports_loss_scale():
     job.run()
     reconstruction = job.snapshot().epoch_history[-1]["val_reconstruction"]
     assert 1_000 < reconstruction < 10_000
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_presets_json_lists_every_preset_with_its_config(capsys):
