@@ -262,7 +262,9 @@ def kl_penalty_curve(rho: float, rho_hat: np.ndarray | None = None) -> go.Figure
     figure = go.Figure(
         go.Scatter(x=p, y=bernoulli_kl(rho, p).numpy(), mode="lines", name=f"KL({rho:g}‖ρ̂)", line={"width": 2})
     )
-    figure.add_vline(x=rho, line_dash="dash", line_color="grey", annotation_text=f"ρ = {rho:g}")
+    figure.add_vline(  # the label beside the line, not across it
+        x=rho, line_dash="dash", line_color="grey", annotation_text=f"ρ = {rho:g}", annotation_xshift=6
+    )
     if rho_hat is not None:
         units = np.asarray(rho_hat, dtype=np.float64).ravel()
         figure.add_trace(
@@ -285,7 +287,9 @@ def rho_hat_histogram(rho_hat: np.ndarray, rho: float) -> go.Figure:
     figure = go.Figure(
         go.Histogram(x=np.asarray(rho_hat, dtype=np.float64).ravel(), xbins={"start": 0, "end": 1, "size": 0.025})
     )
-    figure.add_vline(x=rho, line_dash="dash", line_color="grey", annotation_text=f"ρ = {rho:g}")
+    figure.add_vline(  # the label beside the line, not across it
+        x=rho, line_dash="dash", line_color="grey", annotation_text=f"ρ = {rho:g}", annotation_xshift=6
+    )
     figure.update_xaxes(range=[0, 1])
     figure.update_layout(bargap=0.05)
     return styled(figure, None, "ρ̂ (mean activation of a unit)", "units")

@@ -81,6 +81,17 @@ def dashboard_server(store: Path, log_name: str, extra_env: dict[str, str] | Non
 # What a person does
 
 
+def module_server(name: str):
+    """A module-scoped ``server_url`` fixture: a fresh dashboard server over an empty run store, stopped after."""
+
+    @pytest.fixture(scope="module")
+    def server_url(tmp_path_factory) -> Iterator[str]:
+        with dashboard_server(tmp_path_factory.mktemp(f"{name}-store"), f"{name}-server") as url:
+            yield url
+
+    return server_url
+
+
 def wait_idle(page) -> None:
     page.wait_for_selector(IDLE, timeout=60_000)
 

@@ -22,8 +22,8 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     batches_shown,
     button,
     choose,
-    dashboard_server,
     go_to,
+    module_server,
     screenshot,
     type_number,
     wait_idle,
@@ -32,11 +32,7 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
 pytestmark = BROWSER_MARKS
 
 
-@pytest.fixture(scope="module")
-def server_url(tmp_path_factory) -> Iterator[str]:
-    """A fresh dashboard server for this module, over an empty run store, stopped afterwards."""
-    with dashboard_server(tmp_path_factory.mktemp("browser-store"), "streamlit-server") as url:
-        yield url
+server_url = module_server("browser")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     assert_no_exception,
     button,
     choose,
-    dashboard_server,
+    module_server,
     type_number,
     wait_idle,
 )
@@ -54,10 +54,7 @@ CLIPPED_FORMULAS = """() => [...document.querySelectorAll('[data-testid=stMain] 
   .map((formula) => formula.querySelector('annotation')?.textContent || formula.textContent)"""
 
 
-@pytest.fixture(scope="module")
-def server_url(tmp_path_factory) -> Iterator[str]:
-    with dashboard_server(tmp_path_factory.mktemp("layout-store"), "layout-server") as url:
-        yield url
+server_url = module_server("layout")
 
 
 @pytest.fixture
