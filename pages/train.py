@@ -93,10 +93,10 @@ def render_controls() -> dict[str, Any]:
     applied = st.session_state.get("preset_applied")
     if applied in PRESETS:
         applied_preset = PRESETS[applied]
-        st.caption(
-            f"Applied **{applied_preset.title}** (`{applied}`): reproduces {applied_preset.source}. "
-            f"What you should see: {applied_preset.expect}."
-        )
+        st.caption(f"Applied **{applied_preset.title}** (`{applied}`).")
+        with st.expander("What it reproduces, what to see"):  # folded: the text is long for this column
+            st.caption(f"Reproduces {applied_preset.source}.")
+            st.caption(f"What you should see: {applied_preset.expect}.")
     values = ui.control_values()
     st.selectbox(
         "Variant",
