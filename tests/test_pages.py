@@ -105,6 +105,12 @@ def test_variant_change_brings_its_defaults() -> None:
     assert not at.toggle(key=ui.widget_key("xla")).value
     assert at.slider(key=ui.widget_key("noise_level")).value == 0.2
     assert at.number_input(key=ui.widget_key("epochs")).value == 7  # what no variant sets stays
+    # a variant with a training default of its own (deep: the learning rate) keeps the common ones (XLA on)
+    at.selectbox(key=ui.widget_key("variant")).set_value("deep").run()
+    assert at.toggle(key=ui.widget_key("xla")).value
+    assert at.number_input(key=ui.widget_key("learning_rate")).value == pytest.approx(1e-3)
+    at.selectbox(key=ui.widget_key("variant")).set_value("undercomplete").run()
+    assert at.number_input(key=ui.widget_key("learning_rate")).value == pytest.approx(3e-3)
 
 
 def test_invalid_hidden_layers_show_an_error_and_disable_train() -> None:

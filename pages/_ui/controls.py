@@ -140,11 +140,16 @@ def variant_parameters(variant: str) -> tuple[str, ...]:
 
 
 def on_variant_change() -> None:
-    """A new variant brings its own defaults (e.g. the VAE's 400-100-2, the conv model's noise and no XLA);
-    the training settings no variant sets (epochs, batch size, rate, seed) stay as the user left them."""
+    """A new variant brings its own defaults (e.g. the VAE's 400-100-2, the conv model's noise and no XLA, the deep
+    model's learning rate); the training settings no variant sets (epochs, batch size, seed) stay as the user left
+    them."""
     variant = st.session_state[widget_key("variant")]
     defaults = values_from_config(RunConfig(model=ModelConfig(variant=variant)))
-    variant_defaults = {**COMMON_DEFAULTS, **VARIANTS[variant].defaults}
+    own_defaults = VARIANTS[variant].defaults
+    variant_defaults = {  # section by section, as ``resolve`` merges them: a variant's section adds, never replaces
+        section: {**COMMON_DEFAULTS.get(section, {}), **own_defaults.get(section, {})}
+        for section in {*COMMON_DEFAULTS, *own_defaults}
+    }
     own = set(VARIANTS[variant].hyperparameters) | {
         name for name, parameter in PARAMETERS.items() if parameter.field in variant_defaults.get(parameter.section, {})
     }
