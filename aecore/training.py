@@ -307,8 +307,11 @@ class TrainingJob:
 
         done = restore_checkpoint(self.model, read_npz(self.resume_from.file(CHECKPOINT_FILE)))
         history = self.resume_from.history().truncated(done)
+        terms = {name: Series(values) for name, values in history.batch_terms.items()}
+        for name in self.model.loss_term_names:  # a term added since the run was saved: no values before now
+            terms.setdefault(name, Series(np.full(history.batch_count, np.nan)))
         with self._lock:
-            self._state.batch_terms = {name: Series(values) for name, values in history.batch_terms.items()}
+            self._state.batch_terms = terms
             self._state.epoch_history = list(history.epochs)
         return done
 

@@ -380,3 +380,24 @@ def test_a_resume_that_cannot_load_or_is_cancelled_leaves_the_run_as_it_was(stor
     record = store.record(job.run_id)
     assert record.status == "failed" and record.epochs_done == 2 and record.config.training.epochs == 2
     assert {name: folder.file(name).read_bytes() for name in files} == files, "nothing the run had is lost"
+
+
+def test_a_run_saved_before_a_term_existed_resumes_with_that_term_empty_before(store):
+    """A VAE run saved before ``beta_kl`` existed: the new term's curve starts at the resume, its earlier batches
+    are NaN, so every term keeps one value per batch and the curves still draw."""
+    from aecore import figures
+    from aecore.runs.folder import History
+
+    first = trained(store, small_config("vae", epochs=1))
+    folder = store.folder(first.run_id)
+    old = folder.history()
+    folder.write_history(History({k: v for k, v in old.batch_terms.items() if k != "beta_kl"}, old.epochs))
+    again = resumed_job(store, first.run_id, 1)
+    again.run()
+    snapshot = again.snapshot()
+    assert snapshot.status == "finished", snapshot.message
+    lengths = {name: len(values) for name, values in snapshot.batch_terms.items()}
+    assert len(set(lengths.values())) == 1, lengths
+    assert np.isnan(snapshot.batch_terms["beta_kl"][: old.batch_count]).all()
+    assert np.isfinite(snapshot.batch_terms["beta_kl"][old.batch_count :]).all()
+    figures.loss_curves(snapshot.batch_steps, snapshot.batch_terms, np.array([1, 2]), {})
