@@ -78,8 +78,9 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
     ``test_psnr_noisy_input`` is the PSNR of the corrupted input itself, the baseline a
     denoiser must beat; ``test_elbo`` (VAE) is the evidence lower bound of the clean test
     images in nats per image, the generative model's own measure whatever noise it trained on.
-    ``test_reconstruction`` is the reconstruction term of the training loss on the test images (summed over an
-    image's pixels, averaged over images): the scale a sweep's tables compare.
+    ``test_reconstruction`` is the reconstruction term of the training loss on the test images per image (summed
+    over its pixels, averaged over images, whatever the batch reduction): runs of any batch size or reduction
+    compare on it, as a sweep's tables do.
     """
     clean = dataset.x_test
     noise = config.noise
@@ -89,7 +90,7 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
         "test_mse": float(np.mean((reconstruction - clean) ** 2)),
         "test_psnr": float(losses.psnr(clean, reconstruction)),
         "test_reconstruction": float(
-            compiled.model.reconstruction_loss(tf.constant(clean), tf.constant(reconstruction))
+            compiled.model.per_image_reconstruction(tf.constant(clean), tf.constant(reconstruction))
         ),
     }
     if noise.level > 0:

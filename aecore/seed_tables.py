@@ -3,7 +3,8 @@
 The report trains the sparse autoencoder with ρ = 0.2, β = 2, α = 0.3, varies one of them over seven values and
 gives one "reconstruction loss over entire training" per value, about 2,900-3,300, from single runs. Its loss is
 summed over a batch's images (a per-image sum is about a hundred times smaller), so ours, summed over an image's
-pixels and averaged over images, is multiplied by the batch size to be put beside it.
+pixels and averaged over images, is multiplied by the batch size to be put beside it. The preset these sweeps start
+from also trains with that summed loss (reduction "sum"), so its α and β weigh as the report's did.
 """
 
 from __future__ import annotations
@@ -70,15 +71,10 @@ def reproduction_plan(parameter: str, seeds: int, dataset: str = "mnist-5k") -> 
     )
 
 
-def per_batch_factor(plan: SweepPlan) -> int:
-    """What puts our reconstruction loss on the report's scale: the batch size, unless the runs sum already."""
-    return 1 if plan.base.model.reduction == "sum" else plan.base.training.batch_size
-
-
 def with_published(rows: list[dict[str, Any]], plan: SweepPlan) -> list[dict[str, Any]]:
     """The sweep's rows with the report's number beside ours, ours put on the report's scale (× batch size)."""
     table = SEED_TABLES[plan.reference]
-    batch = per_batch_factor(plan)
+    batch = plan.base.training.batch_size
     result = []
     for row in rows:
         value = row[table.parameter]
@@ -102,7 +98,7 @@ def agreement(rows: list[dict[str, Any]], plan: SweepPlan) -> str:
     ours_best = min(done, key=lambda row: row["reconstruction_mean"])
     best_value = format_value(ours_best[table.parameter])
     clear = clear_best(rows)
-    means = [row["reconstruction_mean"] * per_batch_factor(plan) for row in done]
+    means = [row["reconstruction_mean"] * plan.base.training.batch_size for row in done]
     published = list(table.published.values())
     spread = (max(published) - min(published)) / min(published)
     sentence = (

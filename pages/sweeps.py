@@ -8,7 +8,7 @@ import streamlit as st
 from aecore import sweeps
 from aecore.errors import AecoreError
 from aecore.presets import PRESETS
-from aecore.seed_tables import SEED_TABLES, agreement, per_batch_factor, reproduction_plan, with_published
+from aecore.seed_tables import SEED_TABLES, agreement, reproduction_plan, with_published
 from aecore.variants import PARAMETERS, VARIANTS
 from pages import _ui as ui
 from pages._ui import sweep_views as views
@@ -138,24 +138,15 @@ def results(plan: sweeps.SweepPlan) -> None:
     st.markdown("**Results** · mean ± standard deviation over seeds")
     st.dataframe(views.results_frame(rows, plan), hide_index=True, width="stretch")
     st.latex(views.MEAN_SD_FORMULA)
-    batch = plan.base.training.batch_size
-    if plan.base.model.reduction == "sum":
-        scale = f"summed over an image's pixels and over a batch of {batch} (the batch reduction 'sum')"
-    else:
-        scale = "summed over an image's pixels and averaged over the test images"
+    scale = "summed over an image's pixels and averaged over the test images, whatever the batch reduction"
     best_rule = "★ marks a setting only if its mean beats the next by more than both their standard deviations."
     st.caption(f"The reconstruction loss is the training loss's term on the test set, {scale}. {best_rule}")
     if plan.reference:
         st.info(agreement(rows, plan), icon=":material/science:")
-        rescaled = per_batch_factor(plan) != 1
         st.caption(
-            "The report's losses are sums over a batch of images; "
-            + (
-                "ours are per image here, so they are multiplied by the batch size to stand beside them. "
-                if rescaled
-                else f"these runs sum over a batch of {batch} too, so the numbers stand side by side. "
-            )
-            + "Its numbers come from one run per value."
+            "The report's losses are sums over a batch of images: ours, per image, are multiplied by the batch size "
+            f"({plan.base.training.batch_size}) to stand beside them. These runs also train on that summed loss "
+            "(batch reduction 'sum'), so α and β weigh as in the report. Its numbers come from one run per value."
         )
     st.download_button(
         "Results (CSV)",

@@ -348,16 +348,18 @@ def test_the_aae_text_says_what_its_code_does(mnist):
 def test_the_sum_reduction_scales_per_image_terms_by_the_batch_size_and_leaves_batch_terms(mnist):
     """The seed report's scale: reconstruction summed over a batch of 32; β·KL(ρ‖ρ̂) and α·Σ‖W‖² as they are."""
     images = tf.constant(mnist[1][:64])
-    terms = {}
+    terms, models = {}, {}
     for reduction in ("mean", "sum"):
         config = small_config("sparse", rho=0.1, beta=3.0, alpha=0.01).with_changes(
             model={"reduction": reduction}, training={"batch_size": 32}
         )
-        terms[reduction] = {
-            name: float(value) for name, value in build_model(config, images.shape[1:]).test_step(images).items()
-        }
+        models[reduction] = build_model(config, images.shape[1:])  # the same seed: the same weights
+        terms[reduction] = {name: float(value) for name, value in models[reduction].test_step(images).items()}
     mean, summed = terms["mean"], terms["sum"]
     assert summed["reconstruction"] == pytest.approx(32 * mean["reconstruction"], rel=1e-5)
+    # what runs are compared by (a sweep's test_reconstruction) stays per image
+    per_image = models["sum"].per_image_reconstruction(images, models["sum"](images))
+    assert float(per_image) == pytest.approx(mean["reconstruction"], rel=1e-5)
     assert summed["sparsity_kl"] == pytest.approx(mean["sparsity_kl"], rel=1e-5)
     assert summed["weight_decay"] == pytest.approx(mean["weight_decay"], rel=1e-5)
 

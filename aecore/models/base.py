@@ -125,8 +125,12 @@ class Autoencoder(keras.Model):
         model, training = self.run_config.model, self.run_config.training
         return per_image_mean * float(training.batch_size) if model.reduction == "sum" else per_image_mean
 
+    def per_image_reconstruction(self, target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+        """The reconstruction loss of an average image, whatever the batch reduction: what runs compare by."""
+        return losses.RECONSTRUCTION[self.run_config.model.loss](target, reconstruction)
+
     def reconstruction_loss(self, target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
-        return self.batch_reduced(losses.RECONSTRUCTION[self.run_config.model.loss](target, reconstruction))
+        return self.batch_reduced(self.per_image_reconstruction(target, reconstruction))
 
     def penalty_terms(self, inputs: tf.Tensor, codes: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
         """The variant's own terms; the plain autoencoder has none (its bottleneck is the regulariser)."""

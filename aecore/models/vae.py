@@ -36,12 +36,9 @@ class VariationalAutoencoder(Autoencoder):
     def encode(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
         return self.moments(images, training)[0]
 
-    def negative_log_likelihood(self, target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
+    def per_image_reconstruction(self, target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
         """−log p(x|z) in nats per image, with the likelihood's constants."""
         return losses.negative_log_likelihood(target, reconstruction, self.run_config.model.loss)
-
-    def reconstruction_loss(self, target: tf.Tensor, reconstruction: tf.Tensor) -> tf.Tensor:
-        return self.batch_reduced(self.negative_log_likelihood(target, reconstruction))
 
     def reparameterise(self, mean: tf.Tensor, log_variance: tf.Tensor) -> tf.Tensor:
         """z = μ + σ ε with ε ~ N(0, I): a sample that gradients can flow through."""
@@ -61,7 +58,7 @@ class VariationalAutoencoder(Autoencoder):
         """−ELBO with β = 1 (one sample of z), nats per image: the bound on −log p(x), whatever β trained."""
         mean, log_variance = self.moments(inputs)
         reconstruction = self.decode(self.reparameterise(mean, log_variance))
-        return self.negative_log_likelihood(target, reconstruction) + losses.gaussian_kl(mean, log_variance, 1.0)
+        return self.per_image_reconstruction(target, reconstruction) + losses.gaussian_kl(mean, log_variance, 1.0)
 
     def diagnostics(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
         mean, log_variance = self.moments(images)
