@@ -28,9 +28,10 @@ from aecore.config import (
     validate,
 )
 from aecore.errors import AecoreError
+from aecore.parameters import PARAMETERS, config_from_settings
 from aecore.presets import PRESETS, preset
 from aecore.tables import text_table
-from aecore.variants import PARAMETERS, VARIANTS, config_from_settings
+from aecore.variants import VARIANTS
 
 #: the dataset a run uses when neither an option nor a preset names one: embedded, so it works offline
 DEFAULT_DATASET = "mnist-5k"
@@ -45,7 +46,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     """The settings of one run, shared by ``train`` and ``sweep`` (a sweep's base)."""
     parser.add_argument("--preset", metavar="ID", help="start from a preset (see `presets`); options given override it")
     parser.add_argument("--dataset", help=f"default: the preset's, else {DEFAULT_DATASET}")
-    # every setting's destination is its name in aecore.variants.PARAMETERS; left out (None), it takes the
+    # every setting's destination is its name in aecore.parameters.PARAMETERS; left out (None), it takes the
     # variant's default, exactly as an untouched control on the dashboard does
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)

@@ -1,6 +1,6 @@
 """What a training job shows beyond its losses: the preview between epochs and the test metrics at the end.
 
-Both take the job's compiled networks (``aecore.training.Compiled``: the model's calls wrapped in
+Both take the job's compiled networks (``aecore.compiled.Compiled``: the model's calls wrapped in
 ``tf.function``) and return plain numpy data, so a page or the run store never needs the model itself.
 """
 
@@ -20,7 +20,7 @@ from aecore.tensorflow_runtime import tf
 from aecore.variants import VARIANTS
 
 if TYPE_CHECKING:
-    from aecore.training import Compiled
+    from aecore.compiled import Compiled
 
 #: how many validation codes the latent scatter gets
 MAX_PUBLISHED_CODES = 5000

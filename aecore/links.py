@@ -12,7 +12,8 @@ from typing import Any
 
 from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
-from aecore.variants import COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS, config_from_settings, parse_widths
+from aecore.parameters import PARAMETERS, config_from_settings, parse_widths
+from aecore.variants import COMMON_HYPERPARAMETERS, VARIANTS
 
 #: query parameters that are not settings (the run a tab shows and the secret that makes the tab its owner)
 RESERVED = ("run", "key")

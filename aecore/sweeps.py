@@ -23,11 +23,12 @@ import numpy as np
 from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.links import parse_setting
+from aecore.parameters import PARAMETERS
 from aecore.runs.folder import new_run_id, write_atomically
 from aecore.runs.index import RunRecord
 from aecore.runs.store import RunStore
 from aecore.snapshots import ACTIVE, FINISHED
-from aecore.variants import COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS
+from aecore.variants import COMMON_HYPERPARAMETERS, VARIANTS
 
 #: above this many runs a sweep needs a confirmation (the page) or ``--yes`` (the CLI)
 CONFIRM_ABOVE_RUNS = 200

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from aecore.data import Dataset, assemble_without_test, read_idx
+from aecore.data import Dataset, assemble_without_test
 from aecore.errors import AecoreError
+from aecore.idx import read_idx
 
 MIN_USER_IMAGES, MAX_USER_IMAGES = 10, 100_000
 MIN_SIDE, MAX_SIDE = 4, 128

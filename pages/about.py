@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from aecore.data import list_datasets
+from aecore.parameters import PARAMETERS
 from aecore.presets import PRESETS
-from aecore.variants import COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS
+from aecore.variants import COMMON_HYPERPARAMETERS, VARIANTS
 
 st.title("About Autoencoder Lab")
 st.markdown(

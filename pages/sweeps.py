@@ -7,9 +7,10 @@ import streamlit as st
 
 from aecore import sweeps
 from aecore.errors import AecoreError
+from aecore.parameters import PARAMETERS
 from aecore.presets import PRESETS
 from aecore.seed_tables import SEED_TABLES, agreement, reproduction_plan, with_published
-from aecore.variants import PARAMETERS, VARIANTS
+from aecore.variants import VARIANTS
 from pages import _ui as ui
 from pages._ui import sweep_views as views
 

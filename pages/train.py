@@ -12,8 +12,9 @@ import streamlit as st
 
 from aecore.data import list_datasets
 from aecore.errors import AecoreError
+from aecore.parameters import PARAMETERS
 from aecore.presets import PRESETS
-from aecore.variants import PARAMETERS, VARIANTS
+from aecore.variants import VARIANTS
 from pages import _ui as ui
 from pages._ui.live import live_view, shows_sparsity_kl
 from pages._ui.summary import summary_section

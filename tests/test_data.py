@@ -19,6 +19,7 @@ from PIL import Image
 
 from aecore import data, user_data
 from aecore.errors import AecoreError
+from aecore.idx import read_idx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +85,7 @@ def test_read_idx_round_trip_raw_and_gz(tmp_path, dtype):
     (tmp_path / "a-idx3-ubyte").write_bytes(raw)
     (tmp_path / "a-idx3-ubyte.gz").write_bytes(gzip.compress(raw))
     for source in (tmp_path / "a-idx3-ubyte", str(tmp_path / "a-idx3-ubyte.gz"), raw, gzip.compress(raw)):
-        result = data.read_idx(source)
+        result = read_idx(source)
         assert result.dtype == np.dtype(dtype) and result.dtype.isnative
         np.testing.assert_array_equal(result, array)
 
@@ -93,17 +94,17 @@ def test_read_idx_bad_magic_says_what_was_expected(tmp_path):
     path = tmp_path / "photo.gz"
     path.write_bytes(gzip.compress(b"\x89PNG\r\n\x1a\n" + bytes(100)))
     with pytest.raises(AecoreError, match=r"photo\.gz is not an IDX file: .*expected the IDX format"):
-        data.read_idx(path)
+        read_idx(path)
 
 
 def test_read_idx_truncated_and_broken_gzip():
     raw = idx_bytes(np.zeros((4, 6, 6), dtype=np.uint8))
     with pytest.raises(AecoreError, match="is not an IDX file: .*truncated"):
-        data.read_idx(raw[:-5], name="images.idx")
+        read_idx(raw[:-5], name="images.idx")
     with pytest.raises(AecoreError, match="not an IDX file: .*gzip"):
-        data.read_idx(gzip.compress(raw)[:20])
+        read_idx(gzip.compress(raw)[:20])
     with pytest.raises(AecoreError, match="Cannot read"):
-        data.read_idx("/no/such/file-idx3-ubyte")
+        read_idx("/no/such/file-idx3-ubyte")
 
 
 # --- built-in datasets -------------------------------------------------------------------------

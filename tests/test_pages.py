@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from aecore.config import ModelConfig, RegularisationConfig, RunConfig, TrainingConfig
 from aecore.data import list_datasets
+from aecore.parameters import PARAMETERS
 from aecore.presets import PRESETS
-from aecore.variants import PARAMETERS, VARIANTS
+from aecore.variants import VARIANTS
 from pages import _ui as ui
 
 ROOT = Path(__file__).resolve().parent.parent

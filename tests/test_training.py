@@ -289,8 +289,8 @@ def test_a_gpu_job_trains_on_the_gpu():
 
 
 def test_a_dataset_replaced_under_the_same_name_trains_on_its_new_images():
+    from aecore.compiled import dataset_tensor
     from aecore.data import add_user_dataset
-    from aecore.training import dataset_tensor
     from aecore.user_data import dataset_from_arrays
 
     rng = np.random.default_rng(0)

@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from aecore import losses, training
+from aecore import compiled as compiled_steps
+from aecore import losses
+from aecore.compiled import Compiled
 from aecore.config import ModelConfig, NoiseConfig, RegularisationConfig, RunConfig, TrainingConfig, validate
 from aecore.data import load_dataset
 from aecore.devices import resolve_device
 from aecore.models import build_model
-from aecore.training import Compiled, TrainingJob
+from aecore.training import TrainingJob
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +52,7 @@ def test_the_validation_sparsity_kl_is_over_the_whole_set_whatever_the_batch(mni
     expected = float(losses.sparsity_kl(compiled.model.encode(images), 0.1, 3.0))
     by_batch = {}
     for batch in (32, 512):
-        monkeypatch.setattr(training, "VALIDATION_BATCH", batch)
+        monkeypatch.setattr(compiled_steps, "VALIDATION_BATCH", batch)
         by_batch[batch] = compiled.validation_means(images, images)
     for means in by_batch.values():
         assert means["sparsity_kl"] == pytest.approx(expected, rel=1e-4)

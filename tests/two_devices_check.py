@@ -14,11 +14,11 @@ tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2
 )
 
+from aecore.compiled import VALIDATION_BATCH, Compiled  # noqa: E402
 from aecore.config import ModelConfig, RunConfig, TrainingConfig, validate  # noqa: E402  (after the split)
 from aecore.data import load_dataset  # noqa: E402
 from aecore.devices import Placement  # noqa: E402
 from aecore.models import build_model, seeded  # noqa: E402
-from aecore.training import VALIDATION_BATCH, Compiled  # noqa: E402
 
 CONFIG = validate(
     RunConfig(

@@ -14,8 +14,9 @@ import streamlit as st
 from aecore.config import ModelConfig, RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.links import RESERVED, config_from_query, query_from_config
+from aecore.parameters import PARAMETERS, config_from_settings
 from aecore.presets import PRESETS
-from aecore.variants import COMMON_DEFAULTS, COMMON_HYPERPARAMETERS, PARAMETERS, VARIANTS, config_from_settings
+from aecore.variants import COMMON_DEFAULTS, COMMON_HYPERPARAMETERS, VARIANTS
 from pages._ui.runtime import DEFAULT_DATASET
 
 #: the variant a fresh session starts with: the seed paper's denoising model on embedded MNIST

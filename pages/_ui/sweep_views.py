@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from aecore import sweeps
-from aecore.variants import PARAMETERS, VARIANTS
+from aecore.parameters import PARAMETERS
+from aecore.variants import VARIANTS
 from pages._ui.panels import shown_chart
 from pages._ui.runtime import run_store
 
