@@ -1,26 +1,37 @@
-"""The job manager: a bounded number of jobs train at once, the rest wait in a queue.
+"""The job interface the pages, the CLI and the sweeps use: submit a run, read its snapshot, stop it, list a
+group's runs; a bounded number train at once, the rest wait in a fair queue knowing their place.
 
-A classroom of 30 browsers pressing Train at once must not bring a 2-core server down:
-``max_concurrent`` worker threads take jobs in the order they came and every waiting job
-knows its place in the queue. Jobs belong to the manager, not to a page run, so they go on
-when a page reruns, changes or reloads.
+A classroom of 30 browsers pressing Train at once must not bring a 2-core server down. Where the runs train is
+the backend's business (``open_backend``):
+
+- ``local`` (the default): a small pool of worker processes of this machine, started with the server, each with
+  TensorFlow imported once and kept warm (``aecore.worker``), so training never shares the web server's
+  interpreter;
+- ``ray``: every run is a Ray actor, on this machine or any of a cluster (``aecore.ray_backend``);
+- ``thread``: threads of this process, for tests and for callers that are their own process already.
+
+Jobs belong to the manager, not to a page run, so they go on when a page reruns, changes or reloads.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
+import statistics
 import threading
-from collections import Counter, OrderedDict
+import time
+from collections import Counter, OrderedDict, deque
+from typing import Any
 
 from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
+from aecore.job_state import new_job_id
+from aecore.remote import RemoteJob, Worker
 from aecore.runs import RunStore
-from aecore.runs.folder import RunLock
-from aecore.runs.recorder import RunRecorder
-from aecore.snapshots import ENDED, QUEUED, RUNNING, Snapshot
-from aecore.training import TrainingJob
+from aecore.runs.folder import RunFolder, RunLock
+from aecore.snapshots import ENDED, FINISHED, QUEUED, RUNNING, Snapshot
 
 LOG = logging.getLogger(__name__)
 
@@ -29,12 +40,35 @@ LOG = logging.getLogger(__name__)
 KEEP_ENDED_JOBS = 128
 
 
+BACKENDS = ("local", "ray", "thread")
+#: how many recent runs' durations the queue's wait estimate averages
+RECENT_RUNS = 20
+
+
 def _max_jobs_from_environment() -> int:
-    """``AECORE_MAX_JOBS``, how many runs train at once on this server (0 or unset: one per CPU core)."""
+    """``AECORE_MAX_JOBS``, how many runs train at once on this server (0 or unset: the backend decides)."""
     text = os.environ.get("AECORE_MAX_JOBS", "0")
     if not text.isdigit():
         raise AecoreError(f"AECORE_MAX_JOBS must be a whole number of runs (got '{text}').")
     return int(text)
+
+
+def backend_from_environment() -> str:
+    """``AECORE_BACKEND``: ``local`` (the default) or ``ray``."""
+    name = os.environ.get("AECORE_BACKEND", "").strip().lower() or "local"
+    if name not in BACKENDS:
+        raise AecoreError(f"AECORE_BACKEND must be 'local' or 'ray' (got '{name}').")
+    return name
+
+
+def _created(
+    config: RunConfig, store: RunStore, name: str | None, sweep: str | None, sweep_point: str | None
+) -> tuple[RunFolder, RunLock] | str:
+    """A new run in ``store`` (status queued, its lock held until the job ends), or why the store cannot take it."""
+    try:
+        return store.create(config, name=name, sweep=sweep, sweep_point=sweep_point)
+    except AecoreError as error:
+        return f"This run is not being saved. {error}"
 
 
 def new_job(
@@ -43,26 +77,27 @@ def new_job(
     name: str | None = None,
     sweep: str | None = None,
     sweep_point: str | None = None,
-) -> TrainingJob:
-    """A job for a new run, added to ``store`` (status queued, its lock held until the job ends).
+) -> Any:
+    """A ``TrainingJob`` for a new run, to train in this process, added to ``store``.
 
     A store that cannot take the run (full disk, read-only folder) does not stop it: the job trains unsaved
     and its snapshot says why (``store_error``), so the person can still download what it learns.
     """
+    from aecore.runs.recorder import RunRecorder
+    from aecore.training import TrainingJob
+
     config = validate(config)
     if store is None:
         return TrainingJob(config)
-    try:
-        folder, lock = store.create(config, name=name, sweep=sweep, sweep_point=sweep_point)
-    except AecoreError as error:
-        return TrainingJob(config, unsaved_reason=f"This run is not being saved. {error}")
-    return TrainingJob(config, RunRecorder(folder, lock, store))
+    created = _created(config, store, name, sweep, sweep_point)
+    if isinstance(created, str):
+        return TrainingJob(config, unsaved_reason=created)
+    return TrainingJob(config, RunRecorder(*created, store))
 
 
-def resumed_job(store: RunStore, run_id: str, extra_epochs: int) -> TrainingJob:
-    """A job that trains a stored run ``extra_epochs`` more epochs from its last checkpoint, in its own folder.
-
-    The run's lock is taken first, so its files are read as no other process is writing them."""
+def _locked_for_resume(store: RunStore, run_id: str, extra_epochs: int) -> tuple[RunConfig, RunFolder, RunLock]:
+    """A stored run marked queued for ``extra_epochs`` more epochs, its lock taken first (its files are then read
+    as no other process is writing them)."""
     if not isinstance(extra_epochs, int) or isinstance(extra_epochs, bool) or extra_epochs < 1:
         raise AecoreError(f"Resume for a whole number of epochs, at least 1 (got {extra_epochs!r}).")
     folder = store.folder(run_id)
@@ -82,11 +117,48 @@ def resumed_job(store: RunStore, run_id: str, extra_epochs: int) -> TrainingJob:
     except BaseException:
         lock.release()
         raise
+    return config, folder, lock
+
+
+def resumed_job(store: RunStore, run_id: str, extra_epochs: int) -> Any:
+    """A ``TrainingJob`` that trains a stored run ``extra_epochs`` more epochs from its last checkpoint."""
+    from aecore.runs.recorder import RunRecorder
+    from aecore.training import TrainingJob
+
+    config, folder, lock = _locked_for_resume(store, run_id, extra_epochs)
     return TrainingJob(config, RunRecorder(folder, lock, store), resume_from=folder)
 
 
+class Slot:
+    """One place a run trains at a time. With a worker factory its runs train in workers: one kept warm across
+    runs (``keep``, a local process) or a new one per run (a Ray actor, which frees its CPU when it goes)."""
+
+    def __init__(self, new_worker: Any = None, keep: bool = False) -> None:
+        self._new_worker, self._keep = new_worker, keep
+        self._worker: Worker | None = new_worker() if new_worker is not None and keep else None
+
+    def run(self, job: Any) -> None:
+        if not isinstance(job, RemoteJob):  # this process trains it (a thread backend, or a run not saved)
+            job.run()
+            return
+        worker = self._worker if self._worker is not None and self._worker.alive else self._new_worker()
+        try:
+            job.train_on(worker)
+        finally:
+            if self._keep and worker.alive:
+                self._worker = worker
+            else:
+                worker.close()
+                self._worker = None
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+
 class JobManager:
-    """Runs ``TrainingJob``s on at most ``max_concurrent`` background threads, each saved in ``store``.
+    """Runs jobs in at most ``max_concurrent`` slots at once, each saved in ``store``.
 
     Waiting jobs start in a fair order, not strictly first come: every job belongs to a group (a sweep, a browser
     session; by default its own), and the next job to start is the first of the group with the fewest jobs running
@@ -94,17 +166,46 @@ class JobManager:
     pressed Train after the sweep began.
     """
 
-    def __init__(self, max_concurrent: int | None = None, store: RunStore | None = None) -> None:
-        self.max_concurrent = max_concurrent or _max_jobs_from_environment() or os.cpu_count() or 1
+    def __init__(
+        self,
+        max_concurrent: int | None = None,
+        store: RunStore | None = None,
+        backend: str = "thread",
+        warm_dataset: str | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise AecoreError(f"Choose the backend 'local' or 'ray' (got '{backend}').")
+        if backend != "thread" and store is None:
+            raise AecoreError("Runs that train out of this process need a run store to train from.")
+        self.backend = backend
         self.store = store
-        self._jobs: OrderedDict[int, TrainingJob] = OrderedDict()
+        requested = max_concurrent or _max_jobs_from_environment()
+        if backend == "ray":
+            from aecore import ray_backend
+
+            cluster_cpus = ray_backend.connect(requested or os.cpu_count() or 1)
+            self.max_concurrent = requested or cluster_cpus
+            self._slots = [Slot(lambda: ray_backend.RayWorker(1, warm_dataset)) for _ in range(self.max_concurrent)]
+        elif backend == "local":
+            from aecore.worker import WorkerProcess
+
+            self.max_concurrent = requested or os.cpu_count() or 1
+            threads = max(1, (os.cpu_count() or 1) // self.max_concurrent)
+            self._slots = [
+                Slot(lambda: WorkerProcess(threads, warm_dataset), keep=True) for _ in range(self.max_concurrent)
+            ]
+        else:
+            self.max_concurrent = requested or os.cpu_count() or 1
+            self._slots = [Slot() for _ in range(self.max_concurrent)]
+        self._jobs: OrderedDict[int, Any] = OrderedDict()
         self._waiting: list[int] = []  # in order of arrival
         self._groups: dict[int, str] = {}
         self._running_per_group: Counter[str] = Counter()
+        self._recent_seconds: deque[float] = deque(maxlen=RECENT_RUNS)
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
-        for index in range(self.max_concurrent):
-            threading.Thread(target=self._work, name=f"aecore-trainer-{index}", daemon=True).start()
+        for index, slot in enumerate(self._slots):
+            threading.Thread(target=self._work, args=(slot,), name=f"aecore-slot-{index}", daemon=True).start()
 
     def submit(
         self,
@@ -113,17 +214,28 @@ class JobManager:
         sweep: str | None = None,
         sweep_point: str | None = None,
         group: str | None = None,
-    ) -> TrainingJob:
+    ) -> Any:
         """Queue a new run (validated now, so a bad setting fails at once, before it waits)."""
-        return self._enqueue(new_job(config, self.store, name, sweep, sweep_point), group)
+        config = validate(config)
+        if self.backend == "thread":
+            return self._enqueue(new_job(config, self.store, name, sweep, sweep_point), group)
+        created = _created(config, self.store, name, sweep, sweep_point)
+        if isinstance(created, str):  # no folder for a worker to train from: it trains here, unsaved
+            from aecore.training import TrainingJob
 
-    def resume(self, run_id: str, extra_epochs: int, group: str | None = None) -> TrainingJob:
+            return self._enqueue(TrainingJob(config, unsaved_reason=created), group)
+        return self._enqueue(RemoteJob(new_job_id(), config, self.store, *created, resumed=False), group)
+
+    def resume(self, run_id: str, extra_epochs: int, group: str | None = None) -> Any:
         """Queue a stored run to train ``extra_epochs`` more epochs from its last checkpoint."""
         if self.store is None:
             raise AecoreError("This job manager has no run store to resume runs from.")
-        return self._enqueue(resumed_job(self.store, run_id, extra_epochs), group)
+        if self.backend == "thread":
+            return self._enqueue(resumed_job(self.store, run_id, extra_epochs), group)
+        config, folder, lock = _locked_for_resume(self.store, run_id, extra_epochs)
+        return self._enqueue(RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=True), group)
 
-    def _enqueue(self, job: TrainingJob, group: str | None) -> TrainingJob:
+    def _enqueue(self, job: Any, group: str | None) -> Any:
         with self._wakeup:
             self._jobs[job.job_id] = job
             self._groups[job.job_id] = group or f"job-{job.job_id}"
@@ -132,11 +244,11 @@ class JobManager:
             self._wakeup.notify()
         return job
 
-    def get(self, job_id: int) -> TrainingJob | None:
+    def get(self, job_id: int) -> Any:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def group_jobs(self, group: str) -> list[TrainingJob]:
+    def group_jobs(self, group: str) -> list[Any]:
         """The jobs this manager holds for a group (a sweep's runs), waiting, running or ended."""
         with self._lock:
             return [
@@ -164,8 +276,12 @@ class JobManager:
         if waiting:
             job.cancel()
 
+    def stop_requested(self, job_id: int) -> bool:
+        job = self.get(job_id)
+        return job is not None and job.stop_event.is_set()
+
     def snapshot(self, job_id: int) -> Snapshot | None:
-        """The job's state, with its place in the queue (1 = next) while it waits."""
+        """The job's state, with its place in the queue (1 = next) and the wait to expect while it waits."""
         job = self.get(job_id)
         if job is None:
             return None
@@ -174,7 +290,11 @@ class JobManager:
             with self._lock:
                 order = self._start_order()
                 position = order.index(job_id) + 1 if job_id in order else None
-            snapshot = dataclasses.replace(snapshot, queue_position=position)
+                typical = statistics.median(self._recent_seconds) if self._recent_seconds else None
+            wait = None
+            if position is not None and typical is not None:
+                wait = math.ceil(position / self.max_concurrent) * typical
+            snapshot = dataclasses.replace(snapshot, queue_position=position, estimated_wait_seconds=wait)
         return snapshot
 
     @property
@@ -187,6 +307,15 @@ class JobManager:
         with self._lock:
             return len(self._waiting)
 
+    def close(self) -> None:
+        """Stop every job and end the workers (a CLI sweep or a test that is done with them)."""
+        with self._lock:
+            jobs = list(self._jobs)
+        for job_id in jobs:
+            self.stop(job_id)
+        for slot in self._slots:
+            slot.close()
+
     def _start_order(self) -> list[int]:
         """The waiting jobs in the order they will start (call with the lock held)."""
         ahead = Counter(self._running_per_group)
@@ -197,7 +326,7 @@ class JobManager:
             ahead[group] += 1
         return [job_id for _, _, job_id in sorted(keyed)]
 
-    def _work(self) -> None:
+    def _work(self, slot: Slot) -> None:
         while True:
             with self._wakeup:
                 while not self._waiting:
@@ -206,12 +335,15 @@ class JobManager:
                 self._waiting.remove(job_id)
                 job, group = self._jobs[job_id], self._groups[job_id]
                 self._running_per_group[group] += 1
+            started = time.monotonic()
             try:
-                job.run()  # never raises by design; a bug there must not take a trainer thread with it
+                slot.run(job)  # never raises by design; a bug there must not take a slot with it
             except Exception:
                 LOG.exception("job %s ended with an unexpected error", job.job_id)
             finally:
                 with self._lock:
+                    if job.status == FINISHED:  # a stopped or failed run says nothing of how long one takes
+                        self._recent_seconds.append(time.monotonic() - started)
                     self._running_per_group[group] -= 1
                     if not self._running_per_group[group]:
                         del self._running_per_group[group]  # one group per single run: never let them pile up
@@ -221,3 +353,10 @@ class JobManager:
         for job_id in ended[: max(0, len(ended) - KEEP_ENDED_JOBS)]:
             del self._jobs[job_id]
             self._groups.pop(job_id, None)
+
+
+def open_backend(
+    name: str | None = None, store: RunStore | None = None, max_jobs: int | None = None, warm_dataset: str | None = None
+) -> JobManager:
+    """The job manager of the backend ``name`` (default: ``AECORE_BACKEND``, else ``local``), saving in ``store``."""
+    return JobManager(max_jobs, store or RunStore(), name or backend_from_environment(), warm_dataset)

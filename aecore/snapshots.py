@@ -114,6 +114,7 @@ class Snapshot:
     preview: Preview | None
     test_metrics: dict[str, float] | None
     queue_position: int | None = None
+    estimated_wait_seconds: float | None = None
     store_error: str | None = None
 
     @property
@@ -148,6 +149,16 @@ class Series:
             self._values = np.concatenate([self._values, np.empty(len(self._values))])
         self._values[self._size] = value
         self._size += 1
+
+    def extend(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        size = self._size + len(values)
+        if size > len(self._values):  # a new array, as in ``append``
+            grown = np.empty(max(size, 2 * len(self._values)))
+            grown[: self._size] = self._values[: self._size]
+            self._values = grown
+        self._values[self._size : size] = values
+        self._size = size
 
     def view(self) -> np.ndarray:
         values = self._values[: self._size].view()

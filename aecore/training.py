@@ -12,12 +12,10 @@ call the networks inside ``tf.function`` too.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,39 +26,19 @@ from aecore.data import Dataset, load_dataset
 from aecore.devices import resolve_device
 from aecore.errors import AecoreError
 from aecore.evaluation import evaluate, make_preview
+from aecore.job_state import Cursor, JobState, new_job_id
 from aecore.models import build_model, seeded
 from aecore.models.base import Autoencoder
 from aecore.runs.folder import History, RunFolder
 from aecore.runs.models import restore_checkpoint
-from aecore.runs.recorder import RunOutcome, RunRecorder
-from aecore.snapshots import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, Preview, Series, Snapshot
+from aecore.runs.recorder import RunOutcome, RunRecorder, untrained_outcome
+from aecore.snapshots import FAILED, FINISHED, RUNNING, STOPPED, Series, Snapshot
 from aecore.tensorflow_runtime import tf
 
 LOG = logging.getLogger(__name__)
 
 #: a live preview is published at the end of every epoch, and at least this often within one
 PREVIEW_INTERVAL_SECONDS = 5.0
-
-_ID_COUNTER = itertools.count(1)
-
-
-@dataclass
-class _State:
-    status: str = QUEUED
-    message: str = ""
-    device: str = ""
-    epoch: int = 0
-    batch: int = 0
-    batches_per_epoch: int = 0
-    train_seconds: float = 0.0
-    seconds_before_epoch: float = 0.0
-    samples_seen: int = 0
-    started: float | None = None
-    ended: float | None = None
-    batch_terms: dict[str, Series] = field(default_factory=dict)
-    epoch_history: list[dict[str, float]] = field(default_factory=list)
-    preview: Preview | None = None
-    test_metrics: dict[str, float] | None = None
 
 
 class TrainingJob:
@@ -78,7 +56,7 @@ class TrainingJob:
         unsaved_reason: str | None = None,
     ) -> None:
         self.config = validate(config)
-        self.job_id = next(_ID_COUNTER)
+        self.job_id = new_job_id()
         self.recorder = recorder
         self.run_id = recorder.run_id if recorder is not None else f"unsaved-{self.job_id}"
         self.resume_from = resume_from
@@ -89,7 +67,7 @@ class TrainingJob:
         self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
         self._validation_inputs: tf.Tensor | None = None  # the validation images, corrupted once
         self._lock = threading.Lock()
-        self._state = _State(device=self.config.training.device.upper())  # until the device is resolved
+        self._state = JobState(device=self.config.training.device.upper())  # until the device is resolved
 
     # ---- what other threads call ----------------------------------------------------------
     def request_stop(self) -> None:
@@ -112,28 +90,14 @@ class TrainingJob:
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            state = self._state
-            steps = len(next(iter(state.batch_terms.values()), ()))
-            now = state.ended or time.perf_counter()
-            return Snapshot(
-                run_id=self.run_id,
-                job_id=self.job_id,
-                status=state.status,
-                message=state.message,
-                config=self.config,
-                device=state.device,
-                epoch=state.epoch,
-                batch=state.batch,
-                batches_per_epoch=state.batches_per_epoch,
-                elapsed_seconds=0.0 if state.started is None else now - state.started,
-                samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
-                batch_steps=np.arange(1, steps + 1),
-                batch_terms={name: series.view() for name, series in state.batch_terms.items()},
-                epoch_history=[dict(record) for record in state.epoch_history],
-                preview=state.preview,
-                test_metrics=None if state.test_metrics is None else dict(state.test_metrics),
-                store_error=self.store_error,
-            )
+            self._state.store_error = self.store_error
+            return self._state.snapshot(self.run_id, self.job_id, self.config)
+
+    def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
+        """What a mirror of this job in another process lacks (``aecore.job_state``)."""
+        with self._lock:
+            self._state.store_error = self.store_error
+            return self._state.changes_since(cursor)
 
     # ---- the training thread --------------------------------------------------------------
     def _update(self, **changes: Any) -> None:
@@ -173,17 +137,13 @@ class TrainingJob:
         """Save the result in the run folder, then publish the end (a page that sees it can read the folder)."""
         ended = time.perf_counter()
         if self.recorder is not None:
-            with self._lock:
-                preview, metrics = self._state.preview, self._state.test_metrics
-                epochs_done = len(self._state.epoch_history)
-            trained = self._trained_batches > 0
-            restored = None
-            if not trained and self.resume_from is not None:  # a resume that never trained: the run as it was
-                epochs_done = self.resume_from.checkpoint_epochs() or 0
-                restored = self.config.with_changes(training={"epochs": max(epochs_done, 1)})
-            outcome = RunOutcome(
-                trained, self.model, self.history(), preview, metrics, epochs_done, time.time(), restored
-            )
+            if self._trained_batches:
+                with self._lock:
+                    preview, metrics = self._state.preview, self._state.test_metrics
+                    epochs_done = len(self._state.epoch_history)
+                outcome = RunOutcome(True, self.model, self.history(), preview, metrics, epochs_done, time.time())
+            else:
+                outcome = untrained_outcome(self.config, self.resume_from, self.history())
             self.recorder.ended(status, message, outcome)
         self._update(status=status, message=message, ended=ended)
 
@@ -282,7 +242,7 @@ class TrainingJob:
         validation = compiled.validation_means(self._validation_inputs, clean)
         record.update({f"val_{name}": value for name, value in validation.items()})
         with self._lock:
-            record["batches"] = len(next(iter(self._state.batch_terms.values()), ()))
+            record["batches"] = self._state.batch_count
             record["seconds"] = self._state.train_seconds - self._state.seconds_before_epoch
             self._state.seconds_before_epoch = self._state.train_seconds
             self._state.epoch_history.append(record)

@@ -89,6 +89,16 @@ class RunOutcome:
     restored_config: Any = None
 
 
+def untrained_outcome(config: Any, resume_from: RunFolder | None, history: History) -> RunOutcome:
+    """What a job that trained nothing ends with: a resumed run keeps its checkpoint's epochs and the config it
+    had before the resume asked for more."""
+    if resume_from is None:
+        return RunOutcome(False, None, history, None, None, len(history.epochs), time.time())
+    done = resume_from.checkpoint_epochs() or 0
+    restored = config.with_changes(training={"epochs": max(done, 1)})
+    return RunOutcome(False, None, history, None, None, done, time.time(), restored)
+
+
 class RunRecorder:
     """Keeps one run folder up to date while a job trains; ``store`` None writes a standalone folder (``--out``)."""
 

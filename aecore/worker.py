@@ -1,0 +1,156 @@
+"""The worker side of training out of the web server: a process of its own, TensorFlow imported once and kept
+warm between runs, training one run at a time and answering the server's polls (``aecore.remote``).
+
+``Trainer`` is what a worker does, whatever carries the messages: a pipe to a spawned process here
+(``WorkerProcess``), or Ray's calls to an actor (``aecore.ray_backend``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from aecore.job_state import Cursor
+from aecore.remote import WorkerLost
+
+#: the folder that holds the ``aecore`` package: a worker imports this copy of it
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+#: how long a worker may take to answer: its first answer waits for TensorFlow's import
+FIRST_ANSWER_SECONDS = 300.0
+ANSWER_SECONDS = 120.0
+
+
+def limit_tensorflow_threads(threads: int) -> None:
+    """Size TensorFlow's thread pools before it loads, so N workers on a machine do not oversubscribe its cores."""
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
+
+
+class Trainer:
+    """Trains one run at a time, from its folder in a run store every worker sees, in a thread of its own."""
+
+    def __init__(self) -> None:
+        self._job: Any = None
+        self._thread: threading.Thread | None = None
+
+    def warm(self, dataset: str | None) -> None:
+        """Import TensorFlow and the engine (and load a dataset) before the first run asks for them."""
+        import aecore.training  # noqa: F401
+
+        if dataset:
+            from aecore.data import load_dataset
+
+            load_dataset(dataset)
+
+    def start(self, spec: dict[str, Any]) -> None:
+        from aecore.config import RunConfig
+        from aecore.runs import RunStore
+        from aecore.runs.recorder import RunRecorder
+        from aecore.training import TrainingJob
+
+        if self._thread is not None:
+            self._thread.join()  # the last run has ended; its clean-up may still be finishing
+        store = RunStore(spec["store"])
+        folder = store.folder(spec["run_id"])
+        recorder = RunRecorder(folder, None, store)  # the lock stays with the server's job
+        resume_from = folder if spec["resume"] else None
+        self._job = TrainingJob(RunConfig.from_dict(spec["config"]), recorder, resume_from=resume_from)
+        self._thread = threading.Thread(target=self._train, name="aecore-worker-job", daemon=True)
+        self._thread.start()
+
+    def _train(self) -> None:
+        from aecore.tensorflow_runtime import keras
+
+        self._job.run()
+        self._job.model = None
+        keras.backend.clear_session()  # one run's graphs and names must not pile up over a hundred runs
+
+    def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
+        return self._job.changes_since(cursor)
+
+    def stop(self) -> None:
+        if self._job is not None:
+            self._job.request_stop()
+
+
+def serve(connection: Any, threads: int, dataset: str | None) -> None:
+    """A worker process's life: answer ``(method, argument)`` messages until the server goes away."""
+    limit_tensorflow_threads(threads)
+    trainer = Trainer()
+    trainer.warm(dataset)
+    while True:
+        try:
+            method, argument = connection.recv()
+        except (EOFError, OSError):
+            return  # the server ended: so does its worker, and the run's lock (the server's) shows it interrupted
+        try:
+            answer = getattr(trainer, method)(*argument)
+            connection.send(("ok", answer))
+        except Exception as error:  # the server reports it; the worker stays up for the next run
+            connection.send(("error", f"{type(error).__name__}: {error}"))
+
+
+class WorkerProcess:
+    """A worker process of this machine (``python -m aecore.worker``), started at once and warm for every run
+    after its first. A plain child process with a socket, not ``multiprocessing``'s spawn, which would import the
+    parent's main module again (Streamlit's, pytest's, a user's script) in every worker."""
+
+    def __init__(self, threads: int, dataset: str | None = None) -> None:
+        ours, theirs = socket.socketpair()
+        command = [sys.executable, "-m", "aecore.worker", str(theirs.fileno()), str(threads), dataset or ""]
+        environment = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")]))
+        )
+        self._process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=environment)
+        theirs.close()
+        self._connection = Connection(ours.detach())
+        self._answered = False
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def _call(self, method: str, *argument: Any) -> Any:
+        patience = ANSWER_SECONDS if self._answered else FIRST_ANSWER_SECONDS
+        try:
+            self._connection.send((method, argument))
+            if not self._connection.poll(patience):
+                raise WorkerLost(f"no answer in {patience:.0f} s")
+            kind, answer = self._connection.recv()
+        except (EOFError, OSError) as error:
+            try:
+                code = self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = "none yet"
+            raise WorkerLost(f"exit code {code}") from error
+        self._answered = True
+        if kind == "error":
+            raise WorkerLost(answer)
+        return answer
+
+    def start(self, spec: dict[str, Any]) -> None:
+        self._call("start", spec)
+
+    def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
+        return self._call("changes_since", cursor)
+
+    def stop(self) -> None:
+        self._call("stop")
+
+    def close(self) -> None:
+        self._connection.close()  # the worker reads the end of its socket and exits
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])), int(sys.argv[2]), sys.argv[3] or None)
