@@ -45,8 +45,10 @@ def sidebar_run() -> None:
     entry = ui.current_run()
     snapshot = ui.run_snapshot(entry)
     running = ui.is_live(snapshot, entry)
+    # one poll per tab: on the Train page its live view polls, and its end reruns the whole page, sidebar too
+    polls = running and navigation.url_path != ""
 
-    @st.fragment(run_every=ui.POLL_SECONDS if running else None)
+    @st.fragment(run_every=ui.POLL_SECONDS if polls else None)
     def run_card() -> None:
         shown = ui.run_snapshot(entry)
         if shown is None:
@@ -74,13 +76,14 @@ def sidebar_run() -> None:
             st.caption(f"Position {shown.queue_position} in the queue.")
         if shown.status == "failed":
             st.caption(shown.message)
-        if ui.warm_up().ready.is_set():  # the job manager needs TensorFlow: never import it in a page run
-            manager = ui.job_manager()
+        manager = ui.guarded(ui.job_manager, "Training is not available")
+        if manager is not None:
+            where = "Ray cluster" if manager.backend == "ray" else "Server"
             st.caption(
-                f"Server: {manager.running_count} training, {manager.waiting_count} waiting, "
+                f"{where}: {manager.running_count} training, {manager.waiting_count} waiting, "
                 f"{manager.max_concurrent} at once."
             )
-        if running and not ui.is_live(shown, entry):
+        if polls and not ui.is_live(shown, entry):
             st.rerun()
 
     run_card()
@@ -91,5 +94,7 @@ with st.sidebar:
     sidebar_run()
 
 navigation.run()
-# TensorFlow starts importing only now, after the first page is drawn, so it never slows that page down
+# TensorFlow starts importing only now, after the first page is drawn, so it never slows that page down; the
+# job manager's workers start loading it in their own processes at the same time
 ui.warm_up().start()
+ui.guarded(ui.job_manager, "Training is not available")

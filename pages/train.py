@@ -262,7 +262,7 @@ with live:
         )
         before_training(config)
     else:
-        live_view(entry, snapshot, ui.is_live(snapshot, entry))
+        live_view(entry, snapshot)
         if snapshot.ended:
             summary_section(snapshot)
 

@@ -28,12 +28,20 @@ from pages._ui.controls import (
     variant_parameters,
     widget_key,
 )
-from pages._ui.panels import CHART_HEIGHT, METRIC_LABELS, preview_figure, selection_key, shown_chart
+from pages._ui.panels import (
+    CHART_HEIGHT,
+    METRIC_LABELS,
+    curves_figure,
+    preview_figure,
+    selection_key,
+    shown_chart,
+)
 from pages._ui.runtime import DEFAULT_DATASET, _close_matplotlib_figures, job_manager, run_store, warm_up
 from pages._ui.session import (
     FIRST_POINT_POLL_SECONDS,
     POLL_SECONDS,
     QUERY_PARAM,
+    QUEUED_POLL_SECONDS,
     RUN_TOKEN_KEY,
     SECRET_KEY,
     SECRET_PARAM,
@@ -45,6 +53,7 @@ from pages._ui.session import (
     is_busy,
     is_live,
     progress_text,
+    queue_text,
     resume_run,
     run_registry,
     run_snapshot,
@@ -64,6 +73,7 @@ __all__ = [
     "LINK_NOTICE_KEY",
     "METRIC_LABELS",
     "POLL_SECONDS",
+    "QUEUED_POLL_SECONDS",
     "QUERY_PARAM",
     "RUN_TOKEN_KEY",
     "SECRET_KEY",
@@ -86,10 +96,12 @@ __all__ = [
     "job_manager",
     "on_preset_pick",
     "on_variant_change",
+    "curves_figure",
     "preview_figure",
     "progress_text",
     "remember",
     "render_parameter",
+    "queue_text",
     "resume_run",
     "run_registry",
     "run_snapshot",

@@ -51,7 +51,8 @@ def loss_panel(snapshot: Any) -> None:
     # no widget key: the preference lives in its own key, so polling and page changes never reset it
     log_y = right.toggle("Log scale", value=st.session_state.get("loss_log_scale", True))
     st.session_state["loss_log_scale"] = log_y
-    ui.shown_chart(terms_figure(snapshot, terms, log_y, "loss"), "loss_chart")
+    figure = ui.curves_figure(snapshot, "loss", lambda: terms_figure(snapshot, terms, log_y, "loss"), log_y)
+    ui.shown_chart(figure, "loss_chart")
     st.caption(
         f"{len(snapshot.batch_steps)} batches · {len(snapshot.epoch_history)} validation points, "
         "dashed, after each epoch"
@@ -152,7 +153,8 @@ def vae_kl_panel(snapshot: Any) -> None:
 def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
     # the legend names the terms: their code names (sparsity_kl, beta_kl) read badly as a heading
     st.markdown("**Penalty per batch**" if len(terms) == 1 else "**Penalties per batch**")
-    ui.shown_chart(terms_figure(snapshot, terms, log_y=True, y_title="penalty"), "penalty_chart")
+    figure = ui.curves_figure(snapshot, "penalty", lambda: terms_figure(snapshot, terms, log_y=True, y_title="penalty"))
+    ui.shown_chart(figure, "penalty_chart")
     st.caption("Log scale; dashed: the validation value after each epoch.")
 
 
@@ -216,12 +218,7 @@ def status_panel(snapshot: Any, entry: ui.RunEntry) -> None:
     elif snapshot.status == "stopped" or (snapshot.status == "queued" and stopping):
         st.info(snapshot.message or "Stopped before it started.", icon=":material/stop_circle:")
     elif snapshot.status == "queued":
-        manager = ui.job_manager()
-        st.info(
-            f"Waiting for a free trainer: **position {snapshot.queue_position or '…'}** in the queue "
-            f"({manager.max_concurrent} runs train at once on this server).",
-            icon=":material/hourglass_top:",
-        )
+        st.info(ui.queue_text(snapshot, ui.job_manager()), icon=":material/hourglass_top:")
     elif snapshot.status == "interrupted":
         st.warning(
             f"{snapshot.message} Resume it from the **Runs** page to continue from its last checkpoint.",
@@ -291,26 +288,29 @@ def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
                 panel(snapshot)
 
 
-def live_view(entry: ui.RunEntry, snapshot: Any, running: bool) -> None:
-    """Poll the job while it runs; one full rerun when it ends turns the polling off.
+def poll_interval(snapshot: Any, entry: ui.RunEntry) -> float | None:
+    """How often the live view polls: quickly until the first loss point shows, once a second while it trains,
+    seldom while it waits its turn in the queue, never once it ended."""
+    if not ui.is_live(snapshot, entry):
+        return None
+    if snapshot.status == "queued" and snapshot.queue_position is not None:
+        return ui.QUEUED_POLL_SECONDS
+    return ui.POLL_SECONDS if snapshot.batch_steps.size else ui.FIRST_POINT_POLL_SECONDS
 
-    Until the first loss point exists the poll is quicker, so that point shows soon after Train; then
-    one full rerun sets the steady interval (each poll redraws the loss chart: on a small server shared
-    by a classroom, once a second is enough).
-    """
-    starting = running and not snapshot.batch_steps.size
-    interval = ui.FIRST_POINT_POLL_SECONDS if starting else ui.POLL_SECONDS
 
-    @st.fragment(run_every=interval if running else None)
+def live_view(entry: ui.RunEntry, snapshot: Any) -> None:
+    """The tab's one poll (a fragment on a timer); when the run moves to another phase (starts, draws its first
+    point, ends) one full rerun sets the next interval, and the page's own controls follow."""
+    interval = poll_interval(snapshot, entry)
+
+    @st.fragment(run_every=interval)
     def view() -> None:
         current = ui.run_snapshot(entry)
         if current is None:
             st.info("This run is no longer on the server.")
             return
         draw_run(current, entry)
-        if running and not ui.is_live(current, entry):
-            st.rerun()
-        if starting and current.batch_steps.size:
+        if interval is not None and poll_interval(current, entry) != interval:
             st.rerun()
 
     view()

@@ -1,5 +1,8 @@
 """The process's shared machinery: Streamlit's clean-up made safe, the TensorFlow warm-up, the job manager
-and the run store. Background threads here touch only plain Python objects, never ``st.``."""
+and the run store. Background threads here touch only plain Python objects, never ``st.``.
+
+Training happens in the job manager's workers, never in this process; the server imports TensorFlow only for
+what it shows itself (the devices to choose from, the explore pages' models)."""
 
 from __future__ import annotations
 
@@ -98,7 +101,7 @@ class WarmUp:
         time.sleep(WARM_UP_DELAY_SECONDS)
         started = time.perf_counter()
         try:
-            import aecore.jobs  # noqa: F401  (TensorFlow, Keras and the models: the slow part)
+            import aecore.training  # noqa: F401  (TensorFlow, Keras and the models: the slow part)
             from aecore.data import load_dataset
             from aecore.devices import available_devices
 
@@ -127,10 +130,15 @@ def run_store() -> RunStore:
     return RunStore()
 
 
-@st.cache_resource(show_spinner=False)
-def job_manager() -> Any:
-    """The process's one ``JobManager``, saving every run in the store (imports TensorFlow: call it only when a
-    run is needed)."""
-    from aecore.jobs import JobManager
+def _close_manager(manager: Any) -> None:
+    manager.close()
 
-    return JobManager(store=run_store())
+
+@st.cache_resource(show_spinner=False, on_release=_close_manager)
+def job_manager() -> Any:
+    """The process's one job manager on ``AECORE_BACKEND`` (worker processes by default, or Ray), saving every run
+    in the store; its workers load TensorFlow and the default data as soon as it exists (raises ``AecoreError``
+    for a backend that cannot start)."""
+    from aecore.jobs import open_backend
+
+    return open_backend(store=run_store(), warm_dataset=DEFAULT_DATASET)

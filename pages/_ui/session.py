@@ -27,6 +27,8 @@ from pages._ui.runtime import job_manager, run_store
 POLL_SECONDS = 1.0
 #: how often it polls a job that has no loss point yet (the first point should show within about 2 s)
 FIRST_POINT_POLL_SECONDS = 0.3
+#: how often it polls a run that waits for a free trainer (its place in the queue changes slowly)
+QUEUED_POLL_SECONDS = 3.0
 #: a run whose tab went away is stopped after this long unless a reloaded tab takes it back
 ABANDONED_RUN_GRACE_SECONDS = 120.0
 
@@ -230,8 +232,7 @@ def run_snapshot(entry: RunEntry | None) -> Any:
 
 
 def stop_requested(entry: RunEntry | None) -> bool:
-    job = None if entry is None or entry.job_id is None else job_manager().get(entry.job_id)
-    return job is not None and job.stop_event.is_set()
+    return entry is not None and entry.job_id is not None and job_manager().stop_requested(entry.job_id)
 
 
 def is_busy(snapshot: Any, entry: RunEntry | None) -> bool:
@@ -254,6 +255,24 @@ def status_text(snapshot: Any, stopping: bool = False) -> str:
     if snapshot.status == "running" and stopping:
         return "stopping"
     return STATUS_LABELS.get(snapshot.status, snapshot.status)
+
+
+def queue_text(snapshot: Any, manager: Any) -> str:
+    """Where a waiting run stands: its place in the queue, the wait to expect, how many train at once."""
+    at_once = f"{manager.max_concurrent} runs train at once on this server"
+    if manager.backend == "ray":
+        at_once = f"{manager.max_concurrent} runs train at once on the Ray cluster"
+    if snapshot.queue_position is None:  # taken off the queue: its worker is starting
+        return f"Starting a worker for this run… ({at_once})."
+    wait = snapshot.estimated_wait_seconds
+    expected = (
+        ""
+        if wait is None
+        else f", about {wait / 60:.0f} min to wait"
+        if wait >= 90
+        else f", about {wait:.0f} s to wait"
+    )
+    return f"Waiting for a free trainer: **position {snapshot.queue_position}** in the queue{expected} ({at_once})."
 
 
 def progress_text(snapshot: Any) -> str:
