@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,6 +29,8 @@ from aecore.config import (
     validate,
 )
 from aecore.errors import AecoreError
+from aecore.job_state import new_job_id
+from aecore.jobs import backend_from_environment
 from aecore.parameters import PARAMETERS, config_from_settings
 from aecore.presets import PRESETS, preset
 from aecore.tables import text_table
@@ -92,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--name", help="the run's name in the store (default: the variant and a short id)")
     train.add_argument("--out", help="save a standalone run folder here instead of in the run store")
     train.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    _add_backend_option(train)
 
     sweep = commands.add_parser("sweep", help="train a grid over one or two settings, several seeds each")
     sweep.add_argument("--variant", choices=list(VARIANTS))
@@ -109,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", metavar="SWEEP_ID", help="finish a stopped sweep: train only what is missing")
     sweep.add_argument("--yes", action="store_true", help="go ahead with more than 200 runs")
     sweep.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    _add_backend_option(sweep)
 
     resume = commands.add_parser("resume", help="continue a stored run from its last checkpoint")
     resume.add_argument("run_id", metavar="ID")
@@ -159,9 +164,9 @@ def _progress(snapshot: Any) -> str:
     )
 
 
-def _follow(job: Any) -> Any:
-    """Train ``job`` in a thread with a progress bar on stderr; Ctrl-C stops it after the current batch."""
-    worker = threading.Thread(target=job.run, name="aecore-train")
+def _follow(job: Any, train: Callable[[], None]) -> Any:
+    """Run ``train`` in a thread with a progress bar of ``job`` on stderr; Ctrl-C stops it after the current batch."""
+    worker = threading.Thread(target=train, name="aecore-train")
     worker.start()
     try:
         while worker.is_alive():
@@ -182,7 +187,7 @@ def _elbo_meaning(snapshot: Any) -> dict[str, str]:
     return {"elbo_likelihood": likelihood, "elbo_comparable_with": comparable}
 
 
-def _report(snapshot: Any, run_dir: Path | None, as_json: bool) -> int:
+def _report(snapshot: Any, run_dir: Path | None, as_json: bool, backend: str) -> int:
     """Print the result (one JSON object as the last stdout line with ``--json``); exit 1 if the run failed."""
     from aecore.snapshots import FAILED
 
@@ -206,6 +211,7 @@ def _report(snapshot: Any, run_dir: Path | None, as_json: bool) -> int:
         "seconds_per_epoch": trained_seconds / len(history) if history else None,
         "samples_per_second": snapshot.samples_per_second,
         "device": snapshot.device,
+        "backend": backend,
         "config": snapshot.config.to_dict(),
     }
     if as_json:
@@ -221,6 +227,22 @@ def _report(snapshot: Any, run_dir: Path | None, as_json: bool) -> int:
     return 1 if snapshot.status == FAILED else 0
 
 
+def _add_backend_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        help="where runs train: this machine (local) or Ray, local or the cluster AECORE_RAY_ADDRESS names "
+        "(default: AECORE_BACKEND, else local)",
+    )
+
+
+def _on_ray(job: Any) -> None:
+    """Train a ``RemoteJob`` in a Ray actor and mirror it here."""
+    from aecore.ray_backend import RayWorker
+
+    job.train_on(RayWorker(threads=1))
+
+
 def _train(args: argparse.Namespace) -> int:
     config = validate(_config(args))  # a bad setting fails before TensorFlow is imported
     from aecore.data import load_dataset
@@ -230,6 +252,9 @@ def _train(args: argparse.Namespace) -> int:
     from aecore.runs.store import create_folder
     from aecore.training import TrainingJob  # imports TensorFlow: only for the commands that train
 
+    backend = args.backend or backend_from_environment()
+    if backend == "ray" and args.out:
+        raise AecoreError("--out writes a folder on this machine: train it with --backend local, or drop --out.")
     resolve_device(config.training.device)  # a missing GPU or dataset is an argument error: exit 2 now
     load_dataset(config.dataset)
     store = None if args.out else RunStore()
@@ -237,8 +262,15 @@ def _train(args: argparse.Namespace) -> int:
         folder, lock = create_folder(Path(args.out), config, name=args.name)
     else:
         folder, lock = store.create(config, name=args.name)
+    if backend == "ray":
+        from aecore import ray_backend
+        from aecore.remote import RemoteJob
+
+        ray_backend.connect(os.cpu_count() or 1)
+        job = RemoteJob(new_job_id(), config, store, folder, lock, resumed=False)
+        return _report(_follow(job, lambda: _on_ray(job)), folder.path, args.json, backend)
     job = TrainingJob(config, RunRecorder(folder, lock, store))
-    return _report(_follow(job), folder.path, args.json)
+    return _report(_follow(job, job.run), folder.path, args.json, backend)
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -246,7 +278,7 @@ def _resume(args: argparse.Namespace) -> int:
     from aecore.runs import RunStore
 
     job = resumed_job(RunStore(), args.run_id, args.epochs)
-    return _report(_follow(job), job.recorder.folder.path, args.json)
+    return _report(_follow(job, job.run), job.recorder.folder.path, args.json, "local")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -82,13 +82,16 @@ def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namesp
         )
     from aecore.data import load_dataset
     from aecore.devices import resolve_device
-    from aecore.jobs import JobManager
+    from aecore.jobs import open_backend
 
     resolve_device(plan.base.training.device)
     load_dataset(plan.base.dataset)
-    manager = JobManager(store=store)
+    manager = open_backend(args.backend, store, warm_dataset=plan.base.dataset)
     sweeps.start_sweep(store, manager, plan)
-    print(f"sweep {plan.sweep_id}: {len(points)} runs, {manager.max_concurrent} at once", file=sys.stderr)
+    print(
+        f"sweep {plan.sweep_id}: {len(points)} runs, {manager.max_concurrent} at once ({manager.backend})",
+        file=sys.stderr,
+    )
     try:
         while any(not job.snapshot().ended for job in manager.group_jobs(plan.sweep_id)):
             print(_bar(sweeps.progress(store, plan)), end="", file=sys.stderr, flush=True)
@@ -98,6 +101,8 @@ def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namesp
         while any(not job.snapshot().ended for job in manager.group_jobs(plan.sweep_id)):
             time.sleep(0.2)
         print(f"\nstopped; finish it with: python -m aecore sweep --resume {plan.sweep_id}", file=sys.stderr)
+    finally:
+        manager.close()
     print(_bar(sweeps.progress(store, plan)), file=sys.stderr)
     rows = sweeps.summarise(store, plan)
     names = list(plan.parameters)
@@ -112,7 +117,9 @@ def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namesp
             }
             for row in rows
         ]
-        print(json.dumps({"sweep_id": plan.sweep_id, "parameters": names, "backend": "local", "results": results}))
+        print(
+            json.dumps({"sweep_id": plan.sweep_id, "parameters": names, "backend": manager.backend, "results": results})
+        )
     else:
         columns = [*names, "seeds", "reconstruction_mean", "reconstruction_sd", "test_mse_mean", "test_psnr_mean"]
         print(text_table([{column: _cell(row[column]) for column in columns} for row in rows], columns))
