@@ -76,7 +76,7 @@ def sidebar_run() -> None:
             st.caption(f"Position {shown.queue_position} in the queue.")
         if shown.status == "failed":
             st.caption(shown.message)
-        manager = ui.guarded(ui.job_manager, "Training is not available")
+        manager = ui.guarded(ui.job_manager, "Training is not available") if ui.warm_up().ready.is_set() else None
         if manager is not None:
             where = "Ray cluster" if manager.backend == "ray" else "Server"
             st.caption(

@@ -151,6 +151,11 @@ class Slot:
                 worker.close()
                 self._worker = None
 
+    def wait_ready(self, timeout: float) -> None:
+        """Wait for a kept worker to have TensorFlow loaded (a worker made per run has nothing to wait for)."""
+        if self._worker is not None:
+            self._worker.wait_ready(timeout)
+
     def close(self) -> None:
         if self._worker is not None:
             self._worker.close()
@@ -306,6 +311,13 @@ class JobManager:
     def waiting_count(self) -> int:
         with self._lock:
             return len(self._waiting)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Wait until the workers kept between runs have TensorFlow loaded: the web server then imports it for
+        its own pages after them, not at the same time (three imports at once on a small server slowed its
+        page runs enough for quick clicks to race them)."""
+        for slot in self._slots:
+            slot.wait_ready(timeout)
 
     def close(self) -> None:
         """Stop every job and end the workers (a CLI sweep or a test that is done with them)."""

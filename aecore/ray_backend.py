@@ -10,6 +10,7 @@ that every machine sees at the same path (``AECORE_RUNS_DIR`` on a shared file s
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,35 @@ def connect(local_cpus: int) -> int:
         address = os.environ.get("AECORE_RAY_ADDRESS") or None
         # the workers import aecore from this copy of it, on this machine or any other of the cluster
         runtime_env = {"py_modules": [str(PACKAGE_DIR)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
+        options = {"address": address} if address else {"num_cpus": local_cpus, "include_dashboard": False}
         try:
-            if address is None:
-                ray.init(num_cpus=local_cpus, include_dashboard=False, runtime_env=runtime_env, log_to_driver=False)
-            else:
-                ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
+            _init_from_a_lasting_thread(ray, runtime_env=runtime_env, log_to_driver=False, **options)
         except (ConnectionError, RuntimeError, ValueError) as error:
             raise AecoreError(f"Could not reach Ray at '{address or 'a new local Ray'}': {error}") from error
     return int(ray.cluster_resources().get("CPU", 1))
+
+
+def _init_from_a_lasting_thread(ray: Any, **options: Any) -> None:
+    """``ray.init`` from a thread that lives as long as the process.
+
+    A local Ray's own processes (its GCS, its raylet) are killed when the *thread* that started them ends (Linux'
+    parent-death signal follows the thread), and Streamlit runs every page in a thread of its own that ends
+    with the page run: started from there, the local Ray died a minute later."""
+    started = threading.Event()
+    failure: list[BaseException] = []
+
+    def start_and_stay() -> None:
+        try:
+            ray.init(**options)
+        except BaseException as error:  # handed to the caller below
+            failure.append(error)
+        started.set()
+        threading.Event().wait()  # the thread must outlive the Ray it started
+
+    threading.Thread(target=start_and_stay, name="aecore-ray", daemon=True).start()
+    started.wait()
+    if failure:
+        raise failure[0]
 
 
 class RayWorker:

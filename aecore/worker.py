@@ -84,6 +84,7 @@ def serve(connection: Any, threads: int, dataset: str | None) -> None:
     limit_tensorflow_threads(threads)
     trainer = Trainer()
     trainer.warm(dataset)
+    connection.send(("ready", None))
     while True:
         try:
             method, argument = connection.recv()
@@ -110,18 +111,40 @@ class WorkerProcess:
         self._process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=environment)
         theirs.close()
         self._connection = Connection(ours.detach())
-        self._answered = False
+        self._ready = False
+        self._lock = threading.Lock()  # one conversation at a time: the slot's polls, a warm-up's wait
+
+    def wait_ready(self, timeout: float = FIRST_ANSWER_SECONDS) -> bool:
+        """Wait until the worker has TensorFlow loaded; False if it did not within ``timeout`` seconds."""
+        with self._lock:
+            return self._receive_ready(timeout)
+
+    def _receive_ready(self, timeout: float) -> bool:
+        if not self._ready:
+            try:
+                if not self._connection.poll(timeout):
+                    return False
+                self._connection.recv()
+            except (EOFError, OSError) as error:
+                raise WorkerLost(f"exit code {self._process.poll()}") from error
+            self._ready = True
+        return True
 
     @property
     def alive(self) -> bool:
         return self._process.poll() is None
 
     def _call(self, method: str, *argument: Any) -> Any:
-        patience = ANSWER_SECONDS if self._answered else FIRST_ANSWER_SECONDS
+        with self._lock:
+            if not self._receive_ready(FIRST_ANSWER_SECONDS):
+                raise WorkerLost(f"TensorFlow did not load in {FIRST_ANSWER_SECONDS:.0f} s")
+            return self._exchange(method, argument)
+
+    def _exchange(self, method: str, argument: tuple) -> Any:
         try:
             self._connection.send((method, argument))
-            if not self._connection.poll(patience):
-                raise WorkerLost(f"no answer in {patience:.0f} s")
+            if not self._connection.poll(ANSWER_SECONDS):
+                raise WorkerLost(f"no answer in {ANSWER_SECONDS:.0f} s")
             kind, answer = self._connection.recv()
         except (EOFError, OSError) as error:
             try:
@@ -129,7 +152,6 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 code = "none yet"
             raise WorkerLost(f"exit code {code}") from error
-        self._answered = True
         if kind == "error":
             raise WorkerLost(answer)
         return answer

@@ -19,6 +19,8 @@ from aecore.runs import RunStore
 DEFAULT_DATASET = "mnist-5k"
 #: the TensorFlow import waits this long after the first page run (it is drawn meanwhile)
 WARM_UP_DELAY_SECONDS = 1.5
+#: how long the warm-up waits to learn of the job manager (made by the first page run) before going on alone
+MANAGER_WAIT_SECONDS = 10.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,6 +90,13 @@ class WarmUp:
         self.seconds: float | None = None
         self._thread = threading.Thread(target=self._run, name="aelab-warm-up", daemon=True)
         self._start_lock = threading.Lock()
+        self._manager: Any = None
+        self._manager_known = threading.Event()
+
+    def follow(self, manager: Any) -> None:
+        """The job manager whose workers load TensorFlow first (the server's own import waits for them)."""
+        self._manager = manager
+        self._manager_known.set()
 
     def start(self) -> WarmUp:
         """Start once (later calls do nothing): called after a page has been drawn, so it never delays one."""
@@ -101,6 +110,8 @@ class WarmUp:
         time.sleep(WARM_UP_DELAY_SECONDS)
         started = time.perf_counter()
         try:
+            if self._manager_known.wait(MANAGER_WAIT_SECONDS):
+                self._manager.wait_ready()
             import aecore.training  # noqa: F401  (TensorFlow, Keras and the models: the slow part)
             from aecore.data import load_dataset
             from aecore.devices import available_devices
@@ -141,4 +152,6 @@ def job_manager() -> Any:
     for a backend that cannot start)."""
     from aecore.jobs import open_backend
 
-    return open_backend(store=run_store(), warm_dataset=DEFAULT_DATASET)
+    manager = open_backend(store=run_store(), warm_dataset=DEFAULT_DATASET)
+    warm_up().follow(manager)
+    return manager

@@ -259,9 +259,9 @@ def status_text(snapshot: Any, stopping: bool = False) -> str:
 
 def queue_text(snapshot: Any, manager: Any) -> str:
     """Where a waiting run stands: its place in the queue, the wait to expect, how many train at once."""
-    at_once = f"{manager.max_concurrent} runs train at once on this server"
-    if manager.backend == "ray":
-        at_once = f"{manager.max_concurrent} runs train at once on the Ray cluster"
+    slots = manager.max_concurrent
+    where = "the Ray cluster" if manager.backend == "ray" else "this server"
+    at_once = f"{slots} run trains at once on {where}" if slots == 1 else f"{slots} runs train at once on {where}"
     if snapshot.queue_position is None:  # taken off the queue: its worker is starting
         return f"Starting a worker for this run… ({at_once})."
     wait = snapshot.estimated_wait_seconds
