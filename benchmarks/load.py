@@ -1,0 +1,238 @@
+"""A classroom against one server: N browser sessions press Train at once, and a widget is flipped while they train.
+
+For each N a fresh ``streamlit run app.py`` (its own port and run store, the backend from ``AECORE_BACKEND``)
+gets N Chromium tabs (Debian's, one browser, one context per tab: N sessions). Every tab sets the default
+model (the convolutional denoiser) to ``--epochs`` epochs of the embedded MNIST and presses Train. While the
+runs go, the tabs take turns flipping the loss chart's "Log scale" toggle; the page response is the time from
+the click until the toggle shows its new state and the page is idle again. Reported per N: runs finished,
+queue wait p50/p95 (from the run store: created to started), page response p50/p95, and the peak resident
+memory of the server with its worker processes.
+
+    python -m benchmarks.load --sessions 1,5,10,20,30 [--epochs 2] [--json]
+    python -m benchmarks.load --sequential 100        # memory after 5 and after 100 runs, one after another
+
+The browsers run on the same machine as the server, so on a small machine they take their share of its cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from playwright.sync_api import expect
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' server and page helpers
+
+from browser_support import (  # noqa: E402
+    BATCH_COUNT,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IDLE,
+    button,
+    dashboard_server,
+    type_number,
+    wait_idle,
+)
+
+FINISHED = "Finished · Epoch"
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (the server and its worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+class PeakMemory(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.running = pid, 0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            time.sleep(0.5)
+
+
+def server_pid(port: int) -> int:
+    """The pid of the streamlit process listening on ``port`` (the helper's Popen object is not handed out)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"streamlit" in b" ".join(command) and str(port).encode() in command:
+                return int(entry.name)
+    raise RuntimeError(f"no streamlit process on port {port}")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def flip_log_scale(tab) -> float | None:
+    """Click the loss chart's toggle; seconds until it shows the new state and the page is idle (None: no chart)."""
+    toggle = tab.get_by_role("switch", name="Log scale")
+    if not toggle.count():
+        return None
+    before = toggle.first.is_checked()
+    clicked = time.monotonic()
+    tab.get_by_text("Log scale", exact=True).first.click()  # the switch's label takes the click
+    deadline = clicked + 60
+    while time.monotonic() < deadline:
+        if toggle.first.is_checked() != before and tab.locator(IDLE).count():
+            return time.monotonic() - clicked
+        tab.wait_for_timeout(20)
+    return None
+
+
+def one_round(browser, sessions: int, epochs: int) -> dict:
+    store = Path(tempfile.mkdtemp(prefix="aecore-load-")) / "runs"
+    with dashboard_server(store, f"load-{sessions}") as url:
+        port = int(url.rsplit(":", 1)[1])
+        memory = PeakMemory(server_pid(port))
+        memory.start()
+        contexts, tabs = [], []
+        for _ in range(sessions):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            tab = context.new_page()
+            tab.set_default_timeout(120_000)
+            tab.goto(url)
+            button(tab, "Train").wait_for()
+            wait_idle(tab)
+            contexts.append(context)
+            tabs.append(tab)
+        for tab in tabs:
+            type_number(tab, "Epochs", epochs)
+        for tab in tabs:  # the class presses Train within a few seconds
+            expect(button(tab, "Train")).to_be_enabled(timeout=120_000)
+        for tab in tabs:
+            button(tab, "Train").click()
+        started = time.monotonic()
+        responses: list[float] = []
+        deadline = started + 120 + 30 * sessions * epochs
+        finished: set[int] = set()
+        turn = 0
+        while len(finished) < sessions and time.monotonic() < deadline:
+            for index, tab in enumerate(tabs):
+                if index not in finished and tab.get_by_text(FINISHED).count():
+                    finished.add(index)
+            live = [index for index in range(sessions) if index not in finished]
+            if live:
+                tab = tabs[live[turn % len(live)]]
+                turn += 1
+                if tab.get_by_text(BATCH_COUNT).count():
+                    seconds = flip_log_scale(tab)
+                    if seconds is not None:
+                        responses.append(seconds)
+            time.sleep(0.2)
+        wall = time.monotonic() - started
+        errors = sum(tab.locator("[data-testid='stException']").count() for tab in tabs)
+        memory.running = False
+        for context in contexts:
+            context.close()
+    from aecore.runs import RunStore
+
+    runs = RunStore(store).list()
+    waits = [
+        json.loads((store / run.id / "run.json").read_text()).get("started", 0) - run.created
+        for run in runs
+        if run.status == "finished"
+    ]
+    return {
+        "sessions": sessions,
+        "finished": sum(run.status == "finished" for run in runs),
+        "failed": sum(run.status == "failed" for run in runs),
+        "errors_on_pages": errors,
+        "wall_seconds": round(wall, 1),
+        "queue_wait_p50": percentile(waits, 50),
+        "queue_wait_p95": percentile(waits, 95),
+        "page_response_p50": percentile(responses, 50),
+        "page_response_p95": percentile(responses, 95),
+        "responses_measured": len(responses),
+        "peak_memory_gb": memory.peak / 1e9,
+    }
+
+
+def sequential_memory(count: int) -> dict:
+    """Memory of this process with its workers after 5 and after ``count`` runs, one after another."""
+    from aecore.config import ModelConfig, RunConfig, TrainingConfig
+    from aecore.jobs import open_backend
+    from aecore.runs import RunStore
+
+    store = RunStore(Path(tempfile.mkdtemp(prefix="aecore-sequential-")))
+    manager = open_backend(store=store, warm_dataset="mnist-5k")
+    config = RunConfig(
+        dataset="mnist-5k", model=ModelConfig(variant="undercomplete"), training=TrainingConfig(epochs=2)
+    )
+    after = {}
+    for index in range(1, count + 1):
+        job = manager.submit(config)
+        while not manager.snapshot(job.job_id).ended:
+            time.sleep(0.05)
+        if index in (5, count):
+            after[index] = tree_rss_bytes(os.getpid())
+    manager.close()
+    return {"runs": count, "memory_after_5_gb": after[5] / 1e9, f"memory_after_{count}_gb": after[count] / 1e9,
+            "growth_percent": 100 * (after[count] / after[5] - 1)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", default="1,5,10,20,30", help="comma-separated numbers of sessions")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--sequential", type=int, help="instead: train this many runs one after another")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("AECORE_OFFLINE", "1")
+    if args.sequential:
+        rows = [sequential_memory(args.sequential)]
+    else:
+        from playwright.sync_api import sync_playwright
+
+        rows = []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for sessions in (int(text) for text in args.sessions.split(",")):
+                rows.append(one_round(browser, sessions, args.epochs))
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+            browser.close()
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            print(
+                "  ".join(
+                    f"{key}={value:.2f}" if isinstance(value, float) else f"{key}={value}" for key, value in row.items()
+                )
+            )
+
+
+if __name__ == "__main__":
+    main()
