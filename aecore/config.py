@@ -100,7 +100,7 @@ class TrainingConfig:
     seed: int = 0
     device: str = "cpu"
     #: compile the training step with XLA (None: the variant's default). It fuses the many small ops of a
-    #: dense step (1.6–1.8× the throughput of plain ``fit``, benchmarks/engine_vs_fit.py) for about 1 s more
+    #: dense step (1.6–1.8× the throughput of plain ``fit``, benchmarks/engine_variants.py) for about 1 s more
     #: before the first loss point, but halves the speed of the convolutional model on a CPU.
     xla: bool | None = None
 

@@ -40,6 +40,7 @@ from browser_support import (  # noqa: E402
     dashboard_server,
     type_number,
     wait_idle,
+    wait_until_warm,
 )
 
 FINISHED = "Finished · Epoch"
@@ -128,6 +129,7 @@ def one_round(browser, sessions: int, epochs: int) -> dict:
             wait_idle(tab)
             contexts.append(context)
             tabs.append(tab)
+        wait_until_warm(tabs[0])  # a server that has been up a while, not one still loading TensorFlow
         for tab in tabs:
             type_number(tab, "Epochs", epochs)
         for tab in tabs:  # the class presses Train within a few seconds
@@ -143,15 +145,15 @@ def one_round(browser, sessions: int, epochs: int) -> dict:
             for index, tab in enumerate(tabs):
                 if index not in finished and tab.get_by_text(FINISHED).count():
                     finished.add(index)
-            live = [index for index in range(sessions) if index not in finished]
-            if live:
-                tab = tabs[live[turn % len(live)]]
-                turn += 1
-                if tab.get_by_text(BATCH_COUNT).count():
-                    seconds = flip_log_scale(tab)
-                    if seconds is not None:
-                        responses.append(seconds)
-            time.sleep(0.2)
+            training = [index for index in range(sessions) if index not in finished]
+            training = [index for index in training if tabs[index].get_by_text(BATCH_COUNT).count()]
+            if not training:
+                time.sleep(0.2)
+                continue
+            seconds = flip_log_scale(tabs[training[turn % len(training)]])  # the tabs take turns
+            turn += 1
+            if seconds is not None:
+                responses.append(seconds)
         wall = time.monotonic() - started
         errors = sum(tab.locator("[data-testid='stException']").count() for tab in tabs)
         memory.running = False

@@ -44,14 +44,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard_server(store: Path, log_name: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port over the run store ``store``; yields its URL, stops it afterwards."""
+def dashboard_server(
+    store: Path, log_name: str, extra_env: dict[str, str] | None = None, app: Path | None = None
+) -> Iterator[str]:
+    """``streamlit run app.py`` (or ``app``) on a free port over the run store ``store``; yields its URL, stops it
+    afterwards."""
     port = free_port()
     OUTPUT.mkdir(exist_ok=True)
     log = (OUTPUT / f"{log_name}.log").open("w")
     env = {**os.environ, "AECORE_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "AECORE_RUNS_DIR": str(store)}
     env.update(extra_env or {})
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    command = [sys.executable, "-m", "streamlit", "run", str(app or "app.py"), "--server.headless", "true",
                "--server.port", str(port), "--browser.gatherUsageStats", "false"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -90,6 +93,23 @@ def module_server(name: str):
             yield url
 
     return server_url
+
+
+def wait_until_warm(page) -> None:
+    """Wait until the server has TensorFlow loaded (its workers first, then itself): the Train page says so until
+    a rerun after that, so each check changes a setting back and forth to rerun it."""
+    deadline = time.monotonic() + 180
+    while page.get_by_text("TensorFlow is starting", exact=False).count():
+        assert time.monotonic() < deadline, "the server did not load TensorFlow within 180 s"
+        page.wait_for_timeout(1000)
+        field = page.get_by_label("Seed", exact=True)
+        value = field.input_value()
+        field.fill(str(int(value) + 1))
+        field.press("Enter")
+        wait_idle(page)
+        field.fill(value)
+        field.press("Enter")
+        wait_idle(page)
 
 
 def wait_idle(page) -> None:

@@ -1,0 +1,104 @@
+"""The latency a person feels, measured in Chromium (Debian's):
+
+* the first page of a just-started server: from ``streamlit run app.py`` to the Train button shown, against a
+  one-line Streamlit app started the same way, in the same run (``--starts`` times each, medians);
+* on a warm server (its workers have TensorFlow loaded), for every variant: from pressing Train to the first
+  loss point drawn (the chart's caption counts its batches), then Stop.
+
+    python -m benchmarks.latency [--starts 3] [--variants conv_denoising,vae] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' server and page helpers
+
+from browser_support import (  # noqa: E402
+    BATCH_COUNT,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    button,
+    choose,
+    dashboard_server,
+    type_number,
+    wait_idle,
+    wait_until_warm,
+)
+
+from aecore.variants import VARIANTS  # noqa: E402
+
+ONE_LINE_APP = 'import streamlit as st\nst.write("Hello")\n'
+
+
+def first_page_seconds(browser, app: Path | None, shown: str) -> float:
+    """From starting the server to ``shown`` visible in a fresh tab (server start-up included)."""
+    store = Path(tempfile.mkdtemp(prefix="aecore-latency-")) / "runs"
+    started = time.monotonic()
+    with dashboard_server(store, "latency-start", app=app) as url:
+        tab = browser.new_page()
+        tab.goto(url)
+        tab.get_by_text(shown, exact=True).first.wait_for(timeout=120_000)
+        seconds = time.monotonic() - started
+        tab.close()
+    return seconds
+
+
+def first_point_seconds(tab, variant: str) -> float:
+    choose(tab, "Variant", variant)
+    type_number(tab, "Epochs", 50)
+    expect(button(tab, "Train")).to_be_enabled(timeout=120_000)
+    pressed = time.monotonic()
+    button(tab, "Train").click()
+    tab.get_by_text(BATCH_COUNT).first.wait_for(timeout=120_000)
+    seconds = time.monotonic() - pressed
+    button(tab, "Stop").click()
+    tab.get_by_text("the model trained so far is kept").first.wait_for(timeout=120_000)
+    wait_idle(tab)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    hello = Path(tempfile.mkdtemp(prefix="aecore-hello-")) / "hello.py"
+    hello.write_text(ONE_LINE_APP)
+    result: dict = {"first_point_seconds": {}}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ours, plain = [], []
+        for _ in range(args.starts):  # alternated, so a busy moment of the machine hits both alike
+            plain.append(first_page_seconds(browser, hello, "Hello"))
+            ours.append(first_page_seconds(browser, None, "Train"))
+        result.update(
+            first_page_seconds=statistics.median(ours),
+            one_line_app_seconds=statistics.median(plain),
+            ratio=statistics.median(ours) / statistics.median(plain),
+        )
+        store = Path(tempfile.mkdtemp(prefix="aecore-latency-")) / "runs"
+        with dashboard_server(store, "latency-warm") as url:
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.set_default_timeout(120_000)
+            tab.goto(url)
+            wait_until_warm(tab)  # the "server whose TensorFlow is already loaded" of the issue
+            for variant in args.variants.split(","):
+                result["first_point_seconds"][variant] = first_point_seconds(tab, variant)
+                print(variant, f"{result['first_point_seconds'][variant]:.2f} s", file=sys.stderr, flush=True)
+        browser.close()
+    print(json.dumps(result) if args.json else json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
