@@ -44,6 +44,8 @@ from browser_support import (  # noqa: E402
 )
 
 FINISHED = "Finished · Epoch"
+#: the longest a flip of the toggle is waited for
+FLIP_PATIENCE = 15.0
 
 
 def tree_rss_bytes(pid: int) -> int:
@@ -98,19 +100,21 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def flip_log_scale(tab) -> float | None:
-    """Click the loss chart's toggle; seconds until it shows the new state and the page is idle (None: no chart)."""
+    """Click the loss chart's toggle; seconds until it shows the new state and the page is idle.
+
+    None when there is no chart, or when the run ended meanwhile (its last rerun redraws the page); a flip that
+    takes longer than ``FLIP_PATIENCE`` counts as that long."""
     toggle = tab.get_by_role("switch", name="Log scale")
     if not toggle.count():
         return None
     before = toggle.first.is_checked()
     clicked = time.monotonic()
     tab.get_by_text("Log scale", exact=True).first.click()  # the switch's label takes the click
-    deadline = clicked + 60
-    while time.monotonic() < deadline:
-        if toggle.first.is_checked() != before and tab.locator(IDLE).count():
+    while time.monotonic() < clicked + FLIP_PATIENCE:
+        if toggle.count() and toggle.first.is_checked() != before and tab.locator(IDLE).count():
             return time.monotonic() - clicked
         tab.wait_for_timeout(20)
-    return None
+    return None if tab.get_by_text(FINISHED).count() else FLIP_PATIENCE
 
 
 def one_round(browser, sessions: int, epochs: int) -> dict:
