@@ -16,7 +16,7 @@ from typing import Any
 
 from aecore.errors import AecoreError
 from aecore.job_state import Cursor
-from aecore.remote import WorkerLost
+from aecore.remote import CalledWorker, WorkerLost
 from aecore.worker import ANSWER_SECONDS, Trainer, limit_tensorflow_threads
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -83,7 +83,7 @@ def _init_from_a_lasting_thread(ray: Any, **options: Any) -> None:
         raise failure[0]
 
 
-class RayWorker:
+class RayWorker(CalledWorker):
     """One run's actor. It asks Ray for one CPU and gives it back when the run ends, so runs beyond the cluster's
     CPUs wait in Ray's queue (an actor kept between runs would hold its CPU for good). The price is a worker
     process and a TensorFlow import per run: the README measures it."""
@@ -108,15 +108,6 @@ class RayWorker:
             raise WorkerLost(f"Ray: {type(error).__name__}") from error
         self._answered = True
         return answer
-
-    def start(self, spec: dict[str, Any]) -> None:
-        self._call("start", spec)
-
-    def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
-        return self._call("changes_since", cursor)
-
-    def stop(self) -> None:
-        self._call("stop")
 
     def close(self) -> None:
         import ray

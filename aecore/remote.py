@@ -45,6 +45,22 @@ class Worker(Protocol):
     def close(self) -> None: ...
 
 
+class CalledWorker:
+    """A worker reached by named calls; the transport (a pipe, Ray) supplies ``_call(method, *argument)``."""
+
+    def _call(self, method: str, *argument: Any) -> Any:
+        raise NotImplementedError
+
+    def start(self, spec: dict[str, Any]) -> None:
+        self._call("start", spec)
+
+    def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
+        return self._call("changes_since", cursor)
+
+    def stop(self) -> None:
+        self._call("stop")
+
+
 class RemoteJob:
     """A run that a worker trains, as the server sees it; created queued, with the run's lock held."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aecore.job_state import Cursor
-from aecore.remote import WorkerLost
+from aecore.remote import CalledWorker, WorkerLost
 
 #: the folder that holds the ``aecore`` package: a worker imports this copy of it
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def serve(connection: Any, threads: int, dataset: str | None) -> None:
             connection.send(("error", f"{type(error).__name__}: {error}"))
 
 
-class WorkerProcess:
+class WorkerProcess(CalledWorker):
     """A worker process of this machine (``python -m aecore.worker``), started at once and warm for every run
     after its first. A plain child process with a socket, not ``multiprocessing``'s spawn, which would import the
     parent's main module again (Streamlit's, pytest's, a user's script) in every worker."""
@@ -155,15 +155,6 @@ class WorkerProcess:
         if kind == "error":
             raise WorkerLost(answer)
         return answer
-
-    def start(self, spec: dict[str, Any]) -> None:
-        self._call("start", spec)
-
-    def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
-        return self._call("changes_since", cursor)
-
-    def stop(self) -> None:
-        self._call("stop")
 
     def close(self) -> None:
         self._connection.close()  # the worker reads the end of its socket and exits
