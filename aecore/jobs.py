@@ -145,11 +145,12 @@ class Slot:
         try:
             job.train_on(worker)
         finally:
-            if self._keep and worker.alive:
+            if self._keep and worker.alive and not worker.grown():
                 self._worker = worker
             else:
                 worker.close()
-                self._worker = None
+                # a kept worker that grew is replaced at once: the new one warms while the slot waits for work
+                self._worker = self._new_worker() if self._keep else None
 
     def wait_ready(self, timeout: float) -> None:
         """Wait for a kept worker to have TensorFlow loaded (a worker made per run has nothing to wait for)."""

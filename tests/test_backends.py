@@ -175,3 +175,21 @@ def test_a_worker_that_dies_fails_its_run_and_the_slot_goes_on(tmp_path) -> None
         assert ended(manager, manager.submit(config(epochs=1))).status == "finished"
     finally:
         manager.close()
+
+
+def test_a_worker_that_grew_is_replaced_and_the_next_run_trains(tmp_path, monkeypatch) -> None:
+    """Every run leaves memory behind in TensorFlow; a worker that grew past the limit retires after its run."""
+    from aecore import worker
+
+    monkeypatch.setattr(worker, "MEMORY_GROWTH_BYTES", -1)  # any worker has grown after its run
+    manager = JobManager(max_concurrent=1, store=RunStore(tmp_path), backend="local", warm_dataset="digits")
+    try:
+        first_pid = manager._slots[0]._worker._process.pid
+        assert ended(manager, manager.submit(config(epochs=1))).status == "finished"
+        deadline = time.monotonic() + 10  # the slot replaces it just after the run's end is published
+        while manager._slots[0]._worker._process.pid == first_pid and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert manager._slots[0]._worker._process.pid != first_pid, "the grown worker was kept"
+        assert ended(manager, manager.submit(config(epochs=1))).status == "finished"
+    finally:
+        manager.close()
