@@ -1,5 +1,6 @@
 """The command line contract: JSON listings, training with a falling loss, exit code 2 on bad input."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -42,6 +43,7 @@ def test_train_json_for_every_variant_has_a_falling_loss(capsys, variant):
     assert last["val_reconstruction"] < first["val_reconstruction"]
     assert 0 < result["test_mse"] < 0.3 and result["test_psnr"] > 0
     assert result["seconds_per_epoch"] > 0 and result["samples_per_second"] > 0 and result["device"] == "CPU"
+    assert result["backend"] == "local"
     assert ("test_psnr_noisy_input" in result) == (variant == "conv_denoising")  # only it has noise by default
     assert ("test_elbo" in result) == (variant == "vae")
     assert "epoch 2/2" in err  # the progress bar went to stderr
@@ -130,3 +132,24 @@ def test_a_vae_run_says_which_likelihood_its_elbo_uses_and_what_it_compares_with
     assert code == 0, err
     assert result["elbo_likelihood"] == "continuous Bernoulli" and "true lower bound" in result["elbo_comparable_with"]
     assert "test_elbo" in result
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None, reason="ray is not installed: pip install -r requirements-ray.txt"
+)
+def test_train_on_ray_says_so_and_lands_in_the_store(capsys):
+    """``--backend ray`` trains in a Ray actor of a local Ray started by the command; --out needs this machine."""
+    import ray
+
+    try:
+        code, out, err = run_cli(capsys, "train", "--variant", "undercomplete", "--dataset", "digits", "--epochs", "1",
+                                 "--backend", "ray", "--json")  # fmt: skip
+    finally:
+        ray.shutdown()  # the command started it in this process
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["backend"] == "ray" and result["status"] == "finished" and result["epochs"] == 1
+    code, out, _ = run_cli(capsys, "runs", "show", result["run_id"], "--json")
+    assert code == 0 and json.loads(out)["status"] == "finished"
+    code, _, err = run_cli(capsys, "train", "--variant", "undercomplete", "--backend", "ray", "--out", "somewhere")
+    assert code == 2 and "--backend local" in err
