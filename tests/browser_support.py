@@ -98,6 +98,8 @@ def module_server(name: str):
 def wait_until_warm(page) -> None:
     """Wait until the server has TensorFlow loaded (its workers first, then itself): the Train page says so until
     a rerun after that, so each check changes a setting back and forth to rerun it."""
+    wait_idle(page)
+    page.get_by_label("Device", exact=True).wait_for()  # the caption sits under it: drawn by now if it is due
     deadline = time.monotonic() + 180
     while page.get_by_text("TensorFlow is starting", exact=False).count():
         assert time.monotonic() < deadline, "the server did not load TensorFlow within 180 s"
