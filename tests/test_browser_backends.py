@@ -65,11 +65,15 @@ def test_three_sessions_on_one_slot_queue_and_all_finish(browser, one_slot_serve
         # the two later tabs wait their turn and say where they stand (the first may already have finished)
         for _, tab in tabs[1:]:
             tab.get_by_text(re.compile(r"position \d in the queue|Finished · Epoch")).first.wait_for()
-        queued = [tab for _, tab in tabs if tab.get_by_text(re.compile(r"position \d in the queue")).count()]
-        assert queued, "with one slot and three runs, some tab must show its place in the queue"
-        notice = queued[0].get_by_test_id("stAlert").filter(has_text="in the queue").first.inner_text()
-        assert "1 run trains at once on this server" in notice, notice
-        screenshot(queued[-1], "queue-waiting")
+        # read at once, without waiting: a waiting tab's notice goes away as soon as its run starts
+        notices = [
+            (tab, text)
+            for _, tab in tabs
+            for text in tab.get_by_test_id("stAlert").filter(has_text="in the queue").all_inner_texts()
+        ]
+        assert notices, "with one slot and three runs, some tab must show its place in the queue"
+        assert "1 run trains at once on this server" in notices[0][1], notices[0][1]
+        screenshot(notices[-1][0], "queue-waiting")
         for _, tab in tabs:
             tab.get_by_text(FINISHED).first.wait_for(timeout=180_000)
             assert batches_shown(tab) > 0
