@@ -43,6 +43,8 @@ from browser_support import (  # noqa: E402
     wait_until_warm,
 )
 
+from benchmarks import print_rows  # noqa: E402
+
 FINISHED = "Finished · Epoch"
 #: the longest a flip of the toggle is waited for
 FLIP_PATIENCE = 15.0
@@ -229,15 +231,7 @@ def main() -> None:
                 rows.append(one_round(browser, sessions, args.epochs))
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
             browser.close()
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        for row in rows:
-            print(
-                "  ".join(
-                    f"{key}={value:.2f}" if isinstance(value, float) else f"{key}={value}" for key, value in row.items()
-                )
-            )
+    print_rows(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ trained at once at most and whether all finished (the extra slots wait in Ray's 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 
@@ -21,6 +20,7 @@ from aecore.config import ModelConfig, RunConfig, TrainingConfig
 from aecore.jobs import JobManager
 from aecore.runs import RunStore
 from aecore.sweeps import SweepPlan, start_sweep
+from benchmarks import print_rows
 
 RHOS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
 
@@ -67,15 +67,7 @@ def main() -> None:
         rows.append(run_sweep(manager, args.epochs))
         manager.close()
     rows[1]["overhead_per_run_seconds"] = (rows[1]["wall_seconds"] - rows[0]["wall_seconds"]) * args.slots / 12
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        for row in rows:
-            print(
-                "  ".join(
-                    f"{key}={value:.2f}" if isinstance(value, float) else f"{key}={value}" for key, value in row.items()
-                )
-            )
+    print_rows(rows, args.json)
 
 
 if __name__ == "__main__":
