@@ -302,6 +302,11 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
         training=TrainingConfig(epochs=200, batch_size=8),
     )
     busy = [manager.submit(long_run) for _ in range(manager.max_concurrent)]
+    # a slot can still be handing back an earlier test's worker: the run that waits must be the only one waiting
+    deadline = time.monotonic() + 60
+    while manager.waiting_count:
+        assert time.monotonic() < deadline, "the busy runs did not start"
+        time.sleep(0.1)
     waiting = manager.submit(long_run)
     try:
         secret = ui.run_registry().add(waiting.run_id, waiting.job_id, "another-tab", manager)
