@@ -209,7 +209,8 @@ class TrainingJob:
         for index, batch in enumerate(batches):
             if self.stop_event.is_set():
                 return False, ""
-            terms = {name: float(value) for name, value in compiled.train_step(batch).items()}
+            step = compiled.train_step if self._trained_batches else compiled.first_train_step
+            terms = {name: float(value) for name, value in step(batch).items()}
             self._trained_batches += 1
             now = time.perf_counter()
             with self._lock:

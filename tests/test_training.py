@@ -315,3 +315,30 @@ def test_a_contractive_model_with_hidden_layers_trains_under_xla():
     history = snapshot.epoch_history
     assert np.isfinite(history[-1]["val_contractive"]) and history[-1]["val_contractive"] > 0
     assert history[-1]["val_total"] < history[0]["train_total"]
+
+
+def test_an_xla_runs_first_batch_trains_in_a_plain_graph_the_same_step(mnist, monkeypatch):
+    """A person who pressed Train sees a loss point before the XLA step has compiled: the first batch runs the
+    same step in a plain graph (same weights after it, to float rounding), every later batch the XLA one."""
+    from aecore import training
+    from aecore.compiled import Compiled
+    from aecore.models import build_model
+
+    config = job_config(epochs=1, xla=True, batch_size=256)
+    made: list[Compiled] = []
+    monkeypatch.setattr(training, "Compiled", lambda *args: made.append(Compiled(*args)) or made[-1])
+    job = TrainingJob(config)
+    job.run()
+    assert job.status == FINISHED, job.snapshot().message
+    compiled = made[0]
+    assert compiled.first_train_step is not compiled.train_step
+    assert compiled.first_train_step.experimental_get_tracing_count() == 1
+    assert compiled.train_step.experimental_get_tracing_count() == 1  # batches 2.. of one shape: one XLA trace
+
+    batch = tf.constant(mnist.x_train[:256])
+    plain, compiled_model = (build_model(job.config, mnist.x_train.shape[1:]) for _ in range(2))
+    placement = resolve_device("cpu")
+    Compiled(plain, placement).first_train_step(batch)
+    Compiled(compiled_model, placement).train_step(batch)
+    for moved_plain, moved_xla in zip(plain.get_weights(), compiled_model.get_weights(), strict=True):
+        np.testing.assert_allclose(moved_plain, moved_xla, atol=1e-5)
