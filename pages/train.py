@@ -151,7 +151,9 @@ def before_training(config: Any) -> None:
             st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
             st.image(list(to_uint8(probe)), width=PREVIEW_IMAGE_WIDTH, caption=["clean"] + [""] * (len(probe) - 1))
             noisy = corrupt_images(probe, noise.kind, noise.level, seed=0)
-            st.image(list(to_uint8(noisy)), width=PREVIEW_IMAGE_WIDTH, caption=["noisy input"] + [""] * (len(probe) - 1))
+            st.image(
+                list(to_uint8(noisy)), width=PREVIEW_IMAGE_WIDTH, caption=["noisy input"] + [""] * (len(probe) - 1)
+            )
         else:
             st.markdown("**What the model sees** · clean images (noise level 0)")
             st.image(list(to_uint8(probe)), width=PREVIEW_IMAGE_WIDTH)
