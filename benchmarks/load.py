@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,11 +108,12 @@ def flip_log_scale(tab) -> float | None:
     None when there is no chart, or when the run ended meanwhile (its last rerun redraws the page); a flip that
     takes longer than ``FLIP_PATIENCE`` counts as that long."""
     toggle = tab.get_by_role("switch", name="Log scale")
-    if not toggle.count():
+    try:
+        before = toggle.first.is_checked(timeout=1_000)
+        clicked = time.monotonic()
+        tab.get_by_text("Log scale", exact=True).first.click(timeout=1_000)  # the switch's label takes the click
+    except PlaywrightTimeoutError:  # no chart, or the run ended and its last rerun took the chart away
         return None
-    before = toggle.first.is_checked()
-    clicked = time.monotonic()
-    tab.get_by_text("Log scale", exact=True).first.click()  # the switch's label takes the click
     while time.monotonic() < clicked + FLIP_PATIENCE:
         if toggle.count() and toggle.first.is_checked() != before and tab.locator(IDLE).count():
             return time.monotonic() - clicked
