@@ -215,8 +215,8 @@ VARIANTS: dict[str, Variant] = {
             ),
             code_kind="linear",
             # 1e-3, not 3e-3: at 3e-3 the three Adam steps per batch can move the codes faster than the decoder
-            # follows (seed-aae over seeds 0-9: +1.32 to +3.10 dB over the mean image, and seed 2 at +0.15 before
-            # the first batch trained in a plain graph; at 1e-3 +2.42 to +3.81 dB)
+            # follows, and some seeds barely learn (seed-aae, seeds 0-9, benchmarks/presets.py: +1.34 to +3.25 dB
+            # over the mean image, one seed at +0.15 in an earlier build; at 1e-3 +2.97 to +3.91 dB)
             defaults={
                 "model": {"hidden": (400, 100), "latent_dim": 2, "loss": "bce"},
                 "training": {"learning_rate": 1e-3},
