@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from aecore.compiled import Compiled, dataset_tensor, validation_inputs
+from aecore.compiled import Compiled, batches_per_epoch, dataset_tensor, validation_inputs
 from aecore.config import RunConfig, validate
 from aecore.data import Dataset, load_dataset
 from aecore.devices import resolve_device
@@ -175,10 +175,10 @@ class TrainingJob:
             train_images = dataset_tensor(dataset, "train")
             train_batches = compiled.batches(train_images, batch_size, config.training.seed + first_epoch)
         self._finite_weights = self.model.get_weights()
-        batches_per_epoch = max(1, len(dataset.x_train) // batch_size)
-        self._update(batches_per_epoch=batches_per_epoch, epoch=first_epoch)
+        per_epoch = batches_per_epoch(len(dataset.x_train), batch_size)
+        self._update(batches_per_epoch=per_epoch, epoch=first_epoch)
         if self.recorder is not None:
-            self.recorder.started(self.model, config, placement.label, batches_per_epoch, first_epoch)
+            self.recorder.started(self.model, config, placement.label, per_epoch, first_epoch)
         outcome = (FINISHED, "")
         for epoch in range(first_epoch, config.training.epochs):
             self._update(epoch=epoch, batch=0)

@@ -132,11 +132,13 @@ PREVIEW_IMAGE_WIDTH = 36
 
 
 def before_training(config: Any) -> None:
-    """What the chosen settings mean before any run: the noisy inputs, and the sparse KL penalty for ρ."""
+    """What the chosen settings mean before any run: the noisy inputs, and the sparse KL penalty for ρ or the
+    empty loss chart that the run will fill."""
     if config is None or not ui.warm_up().ready.is_set():
         return  # TensorFlow is still starting: the page stays quick, the preview comes with the next change
     from aecore import figures
     from aecore.analysis import to_uint8
+    from aecore.compiled import batches_per_epoch
     from aecore.data import load_dataset
     from aecore.noise import corrupt_images
 
@@ -146,7 +148,7 @@ def before_training(config: Any) -> None:
         if probe is None:
             return
         noise = config.noise
-        # plain images, not a plotly chart: the first view of the page stays light and quick to open
+        # plain images, not a plotly mosaic: quick to draw again at every change of a setting
         if noise.level > 0:
             st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
             st.image(list(to_uint8(probe)), width=PREVIEW_IMAGE_WIDTH, caption=["clean"] + [""] * (len(probe) - 1))
@@ -169,8 +171,8 @@ def before_training(config: Any) -> None:
         else:
             st.markdown("**Loss per batch**")
             training = config.training
-            run_batches = training.epochs * max(1, len(load_dataset(config.dataset).x_train) // training.batch_size)
-            empty = figures.loss_curves([], {}, [], {}, x_max=run_batches)
+            per_epoch = batches_per_epoch(len(load_dataset(config.dataset).x_train), training.batch_size)
+            empty = figures.loss_curves([], {}, [], {}, x_max=training.epochs * per_epoch)
             ui.shown_chart(empty, "loss_preview_chart", height=260)
             st.caption("Empty until you press Train: then every batch adds a point to each loss term.")
 
