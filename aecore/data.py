@@ -1,9 +1,6 @@
 """Dataset registry and loaders: built-in datasets that work offline, and the user's own data.
 
-Every dataset comes out the same way: float32 images shaped (N, H, W, 1) in [0, 1], int64
-labels (-1 where unknown), a validation split and a probe batch (the images shown in grids).
-The splits and the probe are drawn with ``SPLIT_SEED``, a constant of this module, not with a
-run's seed, so two runs on the same dataset see the same validation images and the same probe.
+Every loader hands out a ``Dataset`` (``aecore.dataset``: the arrays, their fixed splits and probe batch).
 Loaded datasets are cached once per process and their arrays are read-only, so every session
 and training thread can share them.
 
@@ -20,22 +17,22 @@ import socket
 import threading
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from aecore.dataset import (
+    Dataset,
+    DatasetInfo,
+    assemble,
+    assemble_without_test,
+    holdout_count,
+    validation_count,
+)
 from aecore.errors import AecoreError
 from aecore.idx import idx_dims, read_idx
 
-SPLIT_SEED = 20_240_607
-"""Seeds the test / validation splits and the probe batch of every dataset (fixed, never the run's seed)."""
-VAL_FRACTION = 0.1
-"""Share of the training part kept aside for validation."""
-TEST_FRACTION = 0.2
-"""Share kept aside for testing when a dataset has no test part of its own (mnist-5k, digits, user data)."""
-PROBE_SIZE = 16
 USER_PREFIX = "upload:"
 CLASS_SUBSET_MARK = ":classes="
 """``"<dataset>:classes=0,1"`` names that dataset with its training and validation images limited to those
@@ -61,145 +58,6 @@ FASHION_FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """One dataset, split and ready to train on; arrays are read-only and shared between runs.
-
-    Equality is identity (``eq=False``): comparing arrays element-wise is never what is meant.
-    """
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    probe_images: np.ndarray
-    probe_labels: np.ndarray
-    class_names: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        """(H, W, 1), the input shape of a model for this dataset."""
-        height, width, channels = self.x_train.shape[1:]
-        return int(height), int(width), int(channels)
-
-    @property
-    def n_train(self) -> int:
-        return int(self.x_train.shape[0])
-
-    @property
-    def n_val(self) -> int:
-        return int(self.x_val.shape[0])
-
-    @property
-    def n_test(self) -> int:
-        return int(self.x_test.shape[0])
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What the UI shows about a dataset before loading it; ``reason`` says why it is unavailable."""
-
-    name: str
-    description: str
-    available: bool
-    reason: str
-    n_train: int | None
-    n_test: int | None
-    shape: tuple[int, ...] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["shape"] = None if self.shape is None else list(self.shape)
-        return data
-
-
-# ---------------------------------------------------------------------------------------------
-# Splits and assembly
-
-
-def _n_val(n_pool: int) -> int:
-    return max(1, round(n_pool * VAL_FRACTION))
-
-
-def _n_test_part(n_total: int) -> int:
-    return max(1, round(n_total * TEST_FRACTION))
-
-
-def _to_unit(raw: np.ndarray, scale: float) -> np.ndarray:
-    """(N, H, W) raw values -> float32 (N, H, W, 1) in [0, 1]."""
-    images = raw.astype(np.float32)
-    if scale != 1.0:
-        images /= np.float32(scale)
-    return images.reshape(*images.shape, 1)
-
-
-def _probe_indices(y_test: np.ndarray) -> np.ndarray:
-    """Indices of the probe batch: one image of each class in turn, so every class shows."""
-    rng = np.random.default_rng([SPLIT_SEED, 2])
-    known = y_test >= 0
-    if not known.any():
-        return rng.choice(len(y_test), size=min(PROBE_SIZE, len(y_test)), replace=False)
-    queues = [rng.permutation(np.flatnonzero(y_test == c)) for c in np.unique(y_test[known])]
-    size = min(PROBE_SIZE, int(known.sum()))
-    picked: list[int] = []
-    depth = 0
-    while len(picked) < size:
-        picked += [int(queue[depth]) for queue in queues if depth < len(queue)]
-        depth += 1
-    return np.array(picked[:size])
-
-
-def _assemble(
-    name: str,
-    pool_x: np.ndarray,
-    pool_y: np.ndarray,
-    test_x: np.ndarray,
-    test_y: np.ndarray,
-    class_names: tuple[str, ...],
-    scale: float,
-) -> Dataset:
-    """Split validation off the training pool, pick the probe, scale to float32 [0, 1].
-
-    The raw arrays (often uint8) are indexed before scaling, so a 70,000-image dataset never
-    exists twice in float32.
-    """
-    order = np.random.default_rng([SPLIT_SEED, 1]).permutation(len(pool_x))
-    n_val = _n_val(len(pool_x))
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    probe_idx = _probe_indices(test_y)
-    return Dataset(
-        name=name,
-        x_train=_to_unit(pool_x[train_idx], scale),
-        y_train=pool_y[train_idx].astype(np.int64),
-        x_val=_to_unit(pool_x[val_idx], scale),
-        y_val=pool_y[val_idx].astype(np.int64),
-        x_test=_to_unit(test_x, scale),
-        y_test=test_y.astype(np.int64),
-        probe_images=_to_unit(test_x[probe_idx], scale),
-        probe_labels=test_y[probe_idx].astype(np.int64),
-        class_names=class_names,
-    )
-
-
-def assemble_without_test(
-    name: str, x: np.ndarray, y: np.ndarray, class_names: tuple[str, ...], scale: float
-) -> Dataset:
-    """For data with no test part of its own: a seeded 20% test split, then ``_assemble``."""
-    order = np.random.default_rng([SPLIT_SEED, 0]).permutation(len(x))
-    n_test = _n_test_part(len(x))
-    test_idx, pool_idx = order[:n_test], order[n_test:]
-    return _assemble(name, x[pool_idx], y[pool_idx], x[test_idx], y[test_idx], class_names, scale)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +127,7 @@ class _Found:
 
 
 def _split_counts(n_pool: int, n_test: int) -> tuple[int, int]:
-    return n_pool - _n_val(n_pool), n_test
+    return n_pool - validation_count(n_pool), n_test
 
 
 def _find_packaged(
@@ -279,7 +137,7 @@ def _find_packaged(
 
     def find() -> _Found:
         available = importlib.util.find_spec(module) is not None
-        n_train, n_test = _split_counts(n_total - _n_test_part(n_total), _n_test_part(n_total))
+        n_train, n_test = _split_counts(n_total - holdout_count(n_total), holdout_count(n_total))
         reason = "" if available else f"It needs the Python package {package}: pip install {package}."
         return _Found(DatasetInfo(name, description, available, reason, n_train, n_test, (side, side, 1)))
 
@@ -356,7 +214,7 @@ def _load_fashion(source: str) -> Dataset:
             raise AecoreError(f"The Fashion-MNIST files disappeared from {source}; list the datasets again.")
         pool_x, pool_y = _read_labelled_idx(files[0], files[1])
         test_x, test_y = _read_labelled_idx(files[2], files[3])
-    return _assemble("fashion-mnist", pool_x, pool_y, test_x, test_y, FASHION_NAMES, 255.0)
+    return assemble("fashion-mnist", pool_x, pool_y, test_x, test_y, FASHION_NAMES, 255.0)
 
 
 def _find_mnist() -> _Found:
@@ -393,7 +251,7 @@ def _load_mnist(source: str) -> Dataset:
             raise AecoreError(
                 f"{source} is not a readable Keras MNIST file ({error}); delete it so Keras downloads it again."
             ) from error
-    return _assemble("mnist", pool_x, pool_y, test_x, test_y, DIGIT_NAMES, 255.0)
+    return assemble("mnist", pool_x, pool_y, test_x, test_y, DIGIT_NAMES, 255.0)
 
 
 _BUILTINS: dict[str, tuple[Callable[[], _Found], Callable[[str], Dataset]]] = {
