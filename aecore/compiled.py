@@ -49,11 +49,6 @@ def image_batches(images: tf.Tensor | tuple[tf.Tensor, ...], batch_size: int, se
     return batches.with_options(options)
 
 
-def batches_per_epoch(image_count: int, batch_size: int) -> int:
-    """Training batches in one epoch: the last, smaller batch is dropped (``image_batches``), one batch at least."""
-    return max(1, image_count // batch_size)
-
-
 #: keyed on the Dataset object itself: a dataset replaced under the same name (a new upload) gets new
 #: tensors, and a dataset nobody holds any more takes its tensors with it
 _TENSORS: weakref.WeakKeyDictionary[Dataset, dict[str, tf.Tensor]] = weakref.WeakKeyDictionary()

@@ -162,3 +162,9 @@ def assemble_without_test(
     n_test = holdout_count(len(x))
     test_idx, pool_idx = order[:n_test], order[n_test:]
     return assemble(name, x[pool_idx], y[pool_idx], x[test_idx], y[test_idx], class_names, scale)
+
+
+def batches_per_epoch(image_count: int, batch_size: int) -> int:
+    """Training batches in one epoch: the last, smaller batch is dropped (``aecore.compiled.image_batches``), one
+    batch at least."""
+    return max(1, image_count // batch_size)

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from aecore.compiled import Compiled, batches_per_epoch, dataset_tensor, validation_inputs
+from aecore.compiled import Compiled, dataset_tensor, validation_inputs
 from aecore.config import RunConfig, validate
 from aecore.data import Dataset, load_dataset
+from aecore.dataset import batches_per_epoch
 from aecore.devices import resolve_device
 from aecore.errors import AecoreError
 from aecore.evaluation import evaluate, make_preview

@@ -89,14 +89,6 @@ def test_loss_curves_serve_a_single_term_over_epochs():
     assert len(figure.data) == 1 and figure.layout.xaxis.title.text == "epoch"
 
 
-def test_loss_curves_with_no_terms_yet_is_the_empty_chart_of_a_whole_run():
-    """Before Train: the axes the run will fill, as long as the run, with no made-up loss scale."""
-    figure = loss_curves([], {}, [], {}, x_max=560)
-    assert not figure.data
-    assert list(figure.layout.xaxis.range) == [0, 560] and figure.layout.yaxis.showticklabels is False
-    assert loss_curves(np.arange(3), {"total": np.ones(3)}, [], {}).layout.yaxis.showticklabels is not False
-
-
 def test_loss_curves_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="reconstruction"):
         loss_curves(np.arange(3), {"reconstruction": np.ones(2)}, np.array([]), {})

@@ -53,17 +53,6 @@ def test_train_page_opens_with_the_default_variant() -> None:
     assert at.latex, "the variant's loss is shown as a formula"
 
 
-def test_before_a_run_the_page_shows_the_empty_loss_chart_or_the_sparse_kl_curve() -> None:
-    """A chart before Train: what the run will fill (and the browser has its chart code loaded when it does)."""
-    assert ui.warm_up().start().ready.wait(TIMEOUT), "TensorFlow did not start"
-    at = train_page()
-    assert "Loss per batch" in texts(at.markdown)
-    (empty,) = at.get("plotly_chart")
-    assert '"data":[]' in empty.proto.spec.replace(" ", "")
-    at.selectbox(key=ui.widget_key("variant")).set_value("sparse").run()
-    assert "KL sparsity penalty" in texts(at.markdown) and "Loss per batch" not in texts(at.markdown)
-
-
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_every_variant_shows_exactly_its_controls(variant: str) -> None:
     at = train_page()
