@@ -333,6 +333,23 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
         wait_for_end(job.job_id)
 
 
+def test_each_polling_phase_of_the_live_view_is_a_fragment_of_its_own() -> None:
+    """Streamlit drops a timer tick for a fragment the last full rerun did not draw, and knows a fragment by its
+    function's name and place. With one fragment for every phase, a late tick of the phase before reran the view
+    just after the full rerun that ended that phase, and Chromium showed a blank tab or stopped updating it."""
+    from streamlit.runtime.fragment import _make_fragment_identity
+
+    from pages._ui.live import polled_view
+
+    phases = [ui.QUEUED_POLL_SECONDS, ui.FIRST_POINT_POLL_SECONDS, ui.POLL_SECONDS, None]
+    same_place = [
+        _make_fragment_identity(polled_view(interval).__wrapped__, delta_path="[0, 1, 3]", additional_hash_info="")
+        for interval in phases
+    ]
+    assert len({identity.fragment_id for identity in same_place}) == len(phases)
+    assert polled_view(ui.POLL_SECONDS) is polled_view(ui.POLL_SECONDS), "one phase keeps one fragment"
+
+
 def test_streamlit_no_longer_clears_the_keras_session_after_a_page_run() -> None:
     """Streamlit 1.67 calls keras.backend.clear_session() after every run, under the feet of training threads.
 

@@ -6,6 +6,7 @@ ends. Every panel takes a ``Snapshot``, live from a job or read back from the st
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -298,13 +299,17 @@ def poll_interval(snapshot: Any, entry: ui.RunEntry) -> float | None:
     return ui.POLL_SECONDS if snapshot.batch_steps.size else ui.FIRST_POINT_POLL_SECONDS
 
 
-def live_view(entry: ui.RunEntry, snapshot: Any) -> None:
-    """The tab's one poll (a fragment on a timer); when the run moves to another phase (starts, draws its first
-    point, ends) one full rerun sets the next interval, and the page's own controls follow."""
-    interval = poll_interval(snapshot, entry)
+@functools.cache
+def polled_view(interval: float | None) -> Any:
+    """The live view as a fragment that polls its run every ``interval`` seconds (never for None).
 
-    @st.fragment(run_every=interval)
-    def view() -> None:
+    Each interval is a fragment of its own name. Streamlit knows a fragment by its function's name and place, and
+    drops a timer tick for a fragment that the last full rerun did not draw. With one name for every phase, a tick
+    of the phase before ran the fragment again just after the full rerun that ended that phase, and Chromium then
+    failed on the late update ("Cannot set a node at a delta path": a blank tab) or stopped showing the run.
+    """
+
+    def view(entry: ui.RunEntry) -> None:
         current = ui.run_snapshot(entry)
         if current is None:
             st.info("This run is no longer on the server.")
@@ -313,4 +318,11 @@ def live_view(entry: ui.RunEntry, snapshot: Any) -> None:
         if interval is not None and poll_interval(current, entry) != interval:
             st.rerun()
 
-    view()
+    view.__qualname__ = f"live_view_polled_every_{interval}s" if interval else "live_view_unpolled"
+    return st.fragment(view, run_every=interval)
+
+
+def live_view(entry: ui.RunEntry, snapshot: Any) -> None:
+    """The tab's one poll (a fragment on a timer); when the run moves to another phase (starts, draws its first
+    point, ends) one full rerun sets the next interval, and the page's own controls follow."""
+    polled_view(poll_interval(snapshot, entry))(entry)
