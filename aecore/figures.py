@@ -7,12 +7,17 @@ live refreshes of a training run. TensorFlow is imported only inside ``kl_penalt
 from __future__ import annotations
 
 import numpy as np
+import pandas  # noqa: F401  (see below)
 import plotly.express as px
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from aecore.analysis import to_uint8
 from aecore.errors import AecoreError
+
+# pandas is imported above, under Python's import lock, for a reason: plotly looks pandas up in ``sys.modules``
+# without that lock, so a figure built while another thread (the server's TensorFlow warm-up, through Keras) was
+# halfway through importing pandas failed with "partially initialized module 'pandas' has no attribute 'Series'".
 
 #: Constant on every figure: plotly keeps the user's zoom and legend clicks while this value stays the same.
 UIREVISION = "aecore"
@@ -108,11 +113,13 @@ def loss_curves(
     log_y: bool = False,
     x_title: str = "batch",
     y_title: str = "loss",
+    x_max: float | None = None,
 ) -> go.Figure:
     """Every loss term per batch as a line, its validation values per epoch as dashed markers in the same colour.
 
     ``epoch_steps`` are the global batch indices where each epoch ended, so both share one x axis. Also serves
-    a single term over time (e.g. the sparsity term per epoch): pass one term and ``x_title="epoch"``.
+    a single term over time (e.g. the sparsity term per epoch): pass one term and ``x_title="epoch"``. With no
+    terms yet it is the empty chart a run will fill, its x axis to ``x_max`` (the run's length) if given.
     """
     batch_steps, epoch_steps = np.asarray(batch_steps), np.asarray(epoch_steps)
     names = list(dict.fromkeys([*batch_terms, *validation_terms]))
@@ -155,6 +162,10 @@ def loss_curves(
         ]
         figure.update_yaxes(type="log", **_log_ticks(np.concatenate([np.ravel(v) for v in plotted] or [np.ones(1)])))
     figure = styled(figure, None, x_title, y_title)
+    if x_max is not None:
+        figure.update_xaxes(range=[0, x_max])
+    if not figure.data:  # no loss values yet: no made-up scale on the y axis
+        figure.update_yaxes(showticklabels=False)
     # In a row above the plot: a legend beside a half-page chart squeezes the curves.
     figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "itemsizing": "constant"})
     return figure

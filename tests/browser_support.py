@@ -149,6 +149,16 @@ def batches_shown(page) -> int:
     return int(BATCH_COUNT.search(caption.inner_text()).group(1))
 
 
+def batches_grow(page, than: int, timeout_s: float = 30) -> int:
+    """Wait until the loss chart's caption counts more than ``than`` batches (a run that trains adds some each
+    poll; the second batch also waits for the step's compilation); the count it reached."""
+    deadline = time.monotonic() + timeout_s
+    while (shown := batches_shown(page)) <= than:
+        assert time.monotonic() < deadline, f"the loss chart should gain points ({than} then {shown})"
+        page.wait_for_timeout(250)
+    return shown
+
+
 def go_to(page, title: str) -> None:
     page.get_by_role("link", name=title).first.click()
     wait_idle(page)

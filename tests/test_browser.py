@@ -19,6 +19,7 @@ expect = playwright_api.expect
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
     assert_no_exception,
+    batches_grow,
     batches_shown,
     button,
     choose,
@@ -54,9 +55,8 @@ def page(browser, server_url: str) -> Iterator[object]:
 
 
 def test_landing_page_opens_with_the_controls(page) -> None:
-    # the first page of a fresh server: TensorFlow is not imported yet (measured ~1.5 s on a 2-core machine)
+    # the first page of a fresh server, TensorFlow not imported yet: timed by benchmarks/latency.py, printed here
     print(f"first page usable {page.opened_in_seconds:.1f} s after opening the URL")
-    assert page.opened_in_seconds < 6  # the issue asks for about 2 s; measured 1.5–2.1 s here
     assert page.get_by_role("heading", name="Train").first.is_visible()
     assert button(page, "Train").is_enabled()
     assert button(page, "Stop").is_disabled()
@@ -78,12 +78,9 @@ def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page)
     first = batches_shown(page)
     first_point_seconds = time.monotonic() - pressed
     print(f"first loss point shown {first_point_seconds:.1f} s after pressing Train")
-    assert first_point_seconds < 10  # about 2 s asked; 2.4 s measured with TensorFlow still loading
     assert button(page, "Train").is_disabled(), "a second run must not start silently"
 
-    page.wait_for_timeout(2500)
-    later = batches_shown(page)
-    assert later > first, f"the loss chart should gain points ({first} then {later})"
+    batches_grow(page, than=first)
 
     page.get_by_text("Probe images").first.wait_for()
     page.get_by_text("KL sparsity penalty").first.wait_for()
@@ -97,8 +94,7 @@ def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page)
     wait_idle(page)
     expect(button(page, "Stop")).to_be_enabled()
     page.get_by_text("KL sparsity penalty").first.wait_for()
-    page.wait_for_timeout(1500)
-    assert batches_shown(page) > before_reload, "after a reload the page shows the same run, still training"
+    batches_grow(page, than=before_reload)  # the same run, still training
 
     expect(button(page, "Stop")).to_be_enabled()
     button(page, "Stop").click()

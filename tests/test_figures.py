@@ -2,6 +2,9 @@
 
 import base64
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -22,6 +25,8 @@ from aecore.figures import (
     loss_curves,
     rho_hat_histogram,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def closed_form_kl(rho: float, rho_hat: np.ndarray) -> np.ndarray:
@@ -87,6 +92,14 @@ def test_loss_curves_thinning_keeps_matching_values_and_log_axis():
 def test_loss_curves_serve_a_single_term_over_epochs():
     figure = loss_curves(np.arange(1, 6), {"sparsity_kl": np.ones(5)}, np.array([]), {}, x_title="epoch")
     assert len(figure.data) == 1 and figure.layout.xaxis.title.text == "epoch"
+
+
+def test_loss_curves_with_no_terms_yet_is_the_empty_chart_of_a_whole_run():
+    """Before Train: the axes the run will fill, as long as the run, with no made-up loss scale."""
+    figure = loss_curves([], {}, [], {}, x_max=560)
+    assert not figure.data
+    assert list(figure.layout.xaxis.range) == [0, 560] and figure.layout.yaxis.showticklabels is False
+    assert loss_curves(np.arange(3), {"total": np.ones(3)}, [], {}).layout.yaxis.showticklabels is not False
 
 
 def test_loss_curves_rejects_mismatched_lengths():
@@ -213,3 +226,11 @@ def test_loss_curves_on_a_log_axis_label_ticks_in_full():
     assert figure.layout.yaxis.type == "log"
     assert list(figure.layout.yaxis.tickvals) == [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
     assert list(figure.layout.yaxis.ticktext) == ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]
+
+
+def test_the_figure_builders_finish_importing_pandas_before_any_figure_is_built():
+    """plotly reads pandas from ``sys.modules`` without the import lock: a figure built while the server's warm-up
+    thread was halfway through importing pandas (through Keras) failed on a partly initialised module."""
+    code = "import sys, aecore.figures; print('pandas' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "True"
