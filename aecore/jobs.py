@@ -28,7 +28,7 @@ from typing import Any
 from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.job_state import new_job_id
-from aecore.remote import RemoteJob, Worker
+from aecore.remote import RemoteJob, Worker, WorkerLost
 from aecore.runs import RunStore
 from aecore.runs.folder import RunFolder, RunLock
 from aecore.snapshots import ENDED, FINISHED, QUEUED, RUNNING, Snapshot
@@ -43,6 +43,8 @@ KEEP_ENDED_JOBS = 128
 BACKENDS = ("local", "ray", "thread")
 #: how many recent runs' durations the queue's wait estimate averages
 RECENT_RUNS = 20
+#: how long a slot waits for its worker to load TensorFlow before it takes runs anyway (they then fail, saying so)
+WORKER_READY_SECONDS = 300.0
 
 
 def _max_jobs_from_environment() -> int:
@@ -155,7 +157,10 @@ class Slot:
     def wait_ready(self, timeout: float) -> None:
         """Wait for a kept worker to have TensorFlow loaded (a worker made per run has nothing to wait for)."""
         if self._worker is not None:
-            self._worker.wait_ready(timeout)
+            try:
+                self._worker.wait_ready(timeout)
+            except WorkerLost:
+                pass  # it died while idle: the slot's next run starts a new one
 
     def close(self) -> None:
         if self._worker is not None:
@@ -341,6 +346,9 @@ class JobManager:
 
     def _work(self, slot: Slot) -> None:
         while True:
+            # a slot whose worker still loads TensorFlow (a new one, or the replacement of one that grew) takes
+            # no run before it is ready: a warm slot takes it, and the run does not wait for an import
+            slot.wait_ready(WORKER_READY_SECONDS)
             with self._wakeup:
                 while not self._waiting:
                     self._wakeup.wait()

@@ -127,39 +127,54 @@ def render_controls() -> dict[str, Any]:
 # The live view
 
 
+#: eight probe images on one line beside the chart at 1280 px
+PREVIEW_IMAGE_WIDTH = 36
+
+
 def before_training(config: Any) -> None:
-    """What the chosen settings mean before any run: the noisy inputs, and the sparse KL penalty for ρ."""
+    """What the chosen settings mean before any run: the noisy inputs, and the sparse KL penalty for ρ or the
+    empty loss chart that the run will fill."""
     if config is None or not ui.warm_up().ready.is_set():
         return  # TensorFlow is still starting: the page stays quick, the preview comes with the next change
     from aecore import figures
     from aecore.analysis import to_uint8
+    from aecore.dataset import batches_per_epoch
     from aecore.data import load_dataset
     from aecore.noise import corrupt_images
 
-    kl_curve = shows_sparsity_kl(config)
-    left, right = st.columns([1.4, 1], gap="medium") if kl_curve else (st.container(), None)
-    side = 36 if kl_curve else 52  # eight images on one line, beside the KL curve too, at 1280 px
+    left, right = st.columns([1.4, 1], gap="medium")
     with left:
         probe = ui.guarded(lambda: load_dataset(config.dataset).probe_images[:8], "The dataset could not be loaded")
         if probe is None:
             return
         noise = config.noise
-        # plain images, not a plotly chart: the first view of the page stays light and quick to open
+        # plain images, not a plotly mosaic: quick to draw again at every change of a setting
         if noise.level > 0:
             st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
-            st.image(list(to_uint8(probe)), width=side, caption=["clean"] + [""] * (len(probe) - 1))
+            st.image(list(to_uint8(probe)), width=PREVIEW_IMAGE_WIDTH, caption=["clean"] + [""] * (len(probe) - 1))
             noisy = corrupt_images(probe, noise.kind, noise.level, seed=0)
-            st.image(list(to_uint8(noisy)), width=side, caption=["noisy input"] + [""] * (len(probe) - 1))
+            st.image(
+                list(to_uint8(noisy)), width=PREVIEW_IMAGE_WIDTH, caption=["noisy input"] + [""] * (len(probe) - 1)
+            )
         else:
             st.markdown("**What the model sees** · clean images (noise level 0)")
-            st.image(list(to_uint8(probe)), width=side)
+            st.image(list(to_uint8(probe)), width=PREVIEW_IMAGE_WIDTH)
         st.caption("The model learns to rebuild the clean image from its input; these probes return during training.")
-    if right is not None:
-        with right:
+    with right:
+        # a chart here also loads the browser's plotly code before Train: drawn later, the first loss point's
+        # chart waited about a second for it
+        if shows_sparsity_kl(config):
             rho = config.regularisation.rho
             st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}")
             ui.shown_chart(figures.kl_penalty_curve(rho), "kl_preview_chart", height=260)
             st.caption("Zero at ρ̂ = ρ: during training every code unit appears on this curve.")
+        else:
+            st.markdown("**Loss per batch**")
+            training = config.training
+            per_epoch = batches_per_epoch(len(load_dataset(config.dataset).x_train), training.batch_size)
+            empty = figures.loss_curves([], {}, [], {}, x_max=training.epochs * per_epoch)
+            ui.shown_chart(empty, "loss_preview_chart", height=260)
+            st.caption("Empty until you press Train: then every batch adds a point to each loss term.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -193,3 +193,27 @@ def test_a_worker_that_grew_is_replaced_and_the_next_run_trains(tmp_path, monkey
         assert ended(manager, manager.submit(config(epochs=1))).status == "finished"
     finally:
         manager.close()
+
+
+def test_a_slot_takes_a_run_only_once_its_worker_has_tensorflow_loaded(tmp_path, monkeypatch) -> None:
+    """A run submitted while workers still load TensorFlow (a server just started, or a grown worker's
+    replacement) goes to a worker that is ready, or waits for the first to be: it never sits behind an import
+    in one slot while another slot is warm."""
+    from aecore import worker
+
+    monkeypatch.setattr(worker, "MEMORY_GROWTH_BYTES", -1)  # every worker retires after its run
+    ready_when_started = []
+    start = worker.WorkerProcess.start
+
+    def recording_start(self, spec):
+        ready_when_started.append(self._ready)
+        return start(self, spec)
+
+    monkeypatch.setattr(worker.WorkerProcess, "start", recording_start)
+    manager = JobManager(max_concurrent=2, store=RunStore(tmp_path), backend="local", warm_dataset="digits")
+    try:
+        for _ in range(2):  # the first right away, the second just after its slot's worker retired
+            assert ended(manager, manager.submit(config(epochs=1))).status == "finished"
+    finally:
+        manager.close()
+    assert ready_when_started == [True, True]

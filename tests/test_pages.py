@@ -53,6 +53,17 @@ def test_train_page_opens_with_the_default_variant() -> None:
     assert at.latex, "the variant's loss is shown as a formula"
 
 
+def test_before_a_run_the_page_shows_the_empty_loss_chart_or_the_sparse_kl_curve() -> None:
+    """A chart before Train: what the run will fill (and the browser has its chart code loaded when it does)."""
+    assert ui.warm_up().start().ready.wait(TIMEOUT), "TensorFlow did not start"
+    at = train_page()
+    assert "Loss per batch" in texts(at.markdown)
+    (empty,) = at.get("plotly_chart")
+    assert '"data":[]' in empty.proto.spec.replace(" ", "")
+    at.selectbox(key=ui.widget_key("variant")).set_value("sparse").run()
+    assert "KL sparsity penalty" in texts(at.markdown) and "Loss per batch" not in texts(at.markdown)
+
+
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_every_variant_shows_exactly_its_controls(variant: str) -> None:
     at = train_page()
@@ -331,6 +342,23 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
             manager.stop(job.job_id)
     for job in [*busy, waiting]:
         wait_for_end(job.job_id)
+
+
+def test_the_queue_notice_says_where_a_waiting_run_stands() -> None:
+    from types import SimpleNamespace
+
+    def notice(position, wait, running):
+        snapshot = SimpleNamespace(queue_position=position, estimated_wait_seconds=wait)
+        return ui.queue_text(snapshot, SimpleNamespace(max_concurrent=2, backend="local", running_count=running))
+
+    assert notice(3, 150, running=2) == (
+        "Waiting for a free trainer: **position 3** in the queue, about 2 min to wait (2 runs train at once on "
+        "this server)."
+    )
+    assert "position 1** in the queue, about 40 s to wait" in notice(1, 40, running=2)
+    # both slots free but their workers still load TensorFlow: no queue of other people's runs to blame
+    assert notice(1, None, running=0).startswith("A trainer is loading TensorFlow; this run starts as soon")
+    assert notice(None, None, running=1).startswith("Starting a worker for this run")
 
 
 def test_each_polling_phase_of_the_live_view_is_a_fragment_of_its_own() -> None:
