@@ -162,6 +162,11 @@ class Slot:
             except WorkerLost:
                 pass  # it died while idle: the slot's next run starts a new one
 
+    @property
+    def loading(self) -> bool:
+        """Whether its kept worker is still loading TensorFlow (a worker made per run never counts)."""
+        return self._worker is not None and not self._worker.ready
+
     def close(self) -> None:
         if self._worker is not None:
             self._worker.close()
@@ -307,6 +312,12 @@ class JobManager:
                 wait = math.ceil(position / self.max_concurrent) * typical
             snapshot = dataclasses.replace(snapshot, queue_position=position, estimated_wait_seconds=wait)
         return snapshot
+
+    @property
+    def loading_count(self) -> int:
+        """Slots that take no run until their worker has TensorFlow loaded (a server just started, or a worker
+        replaced after it grew)."""
+        return sum(slot.loading for slot in self._slots)
 
     @property
     def running_count(self) -> int:

@@ -154,6 +154,11 @@ class WorkerProcess(CalledWorker):
     def alive(self) -> bool:
         return self._process.poll() is None
 
+    @property
+    def ready(self) -> bool:
+        """Whether it is known to have TensorFlow loaded (its slot waits for that before it takes a run)."""
+        return self._ready
+
     def _call(self, method: str, *argument: Any) -> Any:
         with self._lock:
             if not self._receive_ready(FIRST_ANSWER_SECONDS):

@@ -212,8 +212,11 @@ def test_a_slot_takes_a_run_only_once_its_worker_has_tensorflow_loaded(tmp_path,
     monkeypatch.setattr(worker.WorkerProcess, "start", recording_start)
     manager = JobManager(max_concurrent=2, store=RunStore(tmp_path), backend="local", warm_dataset="digits")
     try:
+        assert manager.loading_count == 2, "both workers are still importing TensorFlow"
         for _ in range(2):  # the first right away, the second just after its slot's worker retired
             assert ended(manager, manager.submit(config(epochs=1))).status == "finished"
+        manager.wait_ready()
+        assert manager.loading_count == 0
     finally:
         manager.close()
     assert ready_when_started == [True, True]

@@ -347,18 +347,19 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
 def test_the_queue_notice_says_where_a_waiting_run_stands() -> None:
     from types import SimpleNamespace
 
-    def notice(position, wait, running):
+    def notice(position, wait, loading=0):
         snapshot = SimpleNamespace(queue_position=position, estimated_wait_seconds=wait)
-        return ui.queue_text(snapshot, SimpleNamespace(max_concurrent=2, backend="local", running_count=running))
+        return ui.queue_text(snapshot, SimpleNamespace(max_concurrent=2, backend="local", loading_count=loading))
 
-    assert notice(3, 150, running=2) == (
+    assert notice(3, 150) == (
         "Waiting for a free trainer: **position 3** in the queue, about 2 min to wait (2 runs train at once on "
         "this server)."
     )
-    assert "position 1** in the queue, about 40 s to wait" in notice(1, 40, running=2)
-    # both slots free but their workers still load TensorFlow: no queue of other people's runs to blame
-    assert notice(1, None, running=0).startswith("A trainer is loading TensorFlow; this run starts as soon")
-    assert notice(None, None, running=1).startswith("Starting a worker for this run")
+    assert "position 1** in the queue, about 40 s to wait" in notice(1, 40)
+    # next in line for a trainer that still loads TensorFlow: no queue of other people's runs to blame
+    assert notice(1, None, loading=1).startswith("A trainer is loading TensorFlow; this run starts as soon")
+    assert "position 2** in the queue" in notice(2, None, loading=1)
+    assert notice(None, None).startswith("Starting a worker for this run")
 
 
 def test_each_polling_phase_of_the_live_view_is_a_fragment_of_its_own() -> None:

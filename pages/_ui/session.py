@@ -264,7 +264,7 @@ def queue_text(snapshot: Any, manager: Any) -> str:
     at_once = f"{slots} run trains at once on {where}" if slots == 1 else f"{slots} runs train at once on {where}"
     if snapshot.queue_position is None:  # taken off the queue: its worker is starting
         return f"Starting a worker for this run… ({at_once})."
-    if manager.running_count < slots:  # a trainer is free but still loading TensorFlow (a server just started)
+    if snapshot.queue_position <= manager.loading_count:  # next in line for a trainer that is still starting
         return f"A trainer is loading TensorFlow; this run starts as soon as it is ready ({at_once})."
     wait = snapshot.estimated_wait_seconds
     expected = (
