@@ -20,7 +20,10 @@ from typing import Any, NoReturn
 from aecore.config import (
     ACTIVATIONS,
     ELBO_MEANINGS,
+    INITIALISERS,
     NOISE_KINDS,
+    OPTIMIZERS,
+    OUTPUTS,
     PRIORS,
     RECONSTRUCTION_LOSSES,
     REDUCTIONS,
@@ -59,6 +62,9 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activation", choices=ACTIVATIONS)
     parser.add_argument("--loss", choices=RECONSTRUCTION_LOSSES)
     parser.add_argument("--reduction", choices=REDUCTIONS, help="per-image losses over a batch: mean or sum")
+    parser.add_argument("--output", choices=OUTPUTS, help="the decoder's last layer (linear: mse or mae only)")
+    parser.add_argument("--init", choices=INITIALISERS, help="how the encoder's and decoder's kernels are drawn")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, help="adam, or sgd with momentum 0.9")
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--batch-norm", action="store_const", const=True)
     parser.add_argument("--noise-kind", choices=NOISE_KINDS)

@@ -39,6 +39,15 @@ ELBO_MEANINGS = {
 }
 #: how a batch's per-image losses are combined: averaged (the default) or summed, as the seed report did
 REDUCTIONS = ("mean", "sum")
+#: the decoder's last layer: probabilities of grey levels (sigmoid), or any value (linear, squared / absolute error)
+OUTPUTS = ("sigmoid", "linear")
+#: how the encoder's and decoder's kernels start: Glorot uniform (Keras' default), or uniform in ±1/√fan-in
+#: (PyTorch's default for a dense layer, and DEC's VarianceScaling(1/3, fan_in) initialisation)
+INITIALISERS = ("glorot_uniform", "fan_in_uniform")
+#: Adam, or SGD with momentum 0.9 (as DEC pretrains its autoencoder)
+OPTIMIZERS = ("adam", "sgd")
+#: losses that read the output as probabilities of grey levels, so need the sigmoid output
+PROBABILITY_LOSSES = ("bce", "cb")
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking", "block")
 SPARSITY_PENALTIES = ("kl", "l1")
 PRIORS = ("normal", "mixture")
@@ -60,6 +69,8 @@ class ModelConfig:
     #: "sum" multiplies every per-image term by the batch size: the seed report's loss scale, against which
     #: β and α weigh about a batch size less than against the mean
     reduction: str = "mean"
+    output: str = "sigmoid"
+    init: str = "glorot_uniform"
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class TrainingConfig:
     epochs: int = 5
     batch_size: int = 32
     learning_rate: float | None = None
+    optimizer: str = "adam"
     seed: int = 0
     device: str = "cpu"
     #: compile the training step with XLA (None: the variant's default). It fuses the many small ops of a
@@ -224,6 +236,14 @@ def validate(config: RunConfig) -> RunConfig:
     _choice(model.activation, ACTIVATIONS, "activation")
     _choice(model.loss, RECONSTRUCTION_LOSSES, "reconstruction loss")
     _choice(model.reduction, REDUCTIONS, "batch reduction")
+    _choice(model.output, OUTPUTS, "output layer")
+    _choice(model.init, INITIALISERS, "initialisation")
+    _choice(train.optimizer, OPTIMIZERS, "optimizer")
+    _require(
+        model.output == "sigmoid" or model.loss not in PROBABILITY_LOSSES,
+        f"The {model.loss} loss reads the output as grey-level probabilities, which a linear output layer does not "
+        "give: choose the sigmoid output, or the squared or absolute error.",
+    )
     _require(0.0 <= model.dropout < 1.0, f"Dropout must lie in [0, 1) (got {model.dropout}).")
     _require(0.0 < reg.rho < 1.0, f"ρ (target activation) must lie strictly between 0 and 1 (got {reg.rho}).")
     for name, value in (("β", reg.beta), ("α (weight decay)", reg.alpha), ("λ", reg.lam)):

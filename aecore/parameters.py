@@ -11,7 +11,10 @@ from typing import Any
 
 from aecore.config import (
     ACTIVATIONS,
+    INITIALISERS,
     NOISE_KINDS,
+    OPTIMIZERS,
+    OUTPUTS,
     PRIORS,
     RECONSTRUCTION_LOSSES,
     REDUCTIONS,
@@ -70,6 +73,24 @@ PARAMETERS: dict[str, Parameter] = {
         "weigh against a loss a batch size larger than the mean.",
         "choice",
         choices=REDUCTIONS,
+    ),
+    "output": Parameter(
+        "model",
+        "output",
+        "Output layer",
+        "sigmoid: every pixel of the reconstruction in (0, 1), as the cross-entropy losses need. linear: any value, "
+        "for the squared or absolute error (DEC's autoencoder).",
+        "choice",
+        choices=OUTPUTS,
+    ),
+    "init": Parameter(
+        "model",
+        "init",
+        "Initial weights",
+        "How the encoder's and decoder's kernels are drawn: Glorot uniform (Keras' default), or uniform in "
+        "±1/√fan-in (PyTorch's default for a dense layer, and DEC's initialisation).",
+        "choice",
+        choices=INITIALISERS,
     ),
     "dropout": Parameter(
         "model",
@@ -165,7 +186,24 @@ PARAMETERS: dict[str, Parameter] = {
     "epochs": Parameter("training", "epochs", "Epochs", "Passes over the training images.", "int", 1, 200, 1),
     "batch_size": Parameter("training", "batch_size", "Batch size", "Images per gradient step.", "int", 1, 4096, 16),
     "learning_rate": Parameter(
-        "training", "learning_rate", "Learning rate", "Adam's step size.", "float", 1e-5, 1.0, 1e-4, log_scale=True
+        "training",
+        "learning_rate",
+        "Learning rate",
+        "The optimizer's step size.",
+        "float",
+        1e-5,
+        1.0,
+        1e-4,
+        log_scale=True,
+    ),
+    "optimizer": Parameter(
+        "training",
+        "optimizer",
+        "Optimizer",
+        "Adam, or SGD with momentum 0.9 (DEC's pretraining). The losses are sums over an image's pixels, so SGD's "
+        "step is about 784 times that of a per-pixel mean: DEC's rate of 1 on a mean is 1/784 ≈ 0.0013 here.",
+        "choice",
+        choices=OPTIMIZERS,
     ),
     "seed": Parameter(
         "training",

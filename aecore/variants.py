@@ -23,6 +23,8 @@ COMMON_DEFAULTS: dict[str, dict[str, Any]] = {
 
 #: settings every variant uses, so no entry lists them
 COMMON_HYPERPARAMETERS = (
+    "output",
+    "init",
     "alpha",
     "reduction",
     "noise_kind",
@@ -30,6 +32,7 @@ COMMON_HYPERPARAMETERS = (
     "epochs",
     "batch_size",
     "learning_rate",
+    "optimizer",
     "seed",
     "xla",
 )

@@ -115,8 +115,11 @@ def flip_log_scale(tab) -> float | None:
     except PlaywrightTimeoutError:  # no chart, or the run ended and its last rerun took the chart away
         return None
     while time.monotonic() < clicked + FLIP_PATIENCE:
-        if toggle.count() and toggle.first.is_checked() != before and tab.locator(IDLE).count():
-            return time.monotonic() - clicked
+        try:  # a short timeout: a toggle redrawn between count() and is_checked() would hold the loop 120 s
+            if toggle.count() and toggle.first.is_checked(timeout=1_000) != before and tab.locator(IDLE).count():
+                return time.monotonic() - clicked
+        except PlaywrightTimeoutError:
+            pass
         tab.wait_for_timeout(20)
     return None if tab.get_by_text(FINISHED).count() else FLIP_PATIENCE
 
@@ -148,8 +151,12 @@ def one_round(browser, sessions: int, epochs: int) -> dict:
         responses: list[float] = []
         deadline = started + 120 + 30 * sessions * epochs
         finished: set[int] = set()
-        turn = 0
+        turn, reported = 0, started
         while len(finished) < sessions and time.monotonic() < deadline:
+            if time.monotonic() - reported > 60:  # a long round says where it stands
+                reported = time.monotonic()
+                print(f"  {sessions} sessions, +{reported - started:.0f} s: {len(finished)} tabs show Finished, "
+                      f"{len(responses)} flips measured", file=sys.stderr, flush=True)  # fmt: skip
             for index, tab in enumerate(tabs):
                 if index not in finished and tab.get_by_text(FINISHED).count():
                     finished.add(index)

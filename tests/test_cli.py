@@ -86,7 +86,9 @@ def test_train_saves_into_the_store_and_runs_list_shows_it(capsys):
 
 
 def test_resume_extends_the_history_and_runs_export_import_delete(capsys, tmp_path):
+    # DEC's training choices, so resuming is shown to restore an SGD optimizer with its momentum too
     code, out, _ = run_cli(capsys, "train", "--variant", "undercomplete", "--dataset", "digits", "--epochs", "1",
+                           "--optimizer", "sgd", "--lr", "0.002", "--output", "linear", "--init", "fan_in_uniform",
                            "--json")  # fmt: skip
     run_id = json.loads(out.strip().splitlines()[-1])["run_id"]
     code, out, err = run_cli(capsys, "resume", run_id, "--epochs", "2", "--json")
@@ -95,6 +97,9 @@ def test_resume_extends_the_history_and_runs_export_import_delete(capsys, tmp_pa
     assert resumed["run_id"] == run_id and resumed["epochs"] == 3
     assert [record["epoch"] for record in resumed["history"]] == [1.0, 2.0, 3.0]
     assert resumed["config"]["training"]["epochs"] == 3
+    assert resumed["config"]["training"]["optimizer"] == "sgd"
+    assert (resumed["config"]["model"]["output"], resumed["config"]["model"]["init"]) == ("linear", "fan_in_uniform")
+    assert resumed["history"][-1]["val_reconstruction"] < resumed["history"][0]["val_reconstruction"]
     archive = tmp_path / "run.zip"
     assert run_cli(capsys, "runs", "export", run_id, "--to", str(archive))[0] == 0
     code, out, _ = run_cli(capsys, "runs", "import", str(archive))

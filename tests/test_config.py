@@ -44,6 +44,11 @@ def config_with(**sections) -> RunConfig:
         ({"noise": {"kind": "salt_pepper", "level": 1.5}}, ["salt_pepper", "at most 1"]),
         ({"noise": {"level": -0.1}}, ["noise level", "0 or more"]),
         ({"noise": {"kind": "speckle"}}, ["Unknown noise kind 'speckle'", "gaussian"]),
+        ({"model": {"output": "tanh"}}, ["Unknown output layer 'tanh'", "sigmoid", "linear"]),
+        ({"model": {"init": "zeros"}}, ["Unknown initialisation 'zeros'", "glorot_uniform", "fan_in_uniform"]),
+        ({"training": {"optimizer": "rmsprop"}}, ["Unknown optimizer 'rmsprop'", "adam", "sgd"]),
+        ({"model": {"output": "linear", "loss": "bce"}}, ["bce loss", "linear output", "choose the sigmoid output"]),
+        ({"model": {"output": "linear", "loss": "cb"}}, ["cb loss", "squared or absolute error"]),
     ],
 )
 def test_validation_names_the_setting_and_its_allowed_range(sections, expected):

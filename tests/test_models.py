@@ -373,3 +373,41 @@ def test_the_vae_elbo_stays_per_image_whatever_the_reduction(mnist):
         model.random.reset_from_seed(0)
         values[reduction] = float(model.negative_elbo(images, images))
     assert values["sum"] == pytest.approx(values["mean"], rel=1e-5)
+
+
+@pytest.mark.parametrize("variant", ["deep", "conv_denoising", "vae"])
+def test_the_fan_in_initialisation_draws_every_kernel_uniformly_within_one_over_root_fan_in(variant):
+    config = validate(RunConfig(model=ModelConfig(variant=variant, init="fan_in_uniform")))
+    model = build_model(config, (28, 28, 1))
+    for kernel in model.autoencoder_kernels:
+        values = kernel.numpy()
+        limit = 1 / np.sqrt(np.prod(values.shape[:-1]))  # Keras' fan-in: every kernel axis but the last
+        assert np.abs(values).max() <= limit * (1 + 1e-6), kernel.path
+        assert np.abs(values).max() > 0.9 * limit, kernel.path  # uniform over the whole range, not Glorot's
+    first = model.autoencoder_kernels[0].numpy()
+    glorot = build_model(validate(RunConfig(model=ModelConfig(variant=variant))), (28, 28, 1)).autoencoder_kernels[0]
+    assert not 0.8 < abs(glorot.numpy()).max() / abs(first).max() < 1.25  # not the default drawn again
+
+
+@pytest.mark.parametrize("variant", ["undercomplete", "conv_denoising", "vae"])
+def test_a_linear_output_layer_reconstructs_beyond_the_unit_interval_the_sigmoid_stays_inside(variant, mnist):
+    images = mnist[0][:64] * 40.0  # far outside the grey levels: a linear layer follows, a sigmoid saturates
+    outputs = {}
+    for output in ("sigmoid", "linear"):
+        config = validate(RunConfig(model=ModelConfig(variant=variant, output=output, loss="mse")))
+        outputs[output] = build_model(config, images.shape[1:])(images).numpy()
+    assert 0.0 <= outputs["sigmoid"].min() and outputs["sigmoid"].max() <= 1.0
+    assert outputs["linear"].min() < 0.0 or outputs["linear"].max() > 1.0
+
+
+def test_the_sgd_choice_gives_every_network_sgd_with_momentum_and_the_run_rate():
+    config = validate(
+        RunConfig(model=ModelConfig(variant="aae"), training=TrainingConfig(optimizer="sgd", learning_rate=0.002))
+    )
+    model = build_model(config, (28, 28, 1))
+    for optimizer in model.optimizers:
+        assert type(optimizer).__name__ == "SGD"
+        assert optimizer.momentum == pytest.approx(0.9)
+        assert float(optimizer.learning_rate) == pytest.approx(0.002)
+    adam = build_model(validate(RunConfig(model=ModelConfig(variant="aae"))), (28, 28, 1))
+    assert {type(optimizer).__name__ for optimizer in adam.optimizers} == {"Adam"}

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from aecore.config import RunConfig
 from aecore.models import aae, contractive, conv, sparse, vae  # noqa: F401  (registers each class with Keras)
-from aecore.models.base import Autoencoder
+from aecore.models.base import Autoencoder, make_optimizer
 from aecore.tensorflow_runtime import keras
 from aecore.variants import VARIANTS
 
@@ -39,6 +39,6 @@ def build_model(config: RunConfig, image_shape: tuple[int, ...]) -> Autoencoder:
     """A new, compiled model for a validated config, its weights drawn from the run's seed."""
     with seeded(config.training.seed):
         model = model_class(config.model.variant)(config, image_shape)
-    model.compile(optimizer=keras.optimizers.Adam(config.training.learning_rate))
+    model.compile(optimizer=make_optimizer(config.training))
     model.optimizer.build(model.trainable_variables)  # what Keras builds on load, so a saved state fits
     return model

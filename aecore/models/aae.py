@@ -7,7 +7,7 @@ from typing import Any
 
 from aecore import losses
 from aecore.errors import AecoreError
-from aecore.models.base import Autoencoder, descend, replica_share
+from aecore.models.base import Autoencoder, descend, make_optimizer, replica_share
 from aecore.tensorflow_runtime import keras, tf
 
 #: the mixture prior of the AAE paper: 10 Gaussians on a circle in 2-D
@@ -43,9 +43,8 @@ class AdversarialAutoencoder(Autoencoder):
             ],
             name="discriminator",
         )
-        rate = self.run_config.training.learning_rate
-        self.discriminator_optimizer = keras.optimizers.Adam(rate)
-        self.generator_optimizer = keras.optimizers.Adam(rate)
+        self.discriminator_optimizer = make_optimizer(self.run_config.training)
+        self.generator_optimizer = make_optimizer(self.run_config.training)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
         self.generator_optimizer.build(self.encoder.trainable_variables)
 

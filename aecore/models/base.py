@@ -18,15 +18,31 @@ from aecore.noise import corrupt
 from aecore.tensorflow_runtime import keras, tf
 
 
-def dense_stack(widths: tuple[int, ...], activation: str, dropout: float, batch_norm: bool) -> list[keras.Layer]:
+def kernel_initializer(name: str) -> Any:
+    """A fresh initializer per layer (Keras draws each unseeded one from the run's global seed)."""
+    if name == "fan_in_uniform":  # uniform in ±√(1/fan_in): VarianceScaling's limit is √(3·scale/fan_in)
+        return keras.initializers.VarianceScaling(scale=1 / 3, mode="fan_in", distribution="uniform")
+    return keras.initializers.get(name)
+
+
+def make_optimizer(training: Any) -> keras.Optimizer:
+    """The run's optimizer: Adam, or SGD with momentum 0.9 (DEC's pretraining)."""
+    if training.optimizer == "sgd":
+        return keras.optimizers.SGD(training.learning_rate, momentum=0.9)
+    return keras.optimizers.Adam(training.learning_rate)
+
+
+def dense_stack(widths: tuple[int, ...], model: Any) -> list[keras.Layer]:
     """Dense layers with the optional batch normalisation and dropout between them (seed 004)."""
     layers: list[keras.Layer] = []
     for width in widths:
-        layers.append(keras.layers.Dense(width, activation=activation))
-        if batch_norm:
+        layers.append(
+            keras.layers.Dense(width, activation=model.activation, kernel_initializer=kernel_initializer(model.init))
+        )
+        if model.batch_norm:
             layers.append(keras.layers.BatchNormalization())
-        if dropout > 0:
-            layers.append(keras.layers.Dropout(dropout))
+        if model.dropout > 0:
+            layers.append(keras.layers.Dropout(model.dropout))
     return layers
 
 
@@ -65,7 +81,7 @@ class Autoencoder(keras.Model):
             [
                 keras.Input(self.image_shape),
                 keras.layers.Flatten(),
-                *dense_stack(self.hidden, model.activation, model.dropout, model.batch_norm),
+                *dense_stack(self.hidden, model),
                 self.code_layer(),
             ],
             name="encoder",
@@ -73,15 +89,29 @@ class Autoencoder(keras.Model):
 
     def code_layer(self) -> keras.Layer:
         """The encoder's last layer, named ``code`` (the contractive penalty reads its kernel)."""
-        return keras.layers.Dense(self.latent_dim, activation=self.code_activation, name="code")
+        return keras.layers.Dense(
+            self.latent_dim, activation=self.code_activation, kernel_initializer=self.initializer(), name="code"
+        )
+
+    def initializer(self) -> Any:
+        return kernel_initializer(self.run_config.model.init)
+
+    @property
+    def output_activation(self) -> str | None:
+        """The decoder's last activation: the sigmoid, or none (a linear output)."""
+        return "sigmoid" if self.run_config.model.output == "sigmoid" else None
 
     def build_decoder(self) -> keras.Model:
         model = self.run_config.model
         return keras.Sequential(
             [
                 keras.Input((self.latent_dim,)),
-                *dense_stack(tuple(reversed(self.hidden)), model.activation, model.dropout, model.batch_norm),
-                keras.layers.Dense(int(np.prod(self.image_shape)), activation="sigmoid"),
+                *dense_stack(tuple(reversed(self.hidden)), model),
+                keras.layers.Dense(
+                    int(np.prod(self.image_shape)),
+                    activation=self.output_activation,
+                    kernel_initializer=self.initializer(),
+                ),
                 keras.layers.Reshape(self.image_shape),
             ],
             name="decoder",

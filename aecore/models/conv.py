@@ -19,11 +19,11 @@ class ConvDenoisingAutoencoder(Autoencoder):
         return keras.Sequential(
             [
                 keras.Input(self.image_shape),
-                keras.layers.Conv2D(16, **conv),
+                keras.layers.Conv2D(16, **conv, kernel_initializer=self.initializer()),
                 keras.layers.MaxPooling2D(2),
-                keras.layers.Conv2D(8, **conv),
+                keras.layers.Conv2D(8, **conv, kernel_initializer=self.initializer()),
                 keras.layers.MaxPooling2D(2),
-                keras.layers.Conv2D(8, **conv, name="code"),
+                keras.layers.Conv2D(8, **conv, kernel_initializer=self.initializer(), name="code"),
                 keras.layers.Flatten(),
             ],
             name="encoder",
@@ -37,9 +37,11 @@ class ConvDenoisingAutoencoder(Autoencoder):
                 keras.Input((height // 4 * width // 4 * 8,)),
                 keras.layers.Reshape((height // 4, width // 4, 8)),
                 keras.layers.UpSampling2D(2),
-                keras.layers.Conv2DTranspose(8, activation="relu", **conv),
+                keras.layers.Conv2DTranspose(8, activation="relu", **conv, kernel_initializer=self.initializer()),
                 keras.layers.UpSampling2D(2),
-                keras.layers.Conv2DTranspose(channels, activation="sigmoid", **conv),
+                keras.layers.Conv2DTranspose(
+                    channels, activation=self.output_activation, **conv, kernel_initializer=self.initializer()
+                ),
             ],
             name="decoder",
         )

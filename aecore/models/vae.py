@@ -22,7 +22,7 @@ class VariationalAutoencoder(Autoencoder):
 
     def code_layer(self) -> keras.Layer:
         """μ and log σ² side by side: 2 × latent_dim outputs, split by ``moments``."""
-        return keras.layers.Dense(2 * self.latent_dim, name="code")
+        return keras.layers.Dense(2 * self.latent_dim, kernel_initializer=self.initializer(), name="code")
 
     @property
     def code_size(self) -> int:
