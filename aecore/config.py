@@ -47,7 +47,7 @@ INITIALISERS = ("glorot_uniform", "fan_in_uniform")
 #: Adam, or SGD with momentum 0.9 (as DEC pretrains its autoencoder)
 OPTIMIZERS = ("adam", "sgd")
 #: losses that read the output as probabilities of grey levels, so need the sigmoid output
-PROBABILITY_LOSSES = ("bce", "cb")
+PROBABILITY_LOSSES = {"bce": "binary cross-entropy", "cb": "continuous Bernoulli"}
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking", "block")
 SPARSITY_PENALTIES = ("kl", "l1")
 PRIORS = ("normal", "mixture")
@@ -241,8 +241,8 @@ def validate(config: RunConfig) -> RunConfig:
     _choice(train.optimizer, OPTIMIZERS, "optimizer")
     _require(
         model.output == "sigmoid" or model.loss not in PROBABILITY_LOSSES,
-        f"The {model.loss} loss reads the output as grey-level probabilities, which a linear output layer does not "
-        "give: choose the sigmoid output, or the squared or absolute error.",
+        f"The {PROBABILITY_LOSSES.get(model.loss)} loss ({model.loss}) reads the output as grey-level probabilities, "
+        "which a linear output layer does not give: choose the sigmoid output, or the squared or absolute error.",
     )
     _require(0.0 <= model.dropout < 1.0, f"Dropout must lie in [0, 1) (got {model.dropout}).")
     _require(0.0 < reg.rho < 1.0, f"ρ (target activation) must lie strictly between 0 and 1 (got {reg.rho}).")
