@@ -138,6 +138,26 @@ def test_invalid_hidden_layers_show_an_error_and_disable_train() -> None:
     assert not button(at, "Train").disabled
 
 
+def test_the_output_layer_initial_weights_and_optimizer_reach_the_run() -> None:
+    """DEC's recipe from the page: a linear output refuses a probability loss, then trains with squared error."""
+    at = train_page()
+    at.selectbox(key=ui.widget_key("variant")).set_value("deep").run()
+    at.selectbox(key=ui.widget_key("loss")).set_value("bce").run()
+    at.selectbox(key=ui.widget_key("output")).set_value("linear").run()
+    assert "linear output layer" in texts(at.error) and button(at, "Train").disabled
+    at.selectbox(key=ui.widget_key("loss")).set_value("mse").run()
+    at.selectbox(key=ui.widget_key("init")).set_value("fan_in_uniform").run()
+    at.selectbox(key=ui.widget_key("optimizer")).set_value("sgd").run()
+    assert not at.error, texts(at.error)
+    button(at, "Train").click().run()
+    assert not at.exception, at.exception
+    entry = ui.run_registry().claim(at.session_state[ui.RUN_TOKEN_KEY], "test", at.session_state[ui.SECRET_KEY])
+    config = ui.job_manager().snapshot(entry.job_id).config
+    assert (config.model.output, config.model.init, config.training.optimizer) == ("linear", "fan_in_uniform", "sgd")
+    button(at, "Stop").click().run()
+    wait_for_end(entry.job_id)
+
+
 def test_out_of_range_setting_shows_an_error() -> None:
     at = train_page()
     at.selectbox(key=ui.widget_key("variant")).set_value("aae").run()
