@@ -37,6 +37,7 @@ from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     IDLE,
+    OUTPUT,
     button,
     dashboard_server,
     type_number,
@@ -44,11 +45,14 @@ from browser_support import (  # noqa: E402
     wait_until_warm,
 )
 
+from aecore.runs import RunStore  # noqa: E402
 from benchmarks import print_rows  # noqa: E402
 
 FINISHED = "Finished · Epoch"
 #: the longest a flip of the toggle is waited for
 FLIP_PATIENCE = 15.0
+#: how long after every run ended in the store the tabs that still do not show it are waited for
+STUCK_PATIENCE = 120.0
 
 
 def tree_rss_bytes(pid: int) -> int:
@@ -124,6 +128,18 @@ def flip_log_scale(tab) -> float | None:
     return None if tab.get_by_text(FINISHED).count() else FLIP_PATIENCE
 
 
+def describe_stuck(tab, index: int, sessions: int) -> dict:
+    """What a tab shows whose run ended but which does not say so: its status line, script state, a screenshot."""
+    OUTPUT.mkdir(exist_ok=True)
+    tab.screenshot(path=str(OUTPUT / f"load-{sessions}-stuck-tab-{index}.png"))
+    progress = tab.locator("[data-testid='stProgress']")
+    return {
+        "tab": index,
+        "status": progress.first.inner_text(timeout=2_000) if progress.count() else None,
+        "script_state": tab.locator("[data-testid='stApp']").get_attribute("data-test-script-state", timeout=2_000),
+    }
+
+
 def one_round(browser, sessions: int, epochs: int) -> dict:
     store = Path(tempfile.mkdtemp(prefix="aecore-load-")) / "runs"
     with dashboard_server(store, f"load-{sessions}") as url:
@@ -151,12 +167,17 @@ def one_round(browser, sessions: int, epochs: int) -> dict:
         responses: list[float] = []
         deadline = started + 120 + 30 * sessions * epochs
         finished: set[int] = set()
-        turn, reported = 0, started
+        turn, reported, all_ended_at = 0, started, None
         while len(finished) < sessions and time.monotonic() < deadline:
             if time.monotonic() - reported > 60:  # a long round says where it stands
                 reported = time.monotonic()
                 print(f"  {sessions} sessions, +{reported - started:.0f} s: {len(finished)} tabs show Finished, "
                       f"{len(responses)} flips measured", file=sys.stderr, flush=True)  # fmt: skip
+                runs = RunStore(store).list()
+                if all_ended_at is None and len(runs) == sessions and all(run.ended for run in runs):
+                    all_ended_at = reported
+            if all_ended_at is not None and time.monotonic() - all_ended_at > STUCK_PATIENCE:
+                break  # every run ended long ago: the tabs that do not show it are stuck, and are described below
             for index, tab in enumerate(tabs):
                 if index not in finished and tab.get_by_text(FINISHED).count():
                     finished.add(index)
@@ -171,11 +192,10 @@ def one_round(browser, sessions: int, epochs: int) -> dict:
                 responses.append(seconds)
         wall = time.monotonic() - started
         errors = sum(tab.locator("[data-testid='stException']").count() for tab in tabs)
+        stuck = [describe_stuck(tab, index, sessions) for index, tab in enumerate(tabs) if index not in finished]
         memory.running = False
         for context in contexts:
             context.close()
-    from aecore.runs import RunStore
-
     runs = RunStore(store).list()
     waits = [
         json.loads((store / run.id / "run.json").read_text()).get("started", 0) - run.created
@@ -187,6 +207,8 @@ def one_round(browser, sessions: int, epochs: int) -> dict:
         "finished": sum(run.status == "finished" for run in runs),
         "failed": sum(run.status == "failed" for run in runs),
         "errors_on_pages": errors,
+        "tabs_showing_finished": len(finished),
+        "stuck_tabs": stuck,
         "wall_seconds": round(wall, 1),
         "queue_wait_p50": percentile(waits, 50),
         "queue_wait_p95": percentile(waits, 95),
