@@ -263,10 +263,8 @@ def run_row(
     else:
         log(f"[{row.name}] k-means (n_init={n_init}) on the codes ...")
         scores = clustering(job, row.protocol, n_init, seed)
-        clustered = load_dataset(ALL_IMAGES) if row.protocol == "dec" else dataset
-        images, labels = (
-            (clustered.x_train, clustered.y_train) if row.protocol == "dec" else (dataset.x_test, dataset.y_test)
-        )
+        every = load_dataset(ALL_IMAGES) if row.protocol == "dec" else None  # DEC clusters all it trained on
+        images, labels = (every.x_train, every.y_train) if every else (dataset.x_test, dataset.y_test)
         if row.protocol not in pixel_cache:
             log(f"[{row.name}] k-means (n_init={n_init}) on the {len(images):,} images' raw pixels ...")
             pixel_cache[row.protocol] = kmeans_scores(images, labels, n_init, seed)

@@ -94,6 +94,7 @@ class Autoencoder(keras.Model):
         )
 
     def initializer(self) -> Any:
+        """A fresh kernel initializer of the run's kind, one per layer."""
         return kernel_initializer(self.run_config.model.init)
 
     @property
