@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -49,6 +50,8 @@ from aecore.runs import RunStore  # noqa: E402
 from benchmarks import print_rows  # noqa: E402
 
 FINISHED = "Finished · Epoch"
+#: the caption beside Train and Stop once the tab has a run
+RUN_CAPTION = re.compile(r"^Run (\S+) ·")
 #: the longest a flip of the toggle is waited for
 FLIP_PATIENCE = 15.0
 #: how long after every run ended in the store the tabs that still do not show it are waited for
@@ -133,18 +136,132 @@ def describe_stuck(tab, index: int, sessions: int) -> dict:
     OUTPUT.mkdir(exist_ok=True)
     tab.screenshot(path=str(OUTPUT / f"load-{sessions}-stuck-tab-{index}.png"))
     progress = tab.locator("[data-testid='stProgress']")
+    run = tab.get_by_text(RUN_CAPTION)
     return {
         "tab": index,
+        "run": RUN_CAPTION.search(run.first.inner_text(timeout=2_000)).group(1) if run.count() else None,
         "status": progress.first.inner_text(timeout=2_000) if progress.count() else None,
+        "alerts": [alert.inner_text(timeout=2_000) for alert in tab.locator("[data-testid='stAlert']").all()],
+        "train_enabled": button(tab, "Train").is_enabled(timeout=2_000),
         "script_state": tab.locator("[data-testid='stApp']").get_attribute("data-test-script-state", timeout=2_000),
     }
 
 
-def one_round(browser, sessions: int, epochs: int) -> dict:
+class BrowserClient:
+    """How the load round reads and uses a Chromium tab."""
+
+    @staticmethod
+    def finished(tab) -> bool:
+        return bool(tab.get_by_text(FINISHED).count())
+
+    @staticmethod
+    def training(tab) -> bool:
+        return bool(tab.get_by_text(BATCH_COUNT).count())
+
+    flip = staticmethod(flip_log_scale)
+    describe = staticmethod(describe_stuck)
+
+    @staticmethod
+    def errors(tab) -> int:
+        return tab.locator("[data-testid='stException']").count()
+
+
+class ProtocolClient:
+    """How the load round reads and uses a ``StreamSession`` (Streamlit's protocol, no browser)."""
+
+    @staticmethod
+    def finished(tab) -> bool:
+        return tab.shows(f"^{FINISHED}")
+
+    @staticmethod
+    def training(tab) -> bool:
+        return tab.batches > 0 and "Log scale" in tab.widgets
+
+    @classmethod
+    def flip(cls, tab) -> float | None:
+        seconds = tab.flip("Log scale", FLIP_PATIENCE)
+        return seconds if seconds is not None or cls.finished(tab) else FLIP_PATIENCE
+
+    @staticmethod
+    def describe(tab, index: int, sessions: int) -> dict:
+        return {"tab": index, "url_query": tab.query, "texts": sorted(set(tab.texts.values()))[:12]}
+
+    @staticmethod
+    def errors(tab) -> int:
+        return tab.exceptions
+
+
+def follow_round(tabs: list, client, store: Path, epochs: int) -> tuple[list[float], set[int], float]:
+    """Flip the toggle on the training tabs in turn until every tab shows its run finished; the page responses,
+    the tabs that showed it, and the seconds since Train was pressed. Ends early 120 s after every run ended in
+    the store (the tabs that do not show it by then are stuck)."""
+    sessions = len(tabs)
+    started = time.monotonic()
+    responses: list[float] = []
+    deadline = started + 120 + 30 * sessions * epochs
+    finished: set[int] = set()
+    turn, reported, all_ended_at = 0, started, None
+    while len(finished) < sessions and time.monotonic() < deadline:
+        if time.monotonic() - reported > 60:  # a long round says where it stands
+            reported = time.monotonic()
+            print(f"  {sessions} sessions, +{reported - started:.0f} s: {len(finished)} tabs show Finished, "
+                  f"{len(responses)} flips measured", file=sys.stderr, flush=True)  # fmt: skip
+            runs = RunStore(store).list()
+            # a press that started no run within STUCK_PATIENCE never will: the runs there are are all
+            every_run = len(runs) == sessions or reported - started > STUCK_PATIENCE
+            if all_ended_at is None and runs and every_run and all(run.ended for run in runs):
+                all_ended_at = reported
+        if all_ended_at is not None and time.monotonic() - all_ended_at > STUCK_PATIENCE:
+            break  # every run ended long ago: the tabs that do not show it are stuck
+        for index, tab in enumerate(tabs):
+            if index not in finished and client.finished(tab):
+                finished.add(index)
+        training = [index for index in range(sessions) if index not in finished and client.training(tabs[index])]
+        if not training:
+            time.sleep(0.2)
+            continue
+        seconds = client.flip(tabs[training[turn % len(training)]])  # the tabs take turns
+        turn += 1
+        if seconds is not None:
+            responses.append(seconds)
+    return responses, finished, time.monotonic() - started
+
+
+def round_result(tabs: list, client, store: Path, epochs: int, memory: PeakMemory) -> dict:
+    """Follow a round whose tabs just pressed Train, and what it measured."""
+    responses, finished, wall = follow_round(tabs, client, store, epochs)
+    sessions = len(tabs)
+    errors = sum(client.errors(tab) for tab in tabs)
+    stuck = [client.describe(tab, index, sessions) for index, tab in enumerate(tabs) if index not in finished]
+    memory.running = False
+    runs = RunStore(store).list()
+    waits = [
+        json.loads((store / run.id / "run.json").read_text()).get("started", 0) - run.created
+        for run in runs
+        if run.status == "finished"
+    ]
+    return {
+        "sessions": sessions,
+        "runs_started": len(runs),
+        "finished": sum(run.status == "finished" for run in runs),
+        "failed": sum(run.status == "failed" for run in runs),
+        "errors_on_pages": errors,
+        "tabs_showing_finished": len(finished),
+        "stuck_tabs": stuck,
+        "wall_seconds": round(wall, 1),
+        "queue_wait_p50": percentile(waits, 50),
+        "queue_wait_p95": percentile(waits, 95),
+        "page_response_p50": percentile(responses, 50),
+        "page_response_p95": percentile(responses, 95),
+        "responses_measured": len(responses),
+        "peak_memory_gb": memory.peak / 1e9,
+    }
+
+
+def browser_round(browser, sessions: int, epochs: int) -> dict:
     store = Path(tempfile.mkdtemp(prefix="aecore-load-")) / "runs"
     with dashboard_server(store, f"load-{sessions}") as url:
-        port = int(url.rsplit(":", 1)[1])
-        memory = PeakMemory(server_pid(port))
+        memory = PeakMemory(server_pid(int(url.rsplit(":", 1)[1])))
         memory.start()
         contexts, tabs = [], []
         for _ in range(sessions):
@@ -163,60 +280,37 @@ def one_round(browser, sessions: int, epochs: int) -> dict:
             expect(button(tab, "Train")).to_be_enabled(timeout=120_000)
         for tab in tabs:
             button(tab, "Train").click()
-        started = time.monotonic()
-        responses: list[float] = []
-        deadline = started + 120 + 30 * sessions * epochs
-        finished: set[int] = set()
-        turn, reported, all_ended_at = 0, started, None
-        while len(finished) < sessions and time.monotonic() < deadline:
-            if time.monotonic() - reported > 60:  # a long round says where it stands
-                reported = time.monotonic()
-                print(f"  {sessions} sessions, +{reported - started:.0f} s: {len(finished)} tabs show Finished, "
-                      f"{len(responses)} flips measured", file=sys.stderr, flush=True)  # fmt: skip
-                runs = RunStore(store).list()
-                if all_ended_at is None and len(runs) == sessions and all(run.ended for run in runs):
-                    all_ended_at = reported
-            if all_ended_at is not None and time.monotonic() - all_ended_at > STUCK_PATIENCE:
-                break  # every run ended long ago: the tabs that do not show it are stuck, and are described below
-            for index, tab in enumerate(tabs):
-                if index not in finished and tab.get_by_text(FINISHED).count():
-                    finished.add(index)
-            training = [index for index in range(sessions) if index not in finished]
-            training = [index for index in training if tabs[index].get_by_text(BATCH_COUNT).count()]
-            if not training:
-                time.sleep(0.2)
-                continue
-            seconds = flip_log_scale(tabs[training[turn % len(training)]])  # the tabs take turns
-            turn += 1
-            if seconds is not None:
-                responses.append(seconds)
-        wall = time.monotonic() - started
-        errors = sum(tab.locator("[data-testid='stException']").count() for tab in tabs)
-        stuck = [describe_stuck(tab, index, sessions) for index, tab in enumerate(tabs) if index not in finished]
-        memory.running = False
+        result = round_result(tabs, BrowserClient, store, epochs, memory)
         for context in contexts:
             context.close()
-    runs = RunStore(store).list()
-    waits = [
-        json.loads((store / run.id / "run.json").read_text()).get("started", 0) - run.created
-        for run in runs
-        if run.status == "finished"
-    ]
-    return {
-        "sessions": sessions,
-        "finished": sum(run.status == "finished" for run in runs),
-        "failed": sum(run.status == "failed" for run in runs),
-        "errors_on_pages": errors,
-        "tabs_showing_finished": len(finished),
-        "stuck_tabs": stuck,
-        "wall_seconds": round(wall, 1),
-        "queue_wait_p50": percentile(waits, 50),
-        "queue_wait_p95": percentile(waits, 95),
-        "page_response_p50": percentile(responses, 50),
-        "page_response_p95": percentile(responses, 95),
-        "responses_measured": len(responses),
-        "peak_memory_gb": memory.peak / 1e9,
-    }
+    return result
+
+
+def protocol_round(sessions: int, epochs: int) -> dict:
+    """The same round with ``StreamSession``s for tabs: the server's work without Chromium's beside it."""
+    from benchmarks.stream_client import StreamSession
+
+    store = Path(tempfile.mkdtemp(prefix="aecore-load-")) / "runs"
+    with dashboard_server(store, f"load-protocol-{sessions}") as url:
+        memory = PeakMemory(server_pid(int(url.rsplit(":", 1)[1])))
+        memory.start()
+        settings = f"epochs={epochs}"  # the Train page reads its settings from the URL, as a shared link
+        first = StreamSession(url, settings)
+        deadline = time.monotonic() + 180
+        # a server that has been up a while, not one still loading TensorFlow (the page says so until a rerun)
+        while not first.wait_for(lambda tab: "Train" in tab.widgets and not tab.shows("TensorFlow is starting"), 5):
+            assert time.monotonic() < deadline, "the server did not load TensorFlow within 180 s"
+            first.rerun()
+        tabs = [first] + [StreamSession(url, settings) for _ in range(sessions - 1)]
+        for tab in tabs:
+            ready = tab.wait_for(lambda tab: "Train" in tab.widgets and not tab.widgets["Train"].disabled, 120)
+            assert ready, "a session's Train button was not ready within 120 s"
+        for tab in tabs:
+            tab.press("Train")
+        result = round_result(tabs, ProtocolClient, store, epochs, memory)
+        for tab in tabs:
+            tab.close()
+    return {"client": "protocol", **result}
 
 
 def sequential_memory(count: int) -> dict:
@@ -246,20 +340,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", default="1,5,10,20,30", help="comma-separated numbers of sessions")
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--client",
+        choices=("browser", "protocol"),
+        default="browser",
+        help="the sessions' client: Chromium tabs, or Streamlit's websocket protocol without a browser",
+    )
     parser.add_argument("--sequential", type=int, help="instead: train this many runs one after another")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("AECORE_OFFLINE", "1")
+    counts = [int(text) for text in args.sessions.split(",")]
     if args.sequential:
         rows = [sequential_memory(args.sequential)]
+    elif args.client == "protocol":
+        rows = []
+        for sessions in counts:
+            rows.append(protocol_round(sessions, args.epochs))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     else:
         from playwright.sync_api import sync_playwright
 
         rows = []
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for sessions in (int(text) for text in args.sessions.split(",")):
-                rows.append(one_round(browser, sessions, args.epochs))
+            for sessions in counts:
+                rows.append({"client": "browser", **browser_round(browser, sessions, args.epochs)})
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
             browser.close()
     print_rows(rows, args.json)

@@ -138,8 +138,8 @@ def before_training(config: Any) -> None:
         return  # TensorFlow is still starting: the page stays quick, the preview comes with the next change
     from aecore import figures
     from aecore.analysis import to_uint8
-    from aecore.dataset import batches_per_epoch
     from aecore.data import load_dataset
+    from aecore.dataset import batches_per_epoch
     from aecore.noise import corrupt_images
 
     left, right = st.columns([1.4, 1], gap="medium")

@@ -248,6 +248,25 @@ def test_a_reloaded_tab_shows_its_finished_sparse_run() -> None:
     assert button(at, "Stop").disabled and not button(at, "Train").disabled
 
 
+def test_the_log_scale_toggle_takes_every_flip_even_without_a_poll_between() -> None:
+    """A finished run's page does not poll, so two flips follow each other with no rerun between: the second
+    one must take too. (Unkeyed, with its value from the stored preference, the toggle became a new widget after
+    each flip, and the next flip went to the old one and was lost.)"""
+    config = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="undercomplete", hidden=(), latent_dim=8),
+        training=TrainingConfig(epochs=1, batch_size=64),
+    )
+    at, _ = attached_page(config)
+    shown = []
+    for _ in range(3):
+        toggle = next(widget for widget in at.toggle if widget.label == "Log scale")
+        toggle.set_value(not toggle.value).run()
+        shown.append(next(widget for widget in at.toggle if widget.label == "Log scale").value)
+    assert shown == [False, True, False]
+    assert at.session_state["loss_log_scale"] is False  # kept for the next chart (another run, another page)
+
+
 def test_a_finished_vae_run_shows_its_kl_bars_and_manifold() -> None:
     config = RunConfig(
         dataset="digits",

@@ -18,6 +18,8 @@ from pages import _ui as ui
 
 #: the terms every model has; anything else a model reports is one of its penalties
 BASE_TERMS = ("reconstruction", "total", "weight_decay")
+#: the loss chart's log-scale preference, and the key of the toggle that sets it
+LOG_SCALE_PREFERENCE, LOG_SCALE_TOGGLE = "loss_log_scale", "loss_log_scale_toggle"
 #: about the width of one of the live view's two columns at 1280 px with the sidebar open: a wider mosaic is
 #: squeezed into the column and leaves blank space above and below it
 HALF_PAGE_WIDTH = 260
@@ -49,9 +51,14 @@ def loss_panel(snapshot: Any) -> None:
     terms = [name for name, values in snapshot.batch_terms.items() if np.any(values != 0)]
     left, right = st.columns([3, 2], vertical_alignment="center")
     left.markdown("**Loss per batch**")
-    # no widget key: the preference lives in its own key, so polling and page changes never reset it
-    log_y = right.toggle("Log scale", value=st.session_state.get("loss_log_scale", True))
-    st.session_state["loss_log_scale"] = log_y
+    # a keyed toggle seeded from the preference, which lives in a key of its own: Streamlit drops a widget's
+    # state on a run that does not draw it (another page, a run that has no chart yet), not the preference. A
+    # toggle without a key but with value= became a new widget after each flip, and a second flip before the
+    # next poll (a finished run does not poll) went to the old one and was lost
+    if LOG_SCALE_TOGGLE not in st.session_state:
+        st.session_state[LOG_SCALE_TOGGLE] = st.session_state.get(LOG_SCALE_PREFERENCE, True)
+    log_y = right.toggle("Log scale", key=LOG_SCALE_TOGGLE)
+    st.session_state[LOG_SCALE_PREFERENCE] = log_y
     figure = ui.curves_figure(snapshot, "loss", lambda: terms_figure(snapshot, terms, log_y, "loss"), log_y)
     ui.shown_chart(figure, "loss_chart")
     st.caption(
