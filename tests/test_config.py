@@ -47,8 +47,14 @@ def config_with(**sections) -> RunConfig:
         ({"model": {"output": "tanh"}}, ["Unknown output layer 'tanh'", "sigmoid", "linear"]),
         ({"model": {"init": "zeros"}}, ["Unknown initialisation 'zeros'", "glorot_uniform", "fan_in_uniform"]),
         ({"training": {"optimizer": "rmsprop"}}, ["Unknown optimizer 'rmsprop'", "adam", "sgd"]),
-        ({"model": {"output": "linear", "loss": "bce"}}, ["binary cross-entropy loss (bce)", "linear output", "choose the sigmoid output"]),
-        ({"model": {"output": "linear", "loss": "cb"}}, ["continuous Bernoulli loss (cb)", "squared or absolute error"]),
+        (
+            {"model": {"output": "linear", "loss": "bce"}},
+            ["binary cross-entropy loss (bce)", "linear output", "choose the sigmoid output"],
+        ),
+        (
+            {"model": {"output": "linear", "loss": "cb"}},
+            ["continuous Bernoulli loss (cb)", "squared or absolute error"],
+        ),
     ],
 )
 def test_validation_names_the_setting_and_its_allowed_range(sections, expected):
