@@ -29,6 +29,7 @@ from aecore.config import (
     REDUCTIONS,
     SPARSITY_PENALTIES,
     RunConfig,
+    cautions,
     validate,
 )
 from aecore.errors import AecoreError
@@ -251,6 +252,8 @@ def _on_ray(job: Any) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     config = validate(_config(args))  # a bad setting fails before TensorFlow is imported
+    for caution in cautions(config):
+        print(f"aecore: warning: {caution}", file=sys.stderr)
     from aecore.data import load_dataset
     from aecore.devices import resolve_device
     from aecore.runs import RunStore

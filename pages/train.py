@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from aecore.config import cautions
 from aecore.data import list_datasets
 from aecore.errors import AecoreError
 from aecore.parameters import PARAMETERS
@@ -234,6 +235,8 @@ with controls:
     values = render_controls()
     config = ui.guarded(lambda: ui.config_from_values(values), "Check the settings")
     if config is not None:
+        for caution in cautions(config):
+            st.warning(caution, icon=":material/warning:")
         ui.share_in_url(config)  # the address bar now reproduces these settings
         with st.popover("Share these settings", icon=":material/link:", width="stretch"):
             st.code(ui.settings_link(config), language=None, wrap_lines=True)

@@ -158,3 +158,13 @@ def test_train_on_ray_says_so_and_lands_in_the_store(capsys):
     assert code == 0 and json.loads(out)["status"] == "finished"
     code, _, err = run_cli(capsys, "train", "--variant", "undercomplete", "--backend", "ray", "--out", "somewhere")
     assert code == 2 and "--backend local" in err
+
+
+def test_sgd_at_a_wrecking_rate_is_cautioned_before_anything_trains(capsys):
+    """The caution comes first (a dataset that is not there then stops the command, so nothing trains)."""
+    code, _, err = run_cli(
+        capsys, "train", "--variant", "deep", "--optimizer", "sgd", "--lr", "0.003", "--dataset", "nope"
+    )
+    assert code == 2
+    assert "aecore: warning: SGD at learning rate 0.003 can wreck the model" in err and "Try 0.0013" in err
+    assert "Unknown dataset" in err

@@ -5,11 +5,13 @@ import json
 import pytest
 
 from aecore.config import (
+    SGD_SUGGESTED_RATE,
     ModelConfig,
     NoiseConfig,
     RegularisationConfig,
     RunConfig,
     TrainingConfig,
+    cautions,
     validate,
 )
 from aecore.errors import AecoreError
@@ -227,3 +229,21 @@ def test_the_learning_rate_is_a_variant_default_the_deep_model_learns_slower():
     assert validate(RunConfig(model=ModelConfig(variant="undercomplete"))).training.learning_rate == 3e-3
     chosen = RunConfig(model=ModelConfig(variant="deep"), training=TrainingConfig(learning_rate=0.01))
     assert validate(chosen).training.learning_rate == 0.01
+
+
+@pytest.mark.parametrize(
+    ("training", "reduction", "warned"),
+    [
+        ({"optimizer": "sgd", "learning_rate": 3e-3}, "mean", True),  # Adam's default rate, left as it was
+        ({"optimizer": "sgd", "learning_rate": 1 / 784}, "mean", False),  # DEC's rate
+        ({"optimizer": "sgd", "learning_rate": 1 / 784, "batch_size": 32}, "sum", True),  # 32 times the step
+        ({"optimizer": "adam", "learning_rate": 3e-3}, "sum", False),
+    ],
+)
+def test_sgd_at_a_rate_that_wrecks_the_model_is_cautioned_with_a_rate_that_trains(training, reduction, warned):
+    config = validate(RunConfig().with_changes(training=training, model={"reduction": reduction}))
+    notes = cautions(config)
+    assert bool(notes) == warned
+    if warned:
+        suggested = SGD_SUGGESTED_RATE / (config.training.batch_size if reduction == "sum" else 1)
+        assert f"Try {suggested:.2g}" in notes[0] and "784" in notes[0]

@@ -149,6 +149,11 @@ def test_the_output_layer_initial_weights_and_optimizer_reach_the_run() -> None:
     at.selectbox(key=ui.widget_key("init")).set_value("fan_in_uniform").run()
     at.selectbox(key=ui.widget_key("optimizer")).set_value("sgd").run()
     assert not at.error, texts(at.error)
+    assert "SGD" not in texts(at.warning)  # the deep model's 1e-3 is a safe step for SGD too
+    at.number_input(key=ui.widget_key("learning_rate")).set_value(0.003).run()
+    assert "SGD at learning rate 0.003 can wreck the model" in texts(at.warning) and "Try 0.0013" in texts(at.warning)
+    at.number_input(key=ui.widget_key("learning_rate")).set_value(0.0013).run()
+    assert "SGD" not in texts(at.warning)
     button(at, "Train").click().run()
     assert not at.exception, at.exception
     entry = ui.run_registry().claim(at.session_state[ui.RUN_TOKEN_KEY], "test", at.session_state[ui.SECRET_KEY])
