@@ -274,18 +274,17 @@ def validate(config: RunConfig) -> RunConfig:
 def cautions(config: RunConfig) -> list[str]:
     """Settings of a validated config that are allowed but, measured, keep the model from learning: said before the
     run starts, never refused (seeing a model diverge can be the lesson)."""
-    train, model = config.training, config.model
+    train = config.training
     notes = []
     if train.optimizer == "sgd":
         # a loss summed over the batch makes every gradient, so SGD's step, batch-size times larger again
-        step = train.learning_rate * (train.batch_size if model.reduction == "sum" else 1)
-        if step > SGD_LARGEST_STEP:
-            summed = f" on a loss summed over batches of {train.batch_size}" if model.reduction == "sum" else ""
+        scale = train.batch_size if config.model.reduction == "sum" else 1
+        if train.learning_rate * scale > SGD_LARGEST_STEP:
+            summed = f" on a loss summed over batches of {train.batch_size}" if scale > 1 else ""
             notes.append(
-                f"SGD at learning rate {train.learning_rate:g}{summed} can wreck the model: the losses sum over an "
-                "image's 784 pixels, so SGD's steps are 784 times those on a per-pixel mean, and above a step of about "
-                f"{SGD_LARGEST_STEP:g} the deep model ended worse than one that outputs the mean image. Try "
-                f"{SGD_SUGGESTED_RATE / (train.batch_size if model.reduction == 'sum' else 1):.2g} (DEC's rate of 1 on "
-                "a per-pixel mean), or Adam."
+                f"SGD at learning rate {train.learning_rate:g}{summed} can wreck the model: the losses sum over 784 "
+                f"pixels, so its steps are 784 times larger than on a per-pixel mean; above about {SGD_LARGEST_STEP:g} "
+                f"the deep model did worse than the mean image. Try {SGD_SUGGESTED_RATE / scale:.2g} (DEC's rate), "
+                "or Adam."
             )
     return notes
