@@ -58,7 +58,7 @@ class StreamSession:
         #: the text of every markdown, caption and progress bar on the page, by its place in the page
         self.texts: dict[tuple[int, ...], str] = {}
         self.exceptions = 0
-        self.finished_runs = 0  # script runs (full or fragment) finished so far
+        self.started_runs = 0  # script runs (full or fragment) started so far
         self._idle = True  # no script run of this session is going
         self.closed = False
         threading.Thread(target=self._receive, daemon=True).start()
@@ -85,15 +85,16 @@ class StreamSession:
         self.rerun([WidgetState(id=widget.id, trigger_value=True)], widget.fragment_id)
 
     def flip(self, label: str, timeout: float) -> float | None:
-        """Flip a toggle; seconds until the server has redrawn it in its new state and that run finished
-        (None if it was not drawn in time)."""
+        """Flip a toggle; seconds until a run that started after the flip has drawn it in its new state and
+        finished (None if that did not happen in time)."""
         with self._lock:
             widget = self.widgets.get(label)
             if widget is None:
                 return None
             wanted = not widget.value
-            runs_before = self.finished_runs
             self._values[widget.id] = wanted
+            # a run that starts after the flip was sent carries it; one already going (a poll) may not
+            runs_before = self.started_runs
         started = time.monotonic()
         self.rerun([WidgetState(id=widget.id, bool_value=wanted)], widget.fragment_id)
         with self._lock:
@@ -101,7 +102,7 @@ class StreamSession:
                 lambda: (
                     (shown := self.widgets.get(label)) is not None
                     and shown.value == wanted
-                    and self.finished_runs > runs_before
+                    and self.started_runs > runs_before
                     and self._idle
                 ),
                 timeout,
@@ -139,6 +140,7 @@ class StreamSession:
         kind = message.WhichOneof("type")
         if kind == "new_session":
             self._page_hash = message.new_session.page_script_hash
+            self.started_runs += 1
             self._idle = False
             if not message.metadata.run.fragment_ids:  # a full rerun draws the page, fragments and timers anew
                 self._timers.clear()
@@ -146,7 +148,6 @@ class StreamSession:
         elif kind == "session_status_changed":
             self._idle = not message.session_status_changed.script_is_running
         elif kind == "script_finished":
-            self.finished_runs += 1
             self._idle = True
         elif kind == "page_info_changed":
             self.query = message.page_info_changed.query_string
