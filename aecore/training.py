@@ -2,12 +2,12 @@
 
 A ``TrainingJob`` runs in a background thread (see ``aecore.jobs``) and talks to the outside
 world only through its own lock-protected state: ``snapshot()`` hands out copies of plain
-numpy data, ``request_stop()`` sets an event checked after every batch. Nothing here knows
-about Streamlit.
+numpy data, ``request_stop()`` sets an event checked after every call of training steps
+(about every ``STEPS_CALL_SECONDS``). Nothing here knows about Streamlit.
 
-Speed: the steps are ``tf.function``s around the model's own (no Keras ``fit`` machinery per
-batch), fed from one tensor per dataset by shuffled index (``aecore.compiled``), and previews
-call the networks inside ``tf.function`` too.
+Speed: up to ``MAX_STEPS_PER_CALL`` of the model's own steps run in one compiled loop (no Keras
+``fit`` machinery, no Python between them), gathering their batches by shuffled index from one
+tensor per dataset (``aecore.compiled``); previews call the networks inside ``tf.function`` too.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from aecore.compiled import Compiled, dataset_tensor, validation_inputs
+from aecore.compiled import MAX_STEPS_PER_CALL, Compiled, EpochTrainer, dataset_tensor, validation_inputs
 from aecore.config import RunConfig, validate
 from aecore.data import Dataset, load_dataset
 from aecore.dataset import batches_per_epoch
@@ -40,6 +40,8 @@ LOG = logging.getLogger(__name__)
 
 #: a live preview is published at the end of every epoch, and at least this often within one
 PREVIEW_INTERVAL_SECONDS = 5.0
+#: about how long one call of training steps may take: Stop is checked and the live chart gets points this often
+STEPS_CALL_SECONDS = 0.25
 
 
 class TrainingJob:
@@ -63,6 +65,7 @@ class TrainingJob:
         self.resume_from = resume_from
         self.unsaved_reason = unsaved_reason
         self._trained_batches = 0  # by this job (a resumed run's earlier batches are not counted)
+        self._steps_per_call = 1  # grows to what fits STEPS_CALL_SECONDS once the steps are compiled
         self.stop_event = threading.Event()
         self.model: Autoencoder | None = None
         self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
@@ -72,7 +75,7 @@ class TrainingJob:
 
     # ---- what other threads call ----------------------------------------------------------
     def request_stop(self) -> None:
-        """Stop after the current batch (Stop takes effect within one batch); the model is kept."""
+        """Stop after the steps being run (within about ``STEPS_CALL_SECONDS``); the model is kept."""
         self.stop_event.set()
 
     def cancel(self) -> None:
@@ -174,7 +177,7 @@ class TrainingJob:
         first_epoch = self._resume() if self.resume_from is not None else 0
         with seeded(config.training.seed), placement.scope():  # a resumed run shuffles anew, not epoch 1's order
             train_images = dataset_tensor(dataset, "train")
-            train_batches = compiled.batches(train_images, batch_size, config.training.seed + first_epoch)
+            training_epochs = compiled.training_epochs(train_images, batch_size, config.training.seed + first_epoch)
         self._finite_weights = self.model.get_weights()
         per_epoch = batches_per_epoch(len(dataset.x_train), batch_size)
         self._update(batches_per_epoch=per_epoch, epoch=first_epoch)
@@ -183,7 +186,7 @@ class TrainingJob:
         outcome = (FINISHED, "")
         for epoch in range(first_epoch, config.training.epochs):
             self._update(epoch=epoch, batch=0)
-            finished_epoch, failure = self._train_epoch(compiled, train_batches, dataset, epoch)
+            finished_epoch, failure = self._train_epoch(compiled, next(training_epochs), dataset, epoch)
             if failure:
                 outcome = (FAILED, failure)
                 break
@@ -201,37 +204,45 @@ class TrainingJob:
             self._update(test_metrics=evaluate(compiled, dataset, config))
         return outcome
 
-    def _train_epoch(self, compiled: Compiled, batches: Any, dataset: Dataset, epoch: int) -> tuple[bool, str]:
-        """One pass; returns (completed, failure message)."""
+    def _train_epoch(self, compiled: Compiled, train: EpochTrainer, dataset: Dataset, epoch: int) -> tuple[bool, str]:
+        """One pass, a run of steps per call; returns (completed, failure message)."""
         for tracker in self.model.metrics:
             tracker.reset_state()
-        last_preview = tick = time.perf_counter()
-        batch_size = self.config.training.batch_size
-        for index, batch in enumerate(batches):
+        last_preview = time.perf_counter()
+        images_per_batch = min(self.config.training.batch_size, len(dataset.x_train))
+        per_epoch = self._state.batches_per_epoch
+        done = 0
+        while done < per_epoch:
             if self.stop_event.is_set():
                 return False, ""
-            step = compiled.train_step if self._trained_batches else compiled.first_train_step
-            terms = {name: float(value) for name, value in step(batch).items()}
-            self._trained_batches += 1
-            now = time.perf_counter()
+            started = time.perf_counter()
+            terms = train(done, min(per_epoch, done + self._steps_per_call))
+            seconds = time.perf_counter() - started
+            steps = len(next(iter(terms.values())))
+            finite = np.logical_and.reduce([np.isfinite(values) for values in terms.values()])
+            if not finite.all():  # the history ends at the first bad batch
+                steps = int(np.argmin(finite)) + 1
+                terms = {name: values[:steps] for name, values in terms.items()}
+            self._trained_batches += steps
+            done += steps
+            self._steps_per_call = max(1, min(MAX_STEPS_PER_CALL, int(STEPS_CALL_SECONDS * steps / seconds)))
             with self._lock:
                 state = self._state
-                for name, value in terms.items():
-                    state.batch_terms.setdefault(name, Series()).append(value)
-                state.batch = index + 1
-                state.train_seconds += now - tick  # the step and the wait for its batch, not the previews
-                state.samples_seen += min(batch_size, len(dataset.x_train))
-            bad = [name for name, value in terms.items() if not math.isfinite(value)]
-            if bad:
+                for name, values in terms.items():
+                    state.batch_terms.setdefault(name, Series()).extend(values)
+                state.batch = done
+                state.train_seconds += seconds  # the steps and their batches, not the previews
+                state.samples_seen += steps * images_per_batch
+            if not finite.all():
+                bad = {name: values[-1] for name, values in terms.items() if not math.isfinite(values[-1])}
                 return False, (
-                    f"The loss became {terms[bad[0]]} ({', '.join(bad)}) at epoch {epoch + 1}, batch {index + 1}. "
-                    f"Lower the learning rate (now {self.config.training.learning_rate:g}) or the penalty weights."
+                    f"The loss became {next(iter(bad.values()))} ({', '.join(bad)}) at epoch {epoch + 1}, "
+                    f"batch {done}. Lower the learning rate (now {self.config.training.learning_rate:g}) or the "
+                    "penalty weights."
                 )
-            if now - last_preview > PREVIEW_INTERVAL_SECONDS:
-                done = epoch + state.batch / state.batches_per_epoch
-                self._update(preview=make_preview(compiled, dataset, self.config, done))
+            if time.perf_counter() - last_preview > PREVIEW_INTERVAL_SECONDS:
+                self._update(preview=make_preview(compiled, dataset, self.config, epoch + done / per_epoch))
                 last_preview = time.perf_counter()
-            tick = time.perf_counter()
         return True, ""
 
     def _finish_epoch(self, compiled: Compiled, dataset: Dataset, epoch: float) -> None:

@@ -16,10 +16,12 @@ Each variant trains with its default config (batch ``--batch``, ``--epochs`` epo
   own way and keeps the last, smaller batch (its samples/s counts every training image); the engine drops it.
 
 The first epoch holds the tracing and is left out of every median. A variant fit cannot train gets
-``"fit": null`` and the reason.
+``"fit": null`` and the reason. With ``--rounds R`` the three runs are made R times in turn and every figure is
+the median over the rounds (each round's own figures are under ``"rounds"``): this machine's speed drifts by tens
+of percent over minutes, and runs made back to back compare under the same conditions.
 
-    python -m benchmarks.engine_variants [--epochs 3] [--batch 128] [--variants vae,aae] [--dataset fashion-mnist]
-        [--device cpu] [--fit-xla engine|keras] [--json]
+    python -m benchmarks.engine_variants [--epochs 3] [--rounds 1] [--batch 128] [--variants vae,aae]
+        [--dataset fashion-mnist] [--device cpu] [--fit-xla engine|keras] [--json]
 """
 
 from __future__ import annotations
@@ -136,7 +138,36 @@ def fit_run(config: RunConfig, dataset: Dataset, fit_xla: str) -> dict[str, Any]
     }
 
 
+def measure_round(config: RunConfig, fit_xla: str, dataset: Dataset) -> dict[str, Any]:
+    """The three runs back to back, so a ratio compares runs made under the same conditions."""
+    quiet = engine_run(config, polled=False)
+    polled = engine_run(config, polled=True)
+    measured: dict[str, Any] = {
+        "engine": quiet["samples_per_second"],
+        "engine_polled": polled["samples_per_second"],
+        "poll_overhead_pct": 100.0 * (1.0 - polled["samples_per_second"] / quiet["samples_per_second"]),
+        "polls": polled["polls"],
+        "unclocked_pct": 100.0 * (steady(quiet["pass_seconds"]) / steady(quiet["epoch_seconds"]) - 1.0),
+        "engine_epoch_seconds": quiet["epoch_seconds"],
+        "engine_pass_seconds": quiet["pass_seconds"],
+        "polled_epoch_seconds": polled["epoch_seconds"],
+    }
+    try:
+        fitted = fit_run(config, dataset, fit_xla)
+    except Exception as error:  # a variant whose train_step Keras cannot drive: say so, do not fake a number
+        first_line = (str(error).splitlines() or [""])[0]
+        return {**measured, "fit": None, "ratio": None, "why": f"{type(error).__name__}: {first_line[:300]}"}
+    return {
+        **measured,
+        "fit": fitted["samples_per_second"],
+        "fit_xla": fitted["xla"],
+        "fit_epoch_seconds": fitted["epoch_seconds"],
+        "ratio": measured["engine"] / fitted["samples_per_second"],
+    }
+
+
 def measure(variant: str, args: argparse.Namespace, dataset: Dataset) -> dict[str, Any]:
+    """``--rounds`` rounds of the three runs; the row gives each figure's median over the rounds."""
     config = validate(
         RunConfig(
             dataset=args.dataset,
@@ -144,29 +175,15 @@ def measure(variant: str, args: argparse.Namespace, dataset: Dataset) -> dict[st
             training=TrainingConfig(epochs=args.epochs, batch_size=args.batch, device=args.device),
         )
     )
+    rounds = [measure_round(config, args.fit_xla, dataset) for _ in range(args.rounds)]
     row: dict[str, Any] = {"variant": variant, "engine_xla": config.training.xla, "batch": args.batch}
-    quiet = engine_run(config, polled=False)
-    polled = engine_run(config, polled=True)
-    row["engine"] = quiet["samples_per_second"]
-    row["engine_polled"] = polled["samples_per_second"]
-    row["poll_overhead_pct"] = 100.0 * (1.0 - polled["samples_per_second"] / quiet["samples_per_second"])
-    row["polls"] = polled["polls"]
-    row["unclocked_pct"] = 100.0 * (steady(quiet["pass_seconds"]) / steady(quiet["epoch_seconds"]) - 1.0)
-    row["engine_epoch_seconds"] = quiet["epoch_seconds"]
-    row["engine_pass_seconds"] = quiet["pass_seconds"]
-    row["polled_epoch_seconds"] = polled["epoch_seconds"]
-    try:
-        fitted = fit_run(config, dataset, args.fit_xla)
-    except Exception as error:  # a variant whose train_step Keras cannot drive: say so, do not fake a number
-        first_line = (str(error).splitlines() or [""])[0]
-        row.update(fit=None, ratio=None, why=f"{type(error).__name__}: {first_line[:300]}")
-        return row
-    row.update(
-        fit=fitted["samples_per_second"],
-        fit_xla=fitted["xla"],
-        fit_epoch_seconds=fitted["epoch_seconds"],
-        ratio=row["engine"] / fitted["samples_per_second"],
-    )
+    for name in ("engine", "engine_polled", "poll_overhead_pct", "unclocked_pct", "fit", "ratio"):
+        values = [measured[name] for measured in rounds]
+        row[name] = None if None in values else statistics.median(values)
+    row["fit_xla"] = rounds[0].get("fit_xla")
+    if row["fit"] is None:
+        row["why"] = rounds[0]["why"]
+    row["rounds"] = rounds
     return row
 
 
@@ -198,6 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of the three runs; the table gives medians")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma list (default: all)")
     parser.add_argument("--dataset", default="fashion-mnist")
     parser.add_argument("--device", default="cpu", help="cpu, gpu, gpu:N or all; the engine and fit alike")

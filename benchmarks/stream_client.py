@@ -19,9 +19,11 @@ the value it holds for that widget's id.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -29,7 +31,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-BATCH_COUNT = re.compile(r"(\d+) batches · \d+ validation points")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from browser_support import BATCH_COUNT  # noqa: E402  the live view's batch caption, read as the browser tests read it
 
 
 @dataclass

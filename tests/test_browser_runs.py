@@ -43,8 +43,14 @@ def new_tab(browser, url: str):
 def select_rows(page, rows: tuple[int, ...]) -> None:
     """Tick rows of the runs table (1 = the first row under the header) in its selection column."""
     grid = page.get_by_test_id("stDataFrame").first
-    grid.wait_for()
-    box = grid.bounding_box()
+    box = None
+    for _ in range(100):  # a rerun may redraw the grid between its showing and its measuring: measure again
+        grid.wait_for()
+        box = grid.bounding_box()
+        if box is not None:
+            break
+        page.wait_for_timeout(100)
+    assert box is not None, "the runs table never stayed on the page long enough to be clicked"
     for row in rows:
         page.mouse.click(box["x"] + MARKER_X, box["y"] + ROW_HEIGHT * row + ROW_HEIGHT / 2)
         wait_idle(page)

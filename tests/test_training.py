@@ -162,6 +162,9 @@ def test_a_job_whose_loss_turns_nan_fails_with_a_message_and_keeps_its_history()
     assert "nan" in snapshot.message.lower() or "inf" in snapshot.message.lower()
     totals = snapshot.batch_terms["total"]
     assert len(totals) >= 1 and not np.isfinite(totals[-1])
+    # steps run several to a call: the history still ends at the first bad batch, the one the message names
+    assert all(np.isfinite(values[:-1]).all() for values in snapshot.batch_terms.values())
+    assert f"epoch 1, batch {len(totals)}." in snapshot.message
     assert set(snapshot.batch_terms) == {"reconstruction", "kl", "beta_kl", "weight_decay", "total"}
     assert snapshot.test_metrics is None
     assert job.model is not None
@@ -317,27 +320,38 @@ def test_a_contractive_model_with_hidden_layers_trains_under_xla():
     assert history[-1]["val_total"] < history[0]["train_total"]
 
 
-def test_a_runs_first_batch_trains_eagerly_the_same_step_as_the_compiled_one(mnist, monkeypatch):
-    """A person who pressed Train sees a loss point before the step is traced and compiled: the first batch runs
-    the same step eagerly (same weights after it, to float rounding), every later batch the compiled one."""
-    from aecore import training
+def test_a_runs_first_batch_trains_eagerly_the_same_step_as_the_compiled_ones(mnist, monkeypatch):
+    """A person who pressed Train sees a loss point before the steps are traced and compiled: the first batch runs
+    the model's step eagerly (same weights after it as the compiled loop's, to float rounding); every later batch
+    runs in one compiled loop of steps, traced once whatever the number of steps a call asks for."""
     from aecore.compiled import Compiled
     from aecore.models import build_model
+    from aecore.models.base import Autoencoder
 
-    config = job_config(epochs=1, xla=True, batch_size=256)
+    eager_calls: list[bool] = []
+    step = Autoencoder.train_step
+
+    def noted_step(model, data):
+        eager_calls.append(tf.executing_eagerly())
+        return step(model, data)
+
+    monkeypatch.setattr(Autoencoder, "train_step", noted_step)
     made: list[Compiled] = []
-    monkeypatch.setattr(training, "Compiled", lambda *args: made.append(Compiled(*args)) or made[-1])
-    job = TrainingJob(config)
+    monkeypatch.setattr("aecore.training.Compiled", lambda *args: made.append(Compiled(*args)) or made[-1])
+    job = TrainingJob(job_config(epochs=2, xla=True, batch_size=64))
     job.run()
     assert job.status == FINISHED, job.snapshot().message
-    compiled = made[0]
-    assert compiled.first_train_step == job.model.train_step  # eager: no graph to trace first
-    assert compiled.train_step.experimental_get_tracing_count() == 1  # batches 2.. of one shape: one XLA trace
+    assert eager_calls == [True, False]  # the first batch eagerly, then one trace of the loop for all the others
+    assert made[0].train_steps.experimental_get_tracing_count() == 1
+    assert job._steps_per_call > 1  # calls of several steps each, not one step a call
+    assert len(job.snapshot().batch_terms["total"]) == 2 * (len(mnist.x_train) // 64)
 
-    batch = tf.constant(mnist.x_train[:256])
-    plain, compiled_model = (build_model(job.config, mnist.x_train.shape[1:]) for _ in range(2))
+    images = tf.constant(mnist.x_train[:256])
+    order = tf.range(256, dtype=tf.int64)[tf.newaxis]
+    eager_model, compiled_model = (build_model(job.config, mnist.x_train.shape[1:]) for _ in range(2))
     placement = resolve_device("cpu")
-    Compiled(plain, placement).first_train_step(batch)
-    Compiled(compiled_model, placement).train_step(batch)
-    for moved_plain, moved_xla in zip(plain.get_weights(), compiled_model.get_weights(), strict=True):
-        np.testing.assert_allclose(moved_plain, moved_xla, atol=1e-5)
+    next(Compiled(eager_model, placement).training_epochs(images, 256, seed=0))(0, 1)  # a job's first call: eager
+    Compiled(compiled_model, placement).train_steps(images, order, tf.constant(0), tf.constant(1))
+    assert eager_calls[2:] == [True, False]
+    for moved_eagerly, moved_compiled in zip(eager_model.get_weights(), compiled_model.get_weights(), strict=True):
+        np.testing.assert_allclose(moved_eagerly, moved_compiled, atol=1e-5)
