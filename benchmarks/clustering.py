@@ -45,16 +45,24 @@ def register_all_images() -> None:
     )
 
 
-def kmeans_scores(features: np.ndarray, labels: np.ndarray, n_init: int, seed: int) -> dict[str, float]:
+def kmeans_assignments(features: np.ndarray, clusters: int, n_init: int, seed: int) -> np.ndarray:
     from sklearn.cluster import KMeans
-    from sklearn.metrics import normalized_mutual_info_score
 
     features = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
-    assignments = KMeans(n_clusters=len(np.unique(labels)), n_init=n_init, random_state=seed).fit_predict(features)
+    return KMeans(n_clusters=clusters, n_init=n_init, random_state=seed).fit_predict(features)
+
+
+def scores_of(labels: np.ndarray, assignments: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import normalized_mutual_info_score
+
     return {
         "accuracy": clustering_accuracy(labels, assignments),
         "nmi": float(normalized_mutual_info_score(labels, assignments)),
     }
+
+
+def kmeans_scores(features: np.ndarray, labels: np.ndarray, n_init: int, seed: int) -> dict[str, float]:
+    return scores_of(labels, kmeans_assignments(features, len(np.unique(labels)), n_init, seed))
 
 
 def codes_of(job: Any, images: np.ndarray, batch: int = 1000) -> np.ndarray:
@@ -63,14 +71,46 @@ def codes_of(job: Any, images: np.ndarray, batch: int = 1000) -> np.ndarray:
 
 
 def clustering(job: Any, protocol: str, n_init: int, seed: int) -> dict[str, dict[str, float]]:
-    """k-means on the test images' codes; under DEC's protocol also on the codes of all 70,000 images."""
+    """k-means on the test images' codes; under DEC's protocol also on the codes of all 70,000 images, scored on
+    all of them and on the test images among them (the last 10,000 of ``ALL_IMAGES``)."""
     test = load_dataset(DATASET)
     scores = {"test_codes": kmeans_scores(codes_of(job, test.x_test), test.y_test, n_init, seed)}
     if protocol == "dec":
         every = load_dataset(ALL_IMAGES)
-        scores["all_codes"] = kmeans_scores(codes_of(job, every.x_train), every.y_train, n_init, seed)
+        assignments = kmeans_assignments(codes_of(job, every.x_train), 10, n_init, seed)
+        tests = slice(len(every.x_train) - len(test.x_test), None)
+        scores["all_codes"] = scores_of(every.y_train, assignments)
+        scores["test_in_all_codes"] = scores_of(every.y_train[tests], assignments[tests])
     return scores
 
 
 def pair(scores: dict[str, float]) -> str:
     return f"{scores['accuracy']:.3f} / {scores['nmi']:.3f}"
+
+
+def main() -> None:
+    """Score saved runs of the deep model (run folders, e.g. the quality benchmark's scratch store) without
+    training them again: ``python -m benchmarks.clustering RUN_FOLDER... [--kmeans-seeds 0,1,2] [--n-init 20]``."""
+    import argparse
+    import json
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from aecore.runs.folder import RunFolder
+    from aecore.runs.models import load_run_model
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--kmeans-seeds", default="0,1,2")
+    parser.add_argument("--n-init", type=int, default=20)
+    args = parser.parse_args()
+    register_all_images()
+    for folder in args.folders:
+        job = SimpleNamespace(model=load_run_model(RunFolder(folder)))
+        for seed in (int(value) for value in args.kmeans_seeds.split(",")):
+            scores = clustering(job, "dec", args.n_init, seed)
+            print(json.dumps({"run": folder.name, "kmeans_seed": seed, **scores}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

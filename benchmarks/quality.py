@@ -273,7 +273,10 @@ def run_row(
         out.update(figure=headline["accuracy"], codes=scores, raw_pixels=pixels)
         out["ours"] = f"{pair(headline)} (raw pixels {pair(pixels)})"
         if row.protocol == "dec":
-            out["ours"] += f"; on the 10,000 test images' codes alone {pair(scores['test_codes'])}"
+            out["ours"] += (
+                f"; the 10,000 test images within that clustering {pair(scores['test_in_all_codes'])}, their codes "
+                f"clustered alone {pair(scores['test_codes'])}"
+            )
     out.setdefault("published", row.published)
     out["our_budget"] = (
         f"{training.epochs} epochs, batch {training.batch_size}, {training.optimizer} {training.learning_rate:g}, "
