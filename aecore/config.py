@@ -274,7 +274,12 @@ def validate(config: RunConfig) -> RunConfig:
 def cautions(config: RunConfig) -> list[str]:
     """Settings of a validated config that are allowed but, measured, keep the model from learning: said before the
     run starts, never refused (seeing a model diverge can be the lesson)."""
+    from aecore.variants import VARIANTS  # the registry imports this module
+
     train = config.training
+    untrainable = VARIANTS[config.model.variant].untrainable_with.get(train.optimizer)
+    if untrainable:
+        return [untrainable]
     notes = []
     if train.optimizer == "sgd":
         # a loss summed over the batch makes every gradient, so SGD's step, batch-size times larger again

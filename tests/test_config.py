@@ -247,3 +247,14 @@ def test_sgd_at_a_rate_that_wrecks_the_model_is_cautioned_with_a_rate_that_train
     if warned:
         suggested = SGD_SUGGESTED_RATE / (config.training.batch_size if reduction == "sum" else 1)
         assert f"Try {suggested:.2g}" in notes[0] and "784" in notes[0]
+
+
+@pytest.mark.parametrize("learning_rate", [1 / 784, 3e-3])
+def test_sgd_on_the_convolutional_denoiser_is_cautioned_at_any_rate(learning_rate):
+    """Measured: SGD left the seed's conv model under the mean image at every rate tried, so even DEC's rate, fine
+    for the dense models, gets the variant's own caution (and only that one)."""
+    sgd = {"optimizer": "sgd", "learning_rate": learning_rate}
+    notes = cautions(validate(RunConfig(model=ModelConfig(variant="conv_denoising"), training=TrainingConfig(**sgd))))
+    assert len(notes) == 1 and "did not train this model" in notes[0] and "Use Adam" in notes[0]
+    adam = RunConfig(model=ModelConfig(variant="conv_denoising"), training=TrainingConfig(optimizer="adam"))
+    assert cautions(validate(adam)) == []

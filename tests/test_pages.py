@@ -163,6 +163,15 @@ def test_the_output_layer_initial_weights_and_optimizer_reach_the_run() -> None:
     wait_for_end(entry.job_id)
 
 
+def test_sgd_on_the_convolutional_denoiser_is_cautioned_under_the_controls() -> None:
+    at = train_page()
+    at.selectbox(key=ui.widget_key("variant")).set_value("conv_denoising").run()
+    at.selectbox(key=ui.widget_key("optimizer")).set_value("sgd").run()
+    assert "SGD did not train this model" in texts(at.warning) and not button(at, "Train").disabled
+    at.selectbox(key=ui.widget_key("optimizer")).set_value("adam").run()
+    assert "SGD" not in texts(at.warning)
+
+
 def test_out_of_range_setting_shows_an_error() -> None:
     at = train_page()
     at.selectbox(key=ui.widget_key("variant")).set_value("aae").run()
