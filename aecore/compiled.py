@@ -152,8 +152,9 @@ class Compiled:
         return rows.stack()
 
     def training_epochs(self, images: tf.Tensor, batch_size: int, seed: int) -> Iterator[EpochTrainer]:
-        """For every epoch, ``train(start, stop)``: trains that epoch's batches start..stop-1 (at most
-        ``MAX_STEPS_PER_CALL``) and returns each step's terms, by name, one value per step trained."""
+        """For every epoch, ``train(start, stop)``: trains that epoch's batches from start on, up to stop-1 (fewer
+        when the first batch trains eagerly, or past ``MAX_STEPS_PER_CALL``), and returns each step's terms, by
+        name, one value per step trained."""
         if self.strategy is None:
             for order in epoch_orders(int(images.shape[0]), batch_size, seed):
                 yield partial(self._train_fused, images, order)
@@ -169,6 +170,7 @@ class Compiled:
             self._trained = True
             terms = self.model.train_step(tf.gather(images, order[start]))
             return {name: np.array([float(value)]) for name, value in terms.items()}
+        stop = min(stop, start + MAX_STEPS_PER_CALL)  # the rest in the next call: the caller goes by the rows
         rows = self.train_steps(images, order, tf.constant(start), tf.constant(stop)).numpy()[: stop - start]
         return dict(zip(self.model.term_trackers, rows.T, strict=True))
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from aecore.config import ModelConfig, RunConfig, TrainingConfig
+from aecore.config import ModelConfig, RunConfig, TrainingConfig, validate
 from aecore.data import load_dataset
 from aecore.devices import available_devices, resolve_device
 from aecore.errors import AecoreError
@@ -318,6 +318,23 @@ def test_a_contractive_model_with_hidden_layers_trains_under_xla():
     history = snapshot.epoch_history
     assert np.isfinite(history[-1]["val_contractive"]) and history[-1]["val_contractive"] > 0
     assert history[-1]["val_total"] < history[0]["train_total"]
+
+
+def test_a_call_of_training_steps_trains_at_most_the_most_a_call_runs_and_says_how_many(mnist):
+    """The engine goes by the rows a call returns: the eager first call trains one batch, a call asking for more
+    than ``MAX_STEPS_PER_CALL`` trains that many, and the next call picks up where it stopped."""
+    from aecore.compiled import MAX_STEPS_PER_CALL, Compiled
+    from aecore.models import build_model
+
+    model = build_model(validate(job_config(epochs=1, xla=False)), mnist.x_train.shape[1:])
+    batches = MAX_STEPS_PER_CALL + 12
+    train = next(Compiled(model, resolve_device("cpu")).training_epochs(tf.constant(mnist.x_train), 4, seed=0))
+    counts = []
+    while sum(counts) < batches:
+        terms = train(sum(counts), batches)
+        counts.append(len(terms["total"]))
+        assert all(len(values) == counts[-1] and np.isfinite(values).all() for values in terms.values())
+    assert counts == [1, MAX_STEPS_PER_CALL, 11]
 
 
 def test_a_runs_first_batch_trains_eagerly_the_same_step_as_the_compiled_ones(mnist, monkeypatch):
