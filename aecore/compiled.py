@@ -1,8 +1,9 @@
 """The model's steps compiled once per job, and the batches they eat.
 
-``Compiled`` wraps a model's train and test steps and its networks in ``tf.function`` (replicated under a
-mirrored strategy, batches weighted by their image count); batches are gathered by (shuffled) index from one
-tensor per dataset split with ``tf.data`` prefetching and autotuning off (autotuning stalls the epoch boundary for
+``Compiled`` wraps a model's train and test steps and its networks in ``tf.function``. On one device, training
+runs up to ``MAX_STEPS_PER_CALL`` steps in one compiled loop that gathers each batch by the epoch's shuffled index
+order from one tensor per dataset split; under a mirrored strategy the step is replicated and fed per batch, with
+batches weighted by their image count. ``tf.data`` runs with autotuning off (it stalls the epoch boundary for
 seconds on CPU). ``aecore.training`` drives them; ``aecore.evaluation`` reads the networks.
 """
 
