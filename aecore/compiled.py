@@ -142,7 +142,7 @@ class Compiled:
         """Batches start..stop-1 of an epoch's order, a step each, in one call; a row of terms per step.
 
         One call per step costs a round trip through Python and TensorFlow's dispatch, about as long as a small
-        model's step itself: 16 steps a call trained the sparse default 2.2x and the VAE's 1.6x faster here."""
+        model's step itself; the README's engine table has what running them many to a call gained."""
         names = tuple(self.model.term_trackers)
         rows = tf.TensorArray(tf.float32, size=MAX_STEPS_PER_CALL)  # a fixed size: XLA returns no growing one
         step = start

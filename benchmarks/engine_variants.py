@@ -1,6 +1,7 @@
 """Training throughput of every variant: aecore's engine against plain ``model.fit`` of the same model class.
 
-Each variant trains with its default config (batch ``--batch``, ``--epochs`` epochs) three times in one process:
+Each variant trains with its default config (``--epochs`` epochs; batch ``--batch``, by default the variants' own,
+which is what a person pressing Train gets) three times in one process:
 
 * engine: a ``TrainingJob`` with no recorder; samples/s = batches per epoch x batch size / the median of the
   epoch records' ``seconds`` (the engine's own clock: steps and the wait for their batch, per-batch recording
@@ -20,7 +21,7 @@ The first epoch holds the tracing and is left out of every median. A variant fit
 the median over the rounds (each round's own figures are under ``"rounds"``): this machine's speed drifts by tens
 of percent over minutes, and runs made back to back compare under the same conditions.
 
-    python -m benchmarks.engine_variants [--epochs 3] [--rounds 1] [--batch 128] [--variants vae,aae]
+    python -m benchmarks.engine_variants [--epochs 3] [--rounds 1] [--batch 32] [--variants vae,aae]
         [--dataset fashion-mnist] [--device cpu] [--fit-xla engine|keras] [--json]
 """
 
@@ -214,7 +215,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument(
+        "--batch", type=int, default=TrainingConfig().batch_size, help="images per step (default: the variants' own)"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="rounds of the three runs; the table gives medians")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma list (default: all)")
     parser.add_argument("--dataset", default="fashion-mnist")
