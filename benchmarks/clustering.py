@@ -65,19 +65,20 @@ def kmeans_scores(features: np.ndarray, labels: np.ndarray, n_init: int, seed: i
     return scores_of(labels, kmeans_assignments(features, len(np.unique(labels)), n_init, seed))
 
 
-def codes_of(job: Any, images: np.ndarray, batch: int = 1000) -> np.ndarray:
-    encode = job.model.encode
+def codes_of(model: Any, images: np.ndarray, batch: int = 1000) -> np.ndarray:
+    encode = model.encode
     return np.concatenate([np.asarray(encode(images[start : start + batch])) for start in range(0, len(images), batch)])
 
 
-def clustering(job: Any, protocol: str, n_init: int, seed: int) -> dict[str, dict[str, float]]:
+def clustering(model: Any, protocol: str, n_init: int, seed: int) -> dict[str, dict[str, float]]:
     """k-means on the test images' codes; under DEC's protocol also on the codes of all 70,000 images, scored on
     all of them and on the test images among them (the last 10,000 of ``ALL_IMAGES``)."""
     test = load_dataset(DATASET)
-    scores = {"test_codes": kmeans_scores(codes_of(job, test.x_test), test.y_test, n_init, seed)}
+    scores = {"test_codes": kmeans_scores(codes_of(model, test.x_test), test.y_test, n_init, seed)}
     if protocol == "dec":
         every = load_dataset(ALL_IMAGES)
-        assignments = kmeans_assignments(codes_of(job, every.x_train), 10, n_init, seed)
+        classes = len(np.unique(every.y_train))
+        assignments = kmeans_assignments(codes_of(model, every.x_train), classes, n_init, seed)
         tests = slice(len(every.x_train) - len(test.x_test), None)
         scores["all_codes"] = scores_of(every.y_train, assignments)
         scores["test_in_all_codes"] = scores_of(every.y_train[tests], assignments[tests])
@@ -94,7 +95,6 @@ def main() -> None:
     import argparse
     import json
     from pathlib import Path
-    from types import SimpleNamespace
 
     from aecore.runs.folder import RunFolder
     from aecore.runs.models import load_run_model
@@ -106,9 +106,9 @@ def main() -> None:
     args = parser.parse_args()
     register_all_images()
     for folder in args.folders:
-        job = SimpleNamespace(model=load_run_model(RunFolder(folder)))
+        model = load_run_model(RunFolder(folder))
         for seed in (int(value) for value in args.kmeans_seeds.split(",")):
-            scores = clustering(job, "dec", args.n_init, seed)
+            scores = clustering(model, "dec", args.n_init, seed)
             print(json.dumps({"run": folder.name, "kmeans_seed": seed, **scores}), flush=True)
 
 

@@ -190,7 +190,7 @@ def log(message: str) -> None:
 def train(config: RunConfig, checkpoints: tuple[int, ...] = (), at_checkpoint: Any = None) -> tuple[Any, dict]:
     """One run through aecore's engine, synchronously in this thread, as the dashboard's worker runs it; paused
     after each epoch in ``checkpoints`` (resumed from its checkpoint in a scratch run store) for
-    ``at_checkpoint(job, epoch)``, whose results come back under ``"checkpoints"``."""
+    ``at_checkpoint(job)``, whose results come back under ``"checkpoints"``."""
     started = time.perf_counter()
     total = config.training.epochs
     stops = sorted({epoch for epoch in checkpoints if 0 < epoch < total} | {total})
@@ -236,7 +236,7 @@ def run_row(
     job, result = train(
         config,
         checkpoints if clusters else (),
-        lambda job: clustering(job, row.protocol, n_init, seed),
+        lambda job: clustering(job.model, row.protocol, n_init, seed),
     )
     metrics = result["test_metrics"]
     dataset = load_dataset(DATASET)
@@ -262,7 +262,7 @@ def run_row(
         out["ours"] = f"{-metrics['test_elbo']:.1f}"
     else:
         log(f"[{row.name}] k-means (n_init={n_init}) on the codes ...")
-        scores = clustering(job, row.protocol, n_init, seed)
+        scores = clustering(job.model, row.protocol, n_init, seed)
         every = load_dataset(ALL_IMAGES) if row.protocol == "dec" else None  # DEC clusters all it trained on
         images, labels = (every.x_train, every.y_train) if every else (dataset.x_test, dataset.y_test)
         if row.protocol not in pixel_cache:
