@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from aecore.analysis import to_uint8
+from aecore.curve_terms import coinciding_terms, term_label
 from aecore.errors import AecoreError
 
 # pandas is imported above, under Python's import lock, for a reason: plotly looks pandas up in ``sys.modules``
@@ -30,19 +31,6 @@ MOSAIC_GAP = 2
 #: A mosaic's tiles are drawn at most this big, and the whole picture fits in this box (screen pixels).
 MOSAIC_MAX_TILE = 64
 MOSAIC_MAX_WIDTH, MOSAIC_MAX_HEIGHT = 640, 760
-#: what each loss term's curve is, in the legend: a weighted term says its weight, so no curve is misread
-TERM_LABELS = {
-    "reconstruction": "reconstruction",
-    "sparsity_kl": "β·Σ KL(ρ‖ρ̂ⱼ)",
-    "l1": "λ·Σ|hⱼ|",
-    "contractive": "λ‖∂h/∂x‖²",
-    "kl": "KL(q(z|x)‖p(z)), nats",
-    "beta_kl": "β·KL (in the loss)",
-    "adversarial_g": "encoder −log D(f(x))",
-    "adversarial_d": "discriminator loss",
-    "weight_decay": "α·Σ‖W‖²",
-    "total": "total",
-}
 
 
 def _use_slim_template() -> None:
@@ -119,37 +107,46 @@ def loss_curves(
 
     ``epoch_steps`` are the global batch indices where each epoch ended, so both share one x axis. Also serves
     a single term over time (e.g. the sparsity term per epoch): pass one term and ``x_title="epoch"``. With no
-    terms yet it is the empty chart a run will fill, its x axis to ``x_max`` (the run's length) if given.
+    terms yet it is the empty chart a run will fill, its x axis to ``x_max`` (the run's length) if given. Terms
+    whose curves coincide (the total when no penalty is on) are drawn once, named for all of them.
     """
     batch_steps, epoch_steps = np.asarray(batch_steps), np.asarray(epoch_steps)
-    names = list(dict.fromkeys([*batch_terms, *validation_terms]))
-    colour_of = dict(zip(names, colours(len(names)), strict=True))
-    figure = go.Figure()
     for name, values in batch_terms.items():
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape != batch_steps.shape:
-            raise ValueError(f"Term {name!r} has {values.size} values for {batch_steps.size} batch steps.")
-        x, y = _thinned(batch_steps, values)
+        if np.shape(values) != batch_steps.shape:
+            raise ValueError(f"Term {name!r} has {np.size(values)} values for {batch_steps.size} batch steps.")
+    for name, values in validation_terms.items():
+        if np.shape(values) != epoch_steps.shape:
+            raise ValueError(f"Validation term {name!r} has {np.size(values)} values for {epoch_steps.size} epochs.")
+    drawn = coinciding_terms(batch_terms, validation_terms)
+    colour_of = dict(zip(drawn, colours(len(drawn)), strict=True))
+    figure = go.Figure()
+    for name in drawn:
+        if name not in batch_terms:
+            continue
+        x, y = _thinned(batch_steps, np.asarray(batch_terms[name], dtype=np.float64))
         figure.add_trace(
             go.Scatter(
                 x=x,
                 y=y,
                 mode="lines",
-                name=TERM_LABELS.get(name, name),
+                name=term_label(drawn[name]),
                 legendgroup=name,
-                line={"color": colour_of[name], "width": 1.5},
+                # the total as a wide, faint band under the others: it runs close to its largest term, which
+                # would vanish under a line drawn on top of it
+                line={"color": colour_of[name], "width": 4 if name == "total" else 1.5},
+                opacity=0.45 if name == "total" else None,
+                zorder=-1 if name == "total" else 0,
             )
         )
-    for name, values in validation_terms.items():
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape != epoch_steps.shape:
-            raise ValueError(f"Validation term {name!r} has {values.size} values for {epoch_steps.size} epochs.")
+    for name in drawn:
+        if name not in validation_terms:
+            continue
         figure.add_trace(
             go.Scatter(
                 x=epoch_steps,
-                y=values,
+                y=np.asarray(validation_terms[name], dtype=np.float64),
                 mode="lines+markers",
-                name=f"{TERM_LABELS.get(name, name)} (validation)",
+                name=f"{term_label(drawn[name])} (validation)",
                 legendgroup=name,  # one legend entry per term: dashed is validation, as the page says
                 showlegend=name not in batch_terms,
                 line={"color": colour_of[name], "dash": "dash", "width": 2},
@@ -166,8 +163,11 @@ def loss_curves(
         figure.update_xaxes(range=[0, x_max])
     if not figure.data:  # no loss values yet: no made-up scale on the y axis
         figure.update_yaxes(showticklabels=False)
-    # In a row above the plot: a legend beside a half-page chart squeezes the curves.
-    figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "itemsizing": "constant"})
+    # In a row above the plot: a legend beside a half-page chart squeezes the curves. The shortest line sample
+    # plotly allows (30 px) leaves the labels more of the row.
+    figure.update_layout(
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "itemsizing": "constant", "itemwidth": 30}
+    )
     return figure
 
 
@@ -193,7 +193,7 @@ def compared_curves(
                     x=epoch_ends,
                     y=validation,
                     mode="lines+markers",
-                    name=f"{TERM_LABELS.get(name, name)} (validation)",
+                    name=f"{name} (validation)",
                     legendgroup=name,
                     showlegend=False,
                     line={"color": colour, "dash": "dash", "width": 2},

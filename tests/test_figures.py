@@ -234,3 +234,37 @@ def test_the_figure_builders_finish_importing_pandas_before_any_figure_is_built(
     code = "import sys, aecore.figures; print('pandas' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "True"
+
+
+def test_loss_curves_draw_coinciding_terms_once_under_both_names():
+    """With α = 0 and no penalty the total is the reconstruction: drawn on top, it hid the reconstruction."""
+    steps, epoch_ends = np.arange(6), np.array([2, 5])
+    reconstruction, validation = np.linspace(0.09, 0.03, 6), np.array([0.06, 0.04])
+    figure = loss_curves(
+        steps,
+        {"reconstruction": reconstruction, "total": reconstruction.copy()},
+        epoch_ends,
+        {"reconstruction": validation, "total": validation.copy()},
+    )
+    assert [trace.name for trace in figure.data] == ["reconstruction = total", "reconstruction = total (validation)"]
+    np.testing.assert_array_equal(figure.data[0].y, reconstruction)
+
+
+def test_loss_curves_merge_only_curves_that_are_the_same_throughout():
+    """The VAE at β = 1: β·KL is the KL and shares its curve; the total (reconstruction + KL) stays its own."""
+    steps = np.arange(4)
+    kl = np.array([30.0, 20.0, 15.0, 12.0])
+    reconstruction = np.array([300.0, 250.0, 220.0, 210.0])
+    terms = {"reconstruction": reconstruction, "kl": kl, "beta_kl": kl.copy(), "total": reconstruction + kl}
+    figure = loss_curves(steps, terms, np.array([]), {})
+    assert [trace.name for trace in figure.data] == ["reconstruction", "KL(q‖p), nats = β·KL", "total"]
+    # the total runs close to the reconstruction: it is a wide faint band under it, not a line hiding it
+    reconstruction_line, total_band = figure.data[0], figure.data[2]
+    assert total_band.zorder < reconstruction_line.zorder and total_band.line.width > reconstruction_line.line.width
+
+    # a total that differs only a little (α > 0) or a validation value that differs keeps its own curve
+    nearly = {"reconstruction": reconstruction, "total": reconstruction * (1 + 1e-4)}
+    assert len(loss_curves(steps, nearly, np.array([]), {}).data) == 2
+    same_per_batch = {"reconstruction": reconstruction, "total": reconstruction.copy()}
+    validation = {"reconstruction": np.array([0.5]), "total": np.array([0.6])}
+    assert len(loss_curves(steps, same_per_batch, np.array([3]), validation).data) == 4

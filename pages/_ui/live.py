@@ -277,7 +277,10 @@ def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
     if not snapshot.batch_steps.size:
         return
     penalties = [term for term in snapshot.batch_terms if term not in BASE_TERMS]
-    first, second = st.columns(2, gap="medium")
+    # beside two kinds of probe image (input, output) the loss chart takes the wider share, for the legend above
+    # it; three kinds (clean, noisy, denoised) need half the row to keep their labels level
+    noisy = snapshot.config.noise.level > 0
+    first, second = st.columns([1, 1] if noisy else [3, 2], gap="medium")
     with first:
         loss_panel(snapshot)
     with second:

@@ -10,6 +10,8 @@ from aecore.config import ELBO_MEANINGS
 from pages import _ui as ui
 
 METRICS_PER_ROW = 2
+#: the model summary's row height in pixels (Streamlit's default)
+TABLE_ROW_HEIGHT = 35
 CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
 PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}"
 
@@ -91,7 +93,9 @@ def summary_section(snapshot: Any) -> None:
             rows,
             hide_index=True,
             width="stretch",
-            height=36 * (len(rows) + 1) + 16,  # every layer visible, no inner scrolling
+            # every layer visible and no blank row below them: rows and header of TABLE_ROW_HEIGHT, 3 px of border
+            row_height=TABLE_ROW_HEIGHT,
+            height=TABLE_ROW_HEIGHT * (len(rows) + 1) + 3,
             column_config={"parameters": st.column_config.NumberColumn(format="localized")},
         )
         total = sum(row["parameters"] for row in rows)
