@@ -37,7 +37,7 @@ def kl_section(trained: Any) -> None:
     rho = trained.config.regularisation.rho
     rho_hat = latent.population_mean_activation(trained.test_codes)
     near = latent.units_near(rho_hat, rho)
-    st.markdown(f"**The sparsity penalty for ρ = {rho:g}** with each of the {rho_hat.size} units at its ρ̂_j")
+    st.markdown(f"**The sparsity penalty for ρ = {rho:g}** with each of the {rho_hat.size} units at its ρ̂ⱼ")
     left, right = st.columns(2, gap="large")
     with left:
         ui.shown_chart(figures.kl_penalty_curve(rho, rho_hat), "sparsity_kl_curve")
@@ -51,8 +51,8 @@ def kl_section(trained: Any) -> None:
     metrics[2].metric("β·Σ KL on the test set", f"{trained.config.regularisation.beta * _kl_sum(rho, rho_hat):.3f}")
     st.latex(KL_FORMULA)
     st.caption(
-        f"ρ̂_j is unit j's mean activation over the {len(trained.test_codes):,} test images (the population, not a "
-        "batch). The penalty is zero only where ρ̂_j = ρ, so training pulls every unit toward the dashed line."
+        f"ρ̂ⱼ is unit j's mean activation over the {len(trained.test_codes):,} test images (the population, not a "
+        "batch). The penalty is zero only where ρ̂ⱼ = ρ, so training pulls every unit toward the dashed line."
     )
 
 
@@ -108,7 +108,7 @@ if trained is not None:
         kl_section(trained)
     elif trained.config.model.variant in SIGMOID_CODES:
         rho_hat = latent.population_mean_activation(trained.test_codes)
-        st.markdown("**Mean activation ρ̂_j of every unit** over the test images")
+        st.markdown("**Mean activation ρ̂ⱼ of every unit** over the test images")
         ui.shown_chart(figures.bar_per_dimension(rho_hat, None, "mean activation ρ̂"), "sparsity_rho_hat")
     else:
         st.info(
