@@ -163,11 +163,8 @@ def loss_curves(
         figure.update_xaxes(range=[0, x_max])
     if not figure.data:  # no loss values yet: no made-up scale on the y axis
         figure.update_yaxes(showticklabels=False)
-    # In a row above the plot: a legend beside a half-page chart squeezes the curves. The shortest line sample
-    # plotly allows (30 px) leaves the labels more of the row.
-    figure.update_layout(
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "itemsizing": "constant", "itemwidth": 30}
-    )
+    # In a row above the plot: a legend beside a half-page chart squeezes the curves.
+    figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "itemsizing": "constant"})
     return figure
 
 
