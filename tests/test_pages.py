@@ -6,6 +6,7 @@ tests check what a page shows for a given state; live behaviour is in ``test_bro
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -291,6 +292,10 @@ def test_a_finished_vae_run_shows_its_kl_bars_and_manifold() -> None:
     shown = texts(at.markdown)
     assert "per code dimension" in shown
     assert "Decoded manifold" in shown
+    # at β = 1 the KL and β·KL are one curve under both names, and the heading over it says one penalty
+    assert "Penalty per batch" in shown and "Penalties per batch" not in shown
+    names = {trace.get("name") for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]}
+    assert "KL(q‖p), nats = β·KL" in names and "KL(q‖p), nats" not in names
     assert "Test ELBO (nats)" in {metric.label for metric in at.metric}
     assert "**Bernoulli** likelihood" in texts(at.caption) and "not a bound on log p(x)" in texts(at.caption)
 

@@ -159,9 +159,11 @@ def vae_kl_panel(snapshot: Any) -> None:
 
 
 def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
-    # the legend names the terms: their code names (sparsity_kl, beta_kl) read badly as a heading
-    st.markdown("**Penalty per batch**" if len(terms) == 1 else "**Penalties per batch**")
     figure = ui.curves_figure(snapshot, "penalty", lambda: terms_figure(snapshot, terms, log_y=True, y_title="penalty"))
+    # the legend names the terms (their code names read badly as a heading); two that coincide (the KL and β·KL
+    # at β = 1) are one curve
+    curves = sum(trace.mode == "lines" for trace in figure.data)
+    st.markdown("**Penalty per batch**" if curves == 1 else "**Penalties per batch**")
     ui.shown_chart(figure, "penalty_chart")
     st.caption("Log scale; dashed: the validation value after each epoch.")
 
