@@ -46,20 +46,15 @@ def coinciding_terms(
     """
     drawn: dict[str, list[str]] = {}
     for name in dict.fromkeys([*batch_terms, *validation_terms]):
-        values = batch_terms.get(name)
+        values, validation = batch_terms.get(name), validation_terms.get(name)
+        has_values = values is not None and np.size(values) > 0
         twin = next(
             (
                 kept
                 for kept in drawn
-                if values is not None
-                and np.size(values) > 0
-                and _same(values, batch_terms.get(kept))
-                and _same(validation_terms.get(name), validation_terms.get(kept))
+                if has_values and _same(values, batch_terms.get(kept)) and _same(validation, validation_terms.get(kept))
             ),
             None,
         )
-        if twin is None:
-            drawn[name] = [name]
-        else:
-            drawn[twin].append(name)
+        drawn.setdefault(twin or name, []).append(name)
     return drawn
