@@ -80,7 +80,9 @@ class Row:
     protocol: str = "test"
 
 
-def rows(seed: int, deep_overrides: dict[str, Any] | None = None) -> dict[str, Row]:
+def rows(
+    seed: int, deep_overrides: dict[str, Any] | None = None, deep_noise: NoiseConfig | None = None
+) -> dict[str, Row]:
     dec = {**DEC_RECIPE, **(deep_overrides or {})}
     adam = {**ADAM_RECIPE, **(deep_overrides or {})}
     return {
@@ -134,6 +136,7 @@ def rows(seed: int, deep_overrides: dict[str, Any] | None = None) -> dict[str, R
                 RunConfig(
                     dataset=ALL_IMAGES,
                     model=deep_model(dec["activation"], output="linear", init="fan_in_uniform"),
+                    **({"noise": deep_noise} if deep_noise else {}),
                     training=TrainingConfig(
                         epochs=dec["epochs"],
                         batch_size=dec["batch_size"],
@@ -318,6 +321,14 @@ def parse_epochs(values: list[str], names: list[str]) -> dict[str, int]:
     return epochs
 
 
+def noise_config(text: str) -> NoiseConfig:
+    kind, _, level = text.partition(":")
+    try:
+        return NoiseConfig(kind=kind, level=float(level))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected KIND:LEVEL such as masking:0.2, got '{text}'") from error
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(DEFAULT_ROWS), help="comma-separated rows to run, in order")
@@ -341,6 +352,13 @@ def main(argv: list[str] | None = None) -> None:
         help="the k-means rows' learning rate instead of their recipe's",
     )
     parser.add_argument(
+        "--deep-noise",
+        type=noise_config,
+        metavar="KIND:LEVEL",
+        help="the kmeans row trains as a denoising autoencoder on this corruption, e.g. masking:0.2 (the original "
+        "DEC pretrains on 20%% dropout of its inputs)",
+    )
+    parser.add_argument(
         "--checkpoints",
         default="",
         metavar="N,M",
@@ -350,7 +368,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="end with one JSON object of every row's numbers")
     args = parser.parse_args(argv)
     overrides = {"activation": args.deep_activation, "learning_rate": args.deep_learning_rate}
-    defined = rows(args.seed, {name: value for name, value in overrides.items() if value is not None})
+    defined = rows(
+        args.seed, {name: value for name, value in overrides.items() if value is not None}, args.deep_noise
+    )
     chosen = [name.strip() for name in args.rows.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in defined]
     if unknown or not chosen:
