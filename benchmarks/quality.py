@@ -368,9 +368,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="end with one JSON object of every row's numbers")
     args = parser.parse_args(argv)
     overrides = {"activation": args.deep_activation, "learning_rate": args.deep_learning_rate}
-    defined = rows(
-        args.seed, {name: value for name, value in overrides.items() if value is not None}, args.deep_noise
-    )
+    defined = rows(args.seed, {name: value for name, value in overrides.items() if value is not None}, args.deep_noise)
     chosen = [name.strip() for name in args.rows.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in defined]
     if unknown or not chosen:
