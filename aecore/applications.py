@@ -285,6 +285,28 @@ def matched_confusion(labels: np.ndarray, assignments: np.ndarray) -> tuple[np.n
     return counts[:, order], classes, clusters[order]
 
 
+@dataclass(frozen=True)
+class ClusterOwnership:
+    """Which class holds most of each cluster: why a one-to-one matching scores what it does. k-means can spend
+    two centres on a class spread wide in code space; another class then holds no cluster, and most of its
+    images count as wrong however well the other classes separate."""
+
+    majorities: np.ndarray  # per cluster (in ``np.unique(assignments)`` order), its most frequent class
+    split: tuple[int, ...]  # classes that are the majority of two or more clusters
+    unclaimed: tuple[int, ...]  # classes that are the majority of none
+
+
+def cluster_ownership(labels: np.ndarray, assignments: np.ndarray) -> ClusterOwnership:
+    counts, classes, _ = contingency(labels, assignments)
+    majorities = classes[counts.argmax(axis=0)]
+    owned = np.array([np.count_nonzero(majorities == label) for label in classes])
+    return ClusterOwnership(
+        majorities,
+        tuple(int(label) for label in classes[owned > 1]),
+        tuple(int(label) for label in classes[owned == 0]),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Retrieval: nearest neighbours in code space and pixel space
 

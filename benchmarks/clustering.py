@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from aecore.analysis import clustering_accuracy
+from aecore.applications import cluster_ownership
 from aecore.config import ModelConfig
 from aecore.data import add_user_dataset, load_dataset
 
@@ -61,6 +62,12 @@ def scores_of(labels: np.ndarray, assignments: np.ndarray) -> dict[str, float]:
     }
 
 
+def ownership(labels: np.ndarray, assignments: np.ndarray, class_names: tuple[str, ...]) -> dict[str, list[str]]:
+    """The classes k-means gave several clusters and those it gave none (``aecore.applications.cluster_ownership``)."""
+    owned = cluster_ownership(labels, assignments)
+    return {kind: [class_names[label] for label in getattr(owned, kind)] for kind in ("split", "unclaimed")}
+
+
 def kmeans_scores(features: np.ndarray, labels: np.ndarray, n_init: int, seed: int) -> dict[str, float]:
     return scores_of(labels, kmeans_assignments(features, len(np.unique(labels)), n_init, seed))
 
@@ -70,7 +77,7 @@ def codes_of(model: Any, images: np.ndarray, batch: int = 1000) -> np.ndarray:
     return np.concatenate([np.asarray(encode(images[start : start + batch])) for start in range(0, len(images), batch)])
 
 
-def clustering(model: Any, protocol: str, n_init: int, seed: int) -> dict[str, dict[str, float]]:
+def clustering(model: Any, protocol: str, n_init: int, seed: int) -> dict[str, dict[str, Any]]:
     """k-means on the test images' codes; under DEC's protocol also on the codes of all 70,000 images, scored on
     all of them and on the test images among them (the last 10,000 of ``ALL_IMAGES``)."""
     test = load_dataset(DATASET)
@@ -81,6 +88,7 @@ def clustering(model: Any, protocol: str, n_init: int, seed: int) -> dict[str, d
         assignments = kmeans_assignments(codes_of(model, every.x_train), classes, n_init, seed)
         tests = slice(len(every.x_train) - len(test.x_test), None)
         scores["all_codes"] = scores_of(every.y_train, assignments)
+        scores["all_codes_ownership"] = ownership(every.y_train, assignments, every.class_names)
         scores["test_in_all_codes"] = scores_of(every.y_train[tests], assignments[tests])
     return scores
 

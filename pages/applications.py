@@ -29,6 +29,24 @@ PRECISION_AT_K_FORMULA = (
 )
 
 
+def ownership_text(ownership: applications.ClusterOwnership, name: Any) -> str:
+    """One sentence on which classes took several clusters and which took none: what caps the accuracy."""
+
+    def listed(labels: tuple[int, ...]) -> str:
+        return f"{'class' if len(labels) == 1 else 'classes'} {', '.join(map(name, labels))}"
+
+    if not ownership.split and not ownership.unclaimed:
+        return "Each class is the majority of exactly one cluster."
+    parts = [f"k-means gave {listed(ownership.split)} more than one cluster"] if ownership.split else []
+    if ownership.unclaimed:
+        verb = "is" if len(ownership.unclaimed) == 1 else "are"
+        parts.append(f"{listed(ownership.unclaimed)} {verb} the majority of none")
+    return (
+        ", and ".join(parts) + ". The matching pairs each class with one cluster, so most images of a class without "
+        "a cluster of its own count as wrong, however well the other classes separate."
+    )
+
+
 def clustering_section(trained: Any, stamp: float) -> None:
     codes = trained.test_codes
     count = len(codes)
@@ -74,6 +92,8 @@ def clustering_section(trained: Any, stamp: float) -> None:
         cluster_names = [f"→ {name}" for name in class_names] + [f"extra {c}" for c in clusters[len(classes) :]]
         figure = application_figures.confusion_heatmap(counts, class_names, cluster_names)
         ui.shown_chart(figure, "clustering_confusion", height=460)
+        ownership = applications.cluster_ownership(trained.test_labels, chosen.assignments)
+        st.caption(ownership_text(ownership, lambda label: panels.class_name(trained.class_names, label)))
     with right:
         st.latex(KMEANS_FORMULA)
         st.caption("k-means places k centres to make the squared distance of each point to its nearest one small.")

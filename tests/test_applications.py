@@ -174,6 +174,20 @@ def test_matched_confusion_puts_extra_clusters_last():
     assert counts.sum() == 4 and np.trace(counts[:, :2]) == 3
 
 
+def test_cluster_ownership_names_the_class_given_two_clusters_and_the_class_given_none():
+    # clusters 7 and 8 both hold mostly class 0; cluster 9 mostly class 1; class 2 is the majority nowhere
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2])
+    assignments = np.array([7, 7, 7, 8, 8, 9, 9, 9, 8, 9, 7])
+    owned = applications.cluster_ownership(labels, assignments)
+    np.testing.assert_array_equal(owned.majorities, [0, 0, 1])
+    assert owned.split == (0,) and owned.unclaimed == (2,)
+    # class 2 is matched to the leftover cluster 8, where one of its three images fell
+    assert clustering_accuracy(labels, assignments) == pytest.approx((3 + 3 + 1) / 11)
+
+    one_each = applications.cluster_ownership(np.array([0, 0, 1, 1, 2]), np.array([5, 5, 6, 5, 4]))
+    assert one_each.split == () and one_each.unclaimed == ()
+
+
 def test_codes_that_separate_the_classes_beat_pixels_where_the_classes_overlap():
     rng = np.random.default_rng(1)
     labels = np.repeat(np.arange(3), 60)

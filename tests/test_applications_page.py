@@ -62,6 +62,10 @@ def test_each_view_reports_its_measures_for_a_finished_run(explore_pages, varian
     assert table["dimensions"][1] == 784 and table["dimensions"][2] == table["dimensions"][0]
     assert table[["accuracy", "NMI", "ARI"]].notna().all().all() and table["accuracy"].between(0.1, 1).all()
     assert "points" in texts(at.caption), "the gain over the baselines is stated as a number"
+    captions = texts(at.caption)
+    assert "exactly one cluster" in captions or (
+        "more than one cluster" in captions and "the majority of none" in captions
+    ), "the confusion matrix says which classes took two clusters and which took none"
     assert any(r"\mathrm{ACC}" in latex.value for latex in at.latex)
     assert "Anomaly" not in texts(at.markdown), "only the open tab runs"
 
