@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from aecore.config import ModelConfig, NoiseConfig, RegularisationConfig, RunConfig, TrainingConfig
+from aecore.config import NOISE_KINDS, ModelConfig, NoiseConfig, RegularisationConfig, RunConfig, TrainingConfig
 from aecore.data import load_dataset
 from aecore.evaluation import TEST_NOISE_SEED
 from aecore.jobs import new_job, resumed_job
@@ -323,10 +323,11 @@ def parse_epochs(values: list[str], names: list[str]) -> dict[str, int]:
 
 def noise_config(text: str) -> NoiseConfig:
     kind, _, level = text.partition(":")
-    try:
+    if kind in NOISE_KINDS and level.replace(".", "", 1).isdigit():
         return NoiseConfig(kind=kind, level=float(level))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected KIND:LEVEL such as masking:0.2, got '{text}'") from error
+    raise argparse.ArgumentTypeError(
+        f"expected KIND:LEVEL with KIND one of {', '.join(NOISE_KINDS)}, e.g. masking:0.2; got '{text}'"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
