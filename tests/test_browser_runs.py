@@ -107,6 +107,8 @@ def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser,
         wait_idle(page)
         assert "beta=1" in page.url and "variant=sparse" in page.url, "the Train page shows the opened run's settings"
         page.get_by_role("link", name="Runs").first.click()
+        page.get_by_role("heading", name="Runs").wait_for()
+        page.get_by_text("3 of 3 runs").wait_for()  # the runs table, not a grid the Train page left behind
         wait_idle(page)
         select_rows(page, (2,))  # the β = 4 run alone
         page.get_by_text("Compare 2 runs").wait_for(state="detached")
