@@ -33,15 +33,34 @@ def deep_model(activation: str | None, **choices: str) -> ModelConfig:
     )
 
 
+#: how the images reach the deep model under DEC's protocol: as stored, or each scaled to the same L2 norm (the mean
+#: norm of all 70,000 images), which takes away how much ink an image has and keeps its shape
+INPUT_SCALINGS = {"stored": ALL_IMAGES, "same-norm": f"{ALL_IMAGES}-same-norm"}
+
+
+def same_norm(images: np.ndarray, norm: float) -> np.ndarray:
+    """Each image multiplied by the one factor that gives its pixels the L2 norm ``norm``."""
+    flat = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    return (flat * (norm / np.linalg.norm(flat, axis=1))[:, None]).reshape(np.shape(images)).astype(np.float32)
+
+
 def register_all_images() -> None:
-    """DEC's protocol dataset: all 70,000 images to train on; validation and test keep their official images."""
+    """DEC's protocol datasets, one per input scaling: all 70,000 images to train on; validation and test keep their
+    official images (scaled as the training images are)."""
     base = load_dataset(DATASET)
+    every = replace(
+        base,
+        name=ALL_IMAGES,
+        x_train=np.concatenate([base.x_train, base.x_val, base.x_test]),
+        y_train=np.concatenate([base.y_train, base.y_val, base.y_test]),
+    )
+    add_user_dataset(every)
+    norm = float(np.linalg.norm(every.x_train.reshape(len(every.x_train), -1), axis=1).mean())
     add_user_dataset(
         replace(
-            base,
-            name=ALL_IMAGES,
-            x_train=np.concatenate([base.x_train, base.x_val, base.x_test]),
-            y_train=np.concatenate([base.y_train, base.y_val, base.y_test]),
+            every,
+            name=INPUT_SCALINGS["same-norm"],
+            **{part: same_norm(getattr(every, part), norm) for part in ("x_train", "x_val", "x_test")},
         )
     )
 
@@ -77,19 +96,18 @@ def codes_of(model: Any, images: np.ndarray, batch: int = 1000) -> np.ndarray:
     return np.concatenate([np.asarray(encode(images[start : start + batch])) for start in range(0, len(images), batch)])
 
 
-def clustering(model: Any, protocol: str, n_init: int, seed: int) -> dict[str, dict[str, Any]]:
-    """k-means on the test images' codes; under DEC's protocol also on the codes of all 70,000 images, scored on
-    all of them and on the test images among them (the last 10,000 of ``ALL_IMAGES``)."""
-    test = load_dataset(DATASET)
-    scores = {"test_codes": kmeans_scores(codes_of(model, test.x_test), test.y_test, n_init, seed)}
+def clustering(model: Any, protocol: str, n_init: int, seed: int, dataset: str = DATASET) -> dict[str, dict[str, Any]]:
+    """k-means on the test images' codes; under DEC's protocol (``dataset`` one of ``INPUT_SCALINGS``' datasets) also
+    on the codes of all 70,000 images, scored on all of them and on the test images among them (the last 10,000)."""
+    images = load_dataset(dataset)
+    scores = {"test_codes": kmeans_scores(codes_of(model, images.x_test), images.y_test, n_init, seed)}
     if protocol == "dec":
-        every = load_dataset(ALL_IMAGES)
-        classes = len(np.unique(every.y_train))
-        assignments = kmeans_assignments(codes_of(model, every.x_train), classes, n_init, seed)
-        tests = slice(len(every.x_train) - len(test.x_test), None)
-        scores["all_codes"] = scores_of(every.y_train, assignments)
-        scores["all_codes_ownership"] = ownership(every.y_train, assignments, every.class_names)
-        scores["test_in_all_codes"] = scores_of(every.y_train[tests], assignments[tests])
+        classes = len(np.unique(images.y_train))
+        assignments = kmeans_assignments(codes_of(model, images.x_train), classes, n_init, seed)
+        tests = slice(len(images.x_train) - len(images.x_test), None)
+        scores["all_codes"] = scores_of(images.y_train, assignments)
+        scores["all_codes_ownership"] = ownership(images.y_train, assignments, images.class_names)
+        scores["test_in_all_codes"] = scores_of(images.y_train[tests], assignments[tests])
     return scores
 
 
@@ -114,9 +132,10 @@ def main() -> None:
     args = parser.parse_args()
     register_all_images()
     for folder in args.folders:
-        model = load_run_model(RunFolder(folder))
+        run = RunFolder(folder)
+        model, dataset = load_run_model(run), run.config().dataset
         for seed in (int(value) for value in args.kmeans_seeds.split(",")):
-            scores = clustering(model, "dec", args.n_init, seed)
+            scores = clustering(model, "dec", args.n_init, seed, dataset)
             print(json.dumps({"run": folder.name, "kmeans_seed": seed, **scores}), flush=True)
 
 

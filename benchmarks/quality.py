@@ -44,9 +44,9 @@ from aecore.noise import corrupt_images
 from aecore.runs import RunStore
 from benchmarks.clustering import (
     ADAM_RECIPE,
-    ALL_IMAGES,
     DATASET,
     DEC_RECIPE,
+    INPUT_SCALINGS,
     clustering,
     deep_model,
     kmeans_scores,
@@ -81,7 +81,10 @@ class Row:
 
 
 def rows(
-    seed: int, deep_overrides: dict[str, Any] | None = None, deep_noise: NoiseConfig | None = None
+    seed: int,
+    deep_overrides: dict[str, Any] | None = None,
+    deep_noise: NoiseConfig | None = None,
+    deep_inputs: str = "stored",
 ) -> dict[str, Row]:
     dec = {**DEC_RECIPE, **(deep_overrides or {})}
     adam = {**ADAM_RECIPE, **(deep_overrides or {})}
@@ -134,7 +137,7 @@ def rows(
                 "k-means on the 10-D codes of the deep 784-500-500-2000-10 autoencoder, trained DEC's way: accuracy "
                 "/ NMI",
                 RunConfig(
-                    dataset=ALL_IMAGES,
+                    dataset=INPUT_SCALINGS[deep_inputs],
                     model=deep_model(dec["activation"], output="linear", init="fan_in_uniform"),
                     **({"noise": deep_noise} if deep_noise else {}),
                     training=TrainingConfig(
@@ -239,7 +242,7 @@ def run_row(
     job, result = train(
         config,
         checkpoints if clusters else (),
-        lambda job: clustering(job.model, row.protocol, n_init, seed),
+        lambda job: clustering(job.model, row.protocol, n_init, seed, config.dataset),
     )
     metrics = result["test_metrics"]
     dataset = load_dataset(DATASET)
@@ -265,13 +268,14 @@ def run_row(
         out["ours"] = f"{-metrics['test_elbo']:.1f}"
     else:
         log(f"[{row.name}] k-means (n_init={n_init}) on the codes ...")
-        scores = clustering(job.model, row.protocol, n_init, seed)
-        every = load_dataset(ALL_IMAGES) if row.protocol == "dec" else None  # DEC clusters all it trained on
+        scores = clustering(job.model, row.protocol, n_init, seed, config.dataset)
+        every = load_dataset(config.dataset) if row.protocol == "dec" else None  # DEC clusters all it trained on
         images, labels = (every.x_train, every.y_train) if every else (dataset.x_test, dataset.y_test)
-        if row.protocol not in pixel_cache:
+        pixels_of = config.dataset if every else DATASET  # the pixels as the model sees them
+        if pixels_of not in pixel_cache:
             log(f"[{row.name}] k-means (n_init={n_init}) on the {len(images):,} images' raw pixels ...")
-            pixel_cache[row.protocol] = kmeans_scores(images, labels, n_init, seed)
-        pixels = pixel_cache[row.protocol]
+            pixel_cache[pixels_of] = kmeans_scores(images, labels, n_init, seed)
+        pixels = pixel_cache[pixels_of]
         headline = scores["all_codes" if row.protocol == "dec" else "test_codes"]
         out.update(figure=headline["accuracy"], codes=scores, raw_pixels=pixels)
         out["ours"] = f"{pair(headline)} (raw pixels {pair(pixels)})"
@@ -288,7 +292,8 @@ def run_row(
     if clusters:
         model = job.config.model
         where = "all 70,000 images" if row.protocol == "dec" else f"the {dataset.n_test:,} test images"
-        out["our_budget"] += f"; {model.activation}, {model.output} output, {model.init}; k-means on {where}"
+        scaled = ", each image scaled to the same L2 norm" if config.dataset == INPUT_SCALINGS["same-norm"] else ""
+        out["our_budget"] += f"; {model.activation}, {model.output} output, {model.init}{scaled}; k-means on {where}"
     log(f"[{row.name}] {out['ours']} ({result['wall_seconds']} s)")
     return out
 
@@ -360,6 +365,12 @@ def main(argv: list[str] | None = None) -> None:
         "DEC pretrains on 20%% dropout of its inputs)",
     )
     parser.add_argument(
+        "--deep-inputs",
+        choices=tuple(INPUT_SCALINGS),
+        default="stored",
+        help="the kmeans row's images as stored, or each scaled to the same L2 norm (the mean of all 70,000)",
+    )
+    parser.add_argument(
         "--checkpoints",
         default="",
         metavar="N,M",
@@ -369,7 +380,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="end with one JSON object of every row's numbers")
     args = parser.parse_args(argv)
     overrides = {"activation": args.deep_activation, "learning_rate": args.deep_learning_rate}
-    defined = rows(args.seed, {name: value for name, value in overrides.items() if value is not None}, args.deep_noise)
+    chosen_overrides = {name: value for name, value in overrides.items() if value is not None}
+    defined = rows(args.seed, chosen_overrides, args.deep_noise, args.deep_inputs)
     chosen = [name.strip() for name in args.rows.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in defined]
     if unknown or not chosen:
