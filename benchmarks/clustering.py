@@ -87,6 +87,33 @@ def ownership(labels: np.ndarray, assignments: np.ndarray, class_names: tuple[st
     return {kind: [class_names[label] for label in getattr(owned, kind)] for kind in ("split", "unclaimed")}
 
 
+def inertia(features: np.ndarray, assignments: np.ndarray) -> float:
+    """k-means' objective for a partition: the squared distances of the points to the means of their clusters."""
+    features = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
+    total = 0.0
+    for cluster in np.unique(assignments):
+        members = features[assignments == cluster]
+        total += float(((members - members.mean(0)) ** 2).sum())
+    return total
+
+
+def from_class_centroids(codes: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...]) -> dict[str, Any]:
+    """Lloyd's k-means started from the classes' centroids. It reads the labels, so it is a diagnosis, not a method:
+    the k-means optimum nearest the classes, whose inertia says whether k-means' own objective prefers it to the
+    partition k-means finds unaided."""
+    from sklearn.cluster import KMeans
+
+    features = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
+    classes = np.unique(labels)
+    centroids = np.stack([features[labels == label].mean(0) for label in classes])
+    assignments = KMeans(n_clusters=len(classes), init=centroids, n_init=1).fit_predict(features)
+    return {
+        **scores_of(labels, assignments),
+        "inertia": inertia(features, assignments),
+        **ownership(labels, assignments, class_names),
+    }
+
+
 def kmeans_scores(features: np.ndarray, labels: np.ndarray, n_init: int, seed: int) -> dict[str, float]:
     return scores_of(labels, kmeans_assignments(features, len(np.unique(labels)), n_init, seed))
 
@@ -98,15 +125,18 @@ def codes_of(model: Any, images: np.ndarray, batch: int = 1000) -> np.ndarray:
 
 def clustering(model: Any, protocol: str, n_init: int, seed: int, dataset: str = DATASET) -> dict[str, dict[str, Any]]:
     """k-means on the test images' codes; under DEC's protocol (``dataset`` one of ``INPUT_SCALINGS``' datasets) also
-    on the codes of all 70,000 images, scored on all of them and on the test images among them (the last 10,000)."""
+    on the codes of all 70,000 images, scored on all of them and on the test images among them (the last 10,000),
+    beside the k-means optimum nearest the classes (``from_class_centroids``)."""
     images = load_dataset(dataset)
     scores = {"test_codes": kmeans_scores(codes_of(model, images.x_test), images.y_test, n_init, seed)}
     if protocol == "dec":
         classes = len(np.unique(images.y_train))
-        assignments = kmeans_assignments(codes_of(model, images.x_train), classes, n_init, seed)
+        codes = codes_of(model, images.x_train)
+        assignments = kmeans_assignments(codes, classes, n_init, seed)
         tests = slice(len(images.x_train) - len(images.x_test), None)
-        scores["all_codes"] = scores_of(images.y_train, assignments)
+        scores["all_codes"] = {**scores_of(images.y_train, assignments), "inertia": inertia(codes, assignments)}
         scores["all_codes_ownership"] = ownership(images.y_train, assignments, images.class_names)
+        scores["all_codes_from_class_centroids"] = from_class_centroids(codes, images.y_train, images.class_names)
         scores["test_in_all_codes"] = scores_of(images.y_train[tests], assignments[tests])
     return scores
 
