@@ -17,6 +17,7 @@ Rows (each trained through ``aecore.training.TrainingJob`` with an explicit ``Ru
 
     python -m benchmarks.quality [--rows dense,denoise,vae,kmeans] [--epochs kmeans=20] [--seed 0] [--json]
     python -m benchmarks.quality --rows kmeans --checkpoints 100,200     # k-means also after epochs 100 and 200
+    python -m benchmarks.quality --rows kmeans --deep-inputs same-norm   # every image scaled to one L2 norm
     python -m benchmarks.quality --rows kmeans-adam --epochs 15 --deep-activation leaky_relu --deep-learning-rate 3e-3
 
 Prints a markdown table (row, ours, published figure, its source, budget); with ``--json`` the last stdout line is
