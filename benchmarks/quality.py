@@ -239,7 +239,7 @@ def run_row(
     )
     clusters = row.name.startswith("kmeans")
     if row.protocol == "dec":
-        register_all_images()
+        register_all_images(config.dataset)
     job, result = train(
         config,
         checkpoints if clusters else (),

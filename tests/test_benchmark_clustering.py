@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.clustering import INPUT_SCALINGS, from_class_centroids, inertia, same_norm
+from aecore import data
+from benchmarks.clustering import (
+    ALL_IMAGES,
+    INPUT_SCALINGS,
+    from_class_centroids,
+    inertia,
+    register_all_images,
+    same_norm,
+)
 
 
 def test_same_norm_gives_every_image_the_norm_and_keeps_its_shape():
@@ -33,3 +41,15 @@ def test_the_optimum_nearest_the_classes_reads_the_labels_and_reports_its_inerti
     nearest = from_class_centroids(codes, labels, ("a", "b", "c"))
     assert nearest["accuracy"] == 1.0 and nearest["split"] == [] and nearest["unclaimed"] == []
     assert nearest["inertia"] == pytest.approx(inertia(codes, labels))
+
+
+def test_dec_protocol_builds_only_the_scaling_a_run_asks_for(monkeypatch):
+    monkeypatch.setattr(data, "_USER_DATASETS", {})
+    register_all_images(ALL_IMAGES)
+    assert set(data._USER_DATASETS) == {ALL_IMAGES}, "the stored images alone: no 220 MB scaled copy"
+    assert data.load_dataset(ALL_IMAGES).n_train == 70_000
+    register_all_images(INPUT_SCALINGS["same-norm"])
+    scaled = data.load_dataset(INPUT_SCALINGS["same-norm"]).x_train
+    assert np.ptp(np.linalg.norm(scaled[:100].reshape(100, -1), axis=1)) < 1e-3
+    with pytest.raises(ValueError, match="not a DEC protocol dataset"):
+        register_all_images("mnist-5k")
