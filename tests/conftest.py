@@ -11,6 +11,17 @@ os.environ["AECORE_RUNS_DIR"] = tempfile.mkdtemp(prefix="aecore-test-runs-")
 
 import pytest  # noqa: E402  (after the environment above, which must be set before anything imports aecore)
 
+#: the test modules that start a local Ray (in the test or in a CLI it runs): never two at once on one machine
+RAY_MODULES = {"test_backends", "test_browser_backends", "test_cli"}
+
+
+def pytest_collection_modifyitems(items):
+    """pytest-xdist (``-n 2 --dist loadgroup`` in pyproject) hands out whole groups: each module runs on one
+    worker, so its module-scoped server and browser start once, and the modules that start a Ray share one."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
+        item.add_marker(pytest.mark.xdist_group("ray" if module in RAY_MODULES else module))
+
 
 @pytest.fixture(scope="module")
 def browser():

@@ -18,6 +18,7 @@ expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
+    PATIENCE_MS,
     assert_no_exception,
     batches_grow,
     batches_shown,
@@ -40,7 +41,7 @@ server_url = module_server("browser")
 def page(browser, server_url: str) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     tab = context.new_page()
-    tab.set_default_timeout(30_000)
+    tab.set_default_timeout(PATIENCE_MS)
     opened = time.monotonic()
     tab.goto(server_url)
     button(tab, "Train").wait_for()

@@ -18,6 +18,7 @@ expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
+    PATIENCE_MS,
     assert_no_exception,
     batches_shown,
     button,
@@ -36,7 +37,7 @@ FINISHED = re.compile(r"Finished · Epoch (\d+)/\1")
 def open_tab(browser, url: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
-    tab.set_default_timeout(60_000)
+    tab.set_default_timeout(PATIENCE_MS)
     tab.goto(url)
     button(tab, "Train").wait_for()
     wait_idle(tab)

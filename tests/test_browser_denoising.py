@@ -9,6 +9,7 @@ pytest.importorskip("playwright.sync_api")
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
+    PATIENCE_MS,
     assert_no_exception,
     dashboard_server,
     screenshot,
@@ -46,7 +47,7 @@ def test_the_denoising_page_in_the_browser(browser, tmp_path) -> None:
     assert job.snapshot().status == "finished", job.snapshot().message
     with dashboard_server(store.root, "denoising-server") as url:
         page = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
-        page.set_default_timeout(90_000)
+        page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/denoising")
         wait_idle(page)
         page.get_by_text("PSNR versus noise level").wait_for()

@@ -9,6 +9,7 @@ pytest.importorskip("playwright.sync_api")
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
+    PATIENCE_MS,
     assert_no_exception,
     dashboard_server,
     screenshot,
@@ -35,7 +36,7 @@ def test_the_latent_space_page_in_the_browser(browser, tmp_path) -> None:
     new_job(config, store, name="sparse to explore").run()
     with dashboard_server(store.root, "latent-server") as url:
         page = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
-        page.set_default_timeout(90_000)
+        page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/latent")
         wait_idle(page)
         page.get_by_text("Codes of 1,000 test images").wait_for()

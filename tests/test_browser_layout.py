@@ -16,6 +16,7 @@ expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
+    PATIENCE_MS,
     assert_no_exception,
     button,
     choose,
@@ -66,7 +67,7 @@ def open_train(browser, server_url: str) -> Iterator[object]:
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(PATIENCE_MS)
         page.goto(server_url)
         button(page, "Train").wait_for()
         wait_idle(page)

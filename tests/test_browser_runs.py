@@ -16,6 +16,7 @@ expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
+    PATIENCE_MS,
     ROOT,
     assert_no_exception,
     button,
@@ -34,7 +35,7 @@ ROW_HEIGHT, MARKER_X = 35, 15
 
 def new_tab(browser, url: str):
     tab = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True).new_page()
-    tab.set_default_timeout(60_000)
+    tab.set_default_timeout(PATIENCE_MS)
     tab.goto(url)
     wait_idle(tab)
     return tab

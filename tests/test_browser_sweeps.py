@@ -11,6 +11,7 @@ expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
+    PATIENCE_MS,
     assert_no_exception,
     button,
     dashboard_server,
@@ -29,7 +30,7 @@ def runs_done(page) -> int:
 def test_a_sweep_started_in_the_browser_fills_its_table_as_runs_finish(browser, tmp_path) -> None:
     with dashboard_server(tmp_path / "store", "sweeps-server", {"AECORE_MAX_JOBS": "1"}) as url:
         page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/?variant=sparse&dataset=digits&epochs=2&latent_dim=8")  # the Train page's settings
         wait_idle(page)
         page.get_by_role("link", name="Sweeps").first.click()

@@ -284,6 +284,7 @@ GOOD_META = json.dumps({"name": "x", "status": "finished", "created": 1.0}).enco
         (zip_of({"config.json": GOOD_CONFIG, "run.json": b'{"status": "bogus"}'}), "invalid 'status'"),
         (zip_of({"config.json": GOOD_CONFIG, "run.json": GOOD_META, "history.npz": b"junk"}), "damaged run file"),
     ],
+    ids=lambda value: value if isinstance(value, str) else "archive",  # the same ids whenever the zips are made
 )
 def test_a_bad_archive_is_refused_and_nothing_is_written(store, data, says):
     with pytest.raises(AecoreError, match=says):
