@@ -89,7 +89,7 @@ def render_controls() -> dict[str, Any]:
         index=None,
         key="preset_pick",
         on_change=ui.on_preset_pick,
-        placeholder="Choose a seed model…",
+        placeholder="Choose a seed model",
         help="The seed paper's, report's and assignment's models: one choice fills every control below.",
     )
     applied = st.session_state.get("preset_applied")
