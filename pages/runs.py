@@ -50,11 +50,24 @@ def run_table(records: list[Any]) -> pd.DataFrame:
 def filters(records: list[Any]) -> list[Any]:
     """The filter row: variant, dataset, status, tag and a name search; returns the runs that pass."""
     columns = st.columns([1, 1, 1, 1, 1.4])
-    variants = columns[0].multiselect("Variant", sorted({r.variant for r in records}), key="runs_filter_variant")
-    datasets = columns[1].multiselect("Dataset", sorted({r.dataset for r in records}), key="runs_filter_dataset")
-    present = [status for status in STATUSES if any(r.status == status for r in records)]
-    statuses = columns[2].multiselect("Status", present, key="runs_filter_status")
-    tags = columns[3].multiselect("Tag", sorted({tag for r in records for tag in r.tags}), key="runs_filter_tag")
+
+    def pick(column: int, label: str, options: list[str], none_yet: str = "Any", **more: Any) -> list[str]:
+        """A filter: left empty it lets every run through, so it says "Any" (or that nothing has one yet)."""
+        placeholder = "Any" if options else none_yet
+        return columns[column].multiselect(
+            label, options, key=f"runs_filter_{label.lower()}", placeholder=placeholder, **more
+        )
+
+    variants = pick(0, "Variant", sorted({r.variant for r in records}))
+    datasets = pick(1, "Dataset", sorted({r.dataset for r in records}))
+    statuses = pick(2, "Status", [status for status in STATUSES if any(r.status == status for r in records)])
+    tags = pick(
+        3,
+        "Tag",
+        sorted({tag for r in records for tag in r.tags}),
+        none_yet="No tags yet",
+        help="Select a run alone in the table to tag it.",
+    )
     search = columns[4].text_input("Name contains", key="runs_filter_name", placeholder="e.g. sparse")
     return [
         record

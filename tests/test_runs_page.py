@@ -79,6 +79,10 @@ def test_comparing_two_runs_overlays_their_curves_and_names_what_differs(page_st
     assert "Highlighted: the best run" in texts(at.caption)
 
 
+def tag_filter(at: AppTest):
+    return next(box for box in at.multiselect if box.label == "Tag")
+
+
 def test_one_selected_run_can_be_renamed_tagged_and_deleted(page_store) -> None:
     run_id = sparse_run(page_store, 2.0, "old name")
     at = runs_page(selected=[0])
@@ -87,10 +91,13 @@ def test_one_selected_run_can_be_renamed_tagged_and_deleted(page_store) -> None:
     next(button for button in at.button if button.label == "Rename").click().run()
     assert not at.exception, at.exception
     assert page_store.record(run_id).name == "new name"
+    assert tag_filter(at).proto.placeholder == "No tags yet" and not tag_filter(at).options
+    assert all(box.proto.placeholder == "Any" for box in at.multiselect if box.label != "Tag"), "empty lets all in"
     tags_box = next(box for box in at.text_input if box.label == "Tags, comma separated")
     tags_box.input("demo, best")
     next(button for button in at.button if button.label == "Save tags").click().run()
     assert page_store.record(run_id).tags == ("demo", "best")
+    assert tag_filter(at).proto.placeholder == "Any" and tag_filter(at).options == ["best", "demo"]
     next(button for button in at.button if button.label == "Yes, delete").click().run()
     assert not at.exception, at.exception
     assert not page_store.has(run_id)
