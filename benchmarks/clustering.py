@@ -44,7 +44,7 @@ def same_norm(images: np.ndarray, norm: float) -> np.ndarray:
     return (flat * (norm / np.linalg.norm(flat, axis=1))[:, None]).reshape(np.shape(images)).astype(np.float32)
 
 
-def register_all_images(dataset: str = ALL_IMAGES) -> None:
+def register_all_images(dataset: str) -> None:
     """DEC's protocol dataset ``dataset`` (a value of ``INPUT_SCALINGS``): all 70,000 images to train on; validation
     and test keep their official images (scaled as the training images are). Only the scaling asked for is built:
     a scaled copy of every image costs about 220 MB."""
