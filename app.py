@@ -58,7 +58,7 @@ def sidebar_run() -> None:
             st.caption("Choose a variant on the Train page and press Train.")
             st.markdown(f"Dataset: `{values['dataset']}`  \nDevice: {devices.get(values['device'], values['device'])}")
             return
-        from aecore.variants import VARIANTS
+        from aecore.settings.variants import VARIANTS
 
         config = shown.config
         stopping = ui.stop_requested(entry)

@@ -1,4 +1,23 @@
-"""Autoencoder Lab's core: variants, data, training engine, analysis and figures (no UI)."""
+"""Autoencoder Lab's core: variants, data, training, the run store, analysis and figures; it never imports Streamlit.
+
+Folders by topic, bottom to top: each imports only those listed before it (``tests/unit/test_architecture.py``
+checks it):
+
+    errors, tensorflow_runtime   the one exception type; TensorFlow imported once, quietly
+    settings    run configuration, validation, the parameter registry, variants, presets, URL links
+    analysis    numpy maths on codes and images
+    data        the dataset registry, a loaded dataset and its splits, IDX, uploads, class subsets, noise
+    models      one module per variant, loss terms
+    runs        the run store, snapshots, checkpoints, archives, comparison
+    training    the engine, its live state, compiled steps, evaluation, devices
+    jobs        the job interface, its fair queue, the local worker pool and Ray
+    explore     what a stored run is good for
+    sweeps      sweep plans, statistics, the seed report's tables
+    figures     plotly builders
+    cli         the command line (``python -m aecore``)
+
+``docs/architecture.md`` has the full map and how a run flows.
+"""
 
 import os
 

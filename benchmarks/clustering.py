@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from aecore.analysis import clustering_accuracy
-from aecore.applications import cluster_ownership
-from aecore.config import ModelConfig
-from aecore.data import add_user_dataset, load_dataset
+from aecore.analysis.clustering import clustering_accuracy
+from aecore.data.registry import add_user_dataset, load_dataset
+from aecore.explore.applications import cluster_ownership
+from aecore.settings.config import ModelConfig
 
 DATASET = "fashion-mnist"
 
@@ -20,7 +20,7 @@ DATASET = "fashion-mnist"
 #: ±1/√fan-in, SGD with momentum 0.9 at batch 256 for 300 epochs. Its rate of 1 applies to Keras' MSE, a mean over
 #: the 784 pixels; aecore's losses sum over them, so the same steps take a rate of 1/784.
 DEC_RECIPE = {"activation": "relu", "learning_rate": 1 / 784, "batch_size": 256, "epochs": 300}
-#: the k-means row of this README before DEC's recipe could be expressed: Adam 1e-3 into the sigmoid output
+#: the k-means row of docs/quality.md before DEC's recipe could be expressed: Adam 1e-3 into the sigmoid output
 ADAM_RECIPE = {"activation": "relu", "learning_rate": 1e-3, "batch_size": 256, "epochs": 50}
 #: every Fashion-MNIST image (training, validation, test) as one in-memory dataset: DEC's protocol trains on all
 #: 70,000 images and clusters the codes of all of them
@@ -87,7 +87,7 @@ def scores_of(labels: np.ndarray, assignments: np.ndarray) -> dict[str, float]:
 
 
 def ownership(labels: np.ndarray, assignments: np.ndarray, class_names: tuple[str, ...]) -> dict[str, list[str]]:
-    """The classes k-means gave several clusters and those it gave none (``aecore.applications.cluster_ownership``)."""
+    """The classes k-means gave several clusters and those it gave none (``applications.cluster_ownership``)."""
     owned = cluster_ownership(labels, assignments)
     return {kind: [class_names[label] for label in getattr(owned, kind)] for kind in ("split", "unclaimed")}
 
@@ -157,8 +157,8 @@ def main() -> None:
     import json
     from pathlib import Path
 
+    from aecore.runs.checkpoints import load_run_model
     from aecore.runs.folder import RunFolder
-    from aecore.runs.models import load_run_model
 
     parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from aecore.config import ModelConfig, RunConfig, TrainingConfig
-from aecore.tables import text_table
-from aecore.training import TrainingJob
+from aecore.cli.tables import text_table
+from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
+from aecore.training.engine import TrainingJob
 
 ENCODERS = ((), (128,), (256, 128))
 CODE = 64

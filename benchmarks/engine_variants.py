@@ -37,14 +37,16 @@ from typing import Any
 import keras
 import numpy as np
 
-from aecore.config import ModelConfig, RunConfig, TrainingConfig, validate
-from aecore.data import Dataset, load_dataset
-from aecore.devices import resolve_device
-from aecore.job_state import START
-from aecore.models import build_model, seeded
-from aecore.snapshots import FINISHED
-from aecore.training import TrainingJob
-from aecore.variants import VARIANTS
+from aecore.data.dataset import Dataset
+from aecore.data.registry import load_dataset
+from aecore.models.build import build_model, seeded
+from aecore.runs.snapshots import FINISHED
+from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
+from aecore.settings.validation import validate
+from aecore.settings.variants import VARIANTS
+from aecore.training.devices import resolve_device
+from aecore.training.engine import TrainingJob
+from aecore.training.live_state import START
 
 #: how often the polling thread asks for a snapshot (the dashboard's live view polls about this often)
 POLL_SECONDS = 0.2

@@ -4,7 +4,7 @@ PSNR-versus-noise curve, and t-SNE of 5,000 codes (once, then from the cache).
 Trains a short sparse run on full Fashion-MNIST (10,000 test images, so the scatter gets its 5,000 codes) and a
 convolutional denoiser on the embedded MNIST digits, in a temporary store, then measures:
 - ``slider_ms``: pressing → on a traversal slider in Chromium until the decoded image's ``src`` changes (median);
-- ``psnr_curve_s``: the Denoising page's PSNR-versus-noise curve for the convolutional run (``aecore.denoising``);
+- ``psnr_curve_s``: the Denoising page's PSNR-versus-noise curve for the convolutional run (``explore.denoising``);
 - ``tsne_first_s`` / ``tsne_cached_s``: the Latent space page's t-SNE of 5,000 codes, then the same again.
 
     python -m benchmarks.explore [--presses 10]
@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' server and Chromium helpers
+sys.path.insert(0, str(ROOT / "tests" / "browser"))  # the browser tests' server and Chromium helpers
 
 
 def train(store, variant: str, dataset: str) -> str:
-    from aecore.config import ModelConfig, RunConfig, TrainingConfig
-    from aecore.jobs import new_job
+    from aecore.jobs.manager import new_job
+    from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
 
     config = RunConfig(dataset=dataset, model=ModelConfig(variant=variant), training=TrainingConfig(epochs=1))
     job = new_job(config, store, name=f"{variant} benchmark")
@@ -69,9 +69,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=10)
     args = parser.parse_args()
-    from aecore import latent
-    from aecore.runs import RunStore
-    from aecore.trained import TrainedRun
+    from aecore.explore import latent
+    from aecore.explore.stored_model import TrainedRun
+    from aecore.runs.store import RunStore
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "runs"
@@ -100,7 +100,7 @@ def main() -> None:
         page.run()
         result["tsne_cached_page_run_s"] = time.perf_counter() - started
 
-        from aecore import denoising
+        from aecore.explore import denoising
 
         model = TrainedRun.load(store.folder(conv), store.record(conv))
         started = time.perf_counter()

@@ -21,7 +21,7 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' server and page helpers
+sys.path.insert(0, str(ROOT / "tests" / "browser"))  # the browser tests' server and page helpers
 
 from browser_support import (  # noqa: E402
     CHROMIUM,
@@ -34,7 +34,7 @@ from browser_support import (  # noqa: E402
     wait_until_warm,
 )
 
-from aecore.variants import VARIANTS  # noqa: E402
+from aecore.settings.variants import VARIANTS  # noqa: E402
 
 ONE_LINE_APP = 'import streamlit as st\nst.write("Hello")\n'
 

@@ -31,7 +31,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' server and page helpers
+sys.path.insert(0, str(ROOT / "tests" / "browser"))  # the browser tests' server and page helpers
 
 from browser_support import (  # noqa: E402
     BATCH_COUNT,
@@ -46,7 +46,7 @@ from browser_support import (  # noqa: E402
     wait_until_warm,
 )
 
-from aecore.runs import RunStore  # noqa: E402
+from aecore.runs.store import RunStore  # noqa: E402
 from benchmarks import print_rows  # noqa: E402
 
 FINISHED = "Finished · Epoch"
@@ -315,9 +315,9 @@ def protocol_round(sessions: int, epochs: int) -> dict:
 
 def sequential_memory(count: int) -> dict:
     """Memory of this process with its workers after 5 and after ``count`` runs, one after another."""
-    from aecore.config import ModelConfig, RunConfig, TrainingConfig
-    from aecore.jobs import open_backend
-    from aecore.runs import RunStore
+    from aecore.jobs.manager import open_backend
+    from aecore.runs.store import RunStore
+    from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
 
     store = RunStore(Path(tempfile.mkdtemp(prefix="aecore-sequential-")))
     manager = open_backend(store=store, warm_dataset="mnist-5k")

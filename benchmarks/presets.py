@@ -1,6 +1,7 @@
 """Every preset trained for its default epochs, against the model that outputs the average training image.
 
-The README's preset table comes from here; ``tests/test_presets.py`` holds each preset to a gain of 1.5 dB.
+The preset table of docs/quality.md comes from here; ``tests/unit/test_presets.py`` holds each preset to a gain of
+1.5 dB.
 
     python -m benchmarks.presets [--json]
     python -m benchmarks.presets --only seed-aae --seeds 0,1,2,3,4,5,6,7,8,9 [--learning-rate 3e-3]   # how robust
@@ -12,11 +13,11 @@ import argparse
 import json
 import time
 
-from aecore.data import list_datasets, load_dataset
-from aecore.evaluation import mean_image_psnr
-from aecore.presets import PRESETS
-from aecore.tables import text_table
-from aecore.training import TrainingJob
+from aecore.cli.tables import text_table
+from aecore.data.registry import list_datasets, load_dataset
+from aecore.settings.presets import PRESETS
+from aecore.training.engine import TrainingJob
+from aecore.training.evaluation import mean_image_psnr
 
 
 def measure(preset_id: str, seed: int | None, learning_rate: float | None) -> dict[str, object]:

@@ -1,6 +1,6 @@
 """Quality against published figures: four models on full Fashion-MNIST, trained by aecore's engine, side by side.
 
-Rows (each trained through ``aecore.training.TrainingJob`` with an explicit ``RunConfig``, then scored on the
+Rows (each trained through ``aecore.training.engine.TrainingJob`` with an explicit ``RunConfig``, then scored on the
 10,000 official test images):
 
 - ``dense``: the 784-128-64-32 autoencoder (ReLU, sigmoid output, MSE), test MSE per pixel after 5 epochs;
@@ -12,7 +12,7 @@ Rows (each trained through ``aecore.training.TrainingJob`` with an explicit ``Ru
   linear output, uniform ±1/√fan-in initialisation, 300 epochs at batch 256) and scored its way: trained on all
   70,000 images, k-means on the codes of all 70,000 (and, beside that, on the 10,000 test images' codes);
 - ``kmeans-adam`` (not run unless named): the same model with Adam 1e-3 into a sigmoid output, 50 epochs on the
-  54,000 training images, k-means on the test images' codes (this README's earlier row);
+  54,000 training images, k-means on the test images' codes (docs/quality.md's earlier row);
 - ``kmeans-defaults`` (not run unless named): as ``kmeans-adam`` with the ``deep`` variant's own defaults.
 
     python -m benchmarks.quality [--rows dense,denoise,vae,kmeans] [--epochs kmeans=20] [--seed 0] [--json]
@@ -37,12 +37,19 @@ from typing import Any
 
 import numpy as np
 
-from aecore.config import NOISE_KINDS, ModelConfig, NoiseConfig, RegularisationConfig, RunConfig, TrainingConfig
-from aecore.data import load_dataset
-from aecore.evaluation import TEST_NOISE_SEED
-from aecore.jobs import new_job, resumed_job
-from aecore.noise import corrupt_images
-from aecore.runs import RunStore
+from aecore.data.noise import corrupt_images
+from aecore.data.registry import load_dataset
+from aecore.jobs.manager import new_job, resumed_job
+from aecore.runs.store import RunStore
+from aecore.settings.config import (
+    NOISE_KINDS,
+    ModelConfig,
+    NoiseConfig,
+    RegularisationConfig,
+    RunConfig,
+    TrainingConfig,
+)
+from aecore.training.evaluation import TEST_NOISE_SEED
 from benchmarks.clustering import (
     ADAM_RECIPE,
     DATASET,

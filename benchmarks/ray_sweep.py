@@ -16,10 +16,10 @@ import argparse
 import tempfile
 import time
 
-from aecore.config import ModelConfig, RunConfig, TrainingConfig
-from aecore.jobs import JobManager
-from aecore.runs import RunStore
-from aecore.sweeps import SweepPlan, start_sweep
+from aecore.jobs.manager import JobManager
+from aecore.runs.store import RunStore
+from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
+from aecore.sweeps.plans import SweepPlan, start_sweep
 from benchmarks import print_rows
 
 RHOS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
@@ -59,7 +59,7 @@ def main() -> None:
     local.wait_ready()  # a server's workers are warm before its first run: time the sweep, not their start
     rows.append(run_sweep(local, args.epochs))
     local.close()
-    from aecore import ray_backend
+    from aecore.jobs import ray_backend
 
     ray_backend.connect(local_cpus=args.slots)
     for slots in (args.slots, args.slots_over):

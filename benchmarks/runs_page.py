@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def fill_store(root: Path, count: int) -> None:
-    from aecore.config import ModelConfig, RunConfig, TrainingConfig
-    from aecore.jobs import new_job
-    from aecore.runs import RunFolder, RunStore
-    from aecore.runs.folder import new_run_id
+    from aecore.jobs.manager import new_job
+    from aecore.runs.folder import RunFolder, new_run_id
+    from aecore.runs.store import RunStore
+    from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
 
     store = RunStore(root)
     config = RunConfig(
@@ -57,7 +57,7 @@ def main() -> None:
         fill_store(root, args.runs)
         from streamlit.testing.v1 import AppTest
 
-        from aecore.runs import RunStore
+        from aecore.runs.store import RunStore
 
         store = RunStore(root)
         listing = []

@@ -16,11 +16,11 @@ import statistics
 import tempfile
 import time
 
-from aecore.config import ModelConfig, RunConfig, TrainingConfig
-from aecore.jobs import new_job
-from aecore.runs import RunStore
+from aecore.jobs.manager import new_job
 from aecore.runs.recorder import RunRecorder
-from aecore.training import TrainingJob
+from aecore.runs.store import RunStore
+from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
+from aecore.training.engine import TrainingJob
 
 
 def timed_recorder(recorder: RunRecorder, spent: list[float]) -> None:

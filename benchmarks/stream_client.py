@@ -31,7 +31,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "browser"))
 from browser_support import BATCH_COUNT  # noqa: E402  the live view's batch caption, read as the browser tests read it
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aecore.data import list_datasets
-from aecore.parameters import PARAMETERS
-from aecore.presets import PRESETS
-from aecore.variants import COMMON_HYPERPARAMETERS, VARIANTS
+from aecore.data.registry import list_datasets
+from aecore.settings.parameters import PARAMETERS
+from aecore.settings.presets import PRESETS
+from aecore.settings.variants import COMMON_HYPERPARAMETERS, VARIANTS
 
 st.title("About Autoencoder Lab")
 st.markdown(

@@ -1,18 +1,23 @@
 """Applications: what a trained code is good for. Anomaly detection by reconstruction error, k-means on the codes
 against raw pixels and PCA, and retrieval of nearest neighbours in code and pixel space, each measured on the
-test images of a stored run (``aecore.applications`` computes; this page lays out)."""
+test images of a stored run (``aecore.explore.applications`` computes; this page lays out)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
 
-from aecore import analysis, application_figures, applications
+from aecore.analysis.pixels import to_uint8
+from aecore.explore import applications
+from aecore.figures import applications as application_figures
 from pages import _ui as ui
 from pages._ui import applications_panels as panels
 from pages._ui.explore import model_stamp, run_picker
+
+if TYPE_CHECKING:
+    from aecore.explore.stored_model import TrainedRun
 
 TABS = ("Anomaly detection", "Clustering", "Retrieval")
 QUERY_KEY = "retrieval_index"
@@ -47,7 +52,7 @@ def ownership_text(ownership: applications.ClusterOwnership, name: Any) -> str:
     )
 
 
-def clustering_section(trained: Any, stamp: float) -> None:
+def clustering_section(trained: TrainedRun, stamp: float) -> None:
     codes = trained.test_codes
     count = len(codes)
     with st.spinner(f"k-means on {count:,} codes, their pixels and PCA of the pixels… (once per run)"):
@@ -115,7 +120,7 @@ def _another_image(count: int) -> None:
     st.session_state[QUERY_KEY] = int(np.random.default_rng().integers(count))
 
 
-def retrieval_section(trained: Any, stamp: float) -> None:
+def retrieval_section(trained: TrainedRun, stamp: float) -> None:
     images, labels, codes = trained.test_images, trained.test_labels, trained.test_codes
     names = trained.class_names
     pixels = images.reshape(len(images), -1)
@@ -127,7 +132,7 @@ def retrieval_section(trained: Any, stamp: float) -> None:
         st.button("Another image", icon=":material/shuffle:", on_click=_another_image, args=(len(images),))
         k = st.slider("Neighbours k", 3, 20, 8, key="retrieval_k")
         label = int(labels[index])
-        st.image(analysis.to_uint8(images[index]), width=112, caption=f"query: {panels.class_name(names, label)}")
+        st.image(to_uint8(images[index]), width=112, caption=f"query: {panels.class_name(names, label)}")
     spaces = {f"code ({codes.shape[1]}-D)": codes, f"pixel ({pixels.shape[1]}-D)": pixels}
     rows, row_labels, same, fractions = {}, {}, {}, {}
     for space, features in spaces.items():

@@ -1,18 +1,23 @@
 """Denoising and inpainting: a trained model on noise of any kind and level, where denoising helps along the noise
-level, and what it fills in where part of the image is hidden. Every number comes from ``aecore.denoising``."""
+level, and what it fills in where part of the image is hidden. Every number comes from ``aecore.explore.denoising``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from aecore import analysis, denoising, denoising_figures
-from aecore.config import NOISE_KINDS
+from aecore.analysis.pixels import to_uint8
 from aecore.errors import AecoreError
+from aecore.explore import denoising
+from aecore.figures import denoising as denoising_figures
+from aecore.settings.config import NOISE_KINDS
 from pages import _ui as ui
 from pages._ui import denoising_panels as panels
 from pages._ui.explore import model_stamp, run_picker
+
+if TYPE_CHECKING:
+    from aecore.explore.stored_model import TrainedRun
 
 #: how many images the noise and inpainting rows show
 SHOWN = 8
@@ -21,7 +26,7 @@ KIND_KEY = "denoising_kind"
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def psnr_curve(run_id: str, stamp: float, kind: str, _trained: Any) -> denoising.PsnrCurve:
+def psnr_curve(run_id: str, stamp: float, kind: str, _trained: TrainedRun) -> denoising.PsnrCurve:
     """The PSNR curve of one run and noise kind, computed once (a second or two) and kept for every later rerun."""
     return denoising.psnr_curve(_trained.reconstruct, _trained.test_images, kind)
 
@@ -30,7 +35,7 @@ def level_symbol(kind: str) -> str:
     return "σ" if kind == "gaussian" else "p"
 
 
-def trained_on(trained: Any) -> str:
+def trained_on(trained: TrainedRun) -> str:
     noise = trained.config.noise
     if not noise.level:
         return "trained without noise"
@@ -39,7 +44,7 @@ def trained_on(trained: Any) -> str:
     )
 
 
-def noise_section(trained: Any) -> str:
+def noise_section(trained: TrainedRun) -> str:
     """Noise kind and level on the probe images; returns the kind, which the curve below uses too."""
     noise = trained.config.noise
     st.markdown(f"**Noise on the trained model** · this run was {trained_on(trained)}")
@@ -55,7 +60,7 @@ def noise_section(trained: Any) -> str:
     return kind
 
 
-def noisy_rows(trained: Any, kind: str, default_level: float) -> None:
+def noisy_rows(trained: TrainedRun, kind: str, default_level: float) -> None:
     """The slider and what it changes, in a fragment: moving it redraws only these rows and numbers."""
 
     @st.fragment
@@ -85,14 +90,14 @@ def noisy_rows(trained: Any, kind: str, default_level: float) -> None:
             st.caption(f"Over these {len(images)} images, with the same noise draw at every level (a fixed seed).")
         with right:
             figure = denoising_figures.denoising_rows(
-                analysis.to_uint8(result.clean), analysis.to_uint8(result.noisy), analysis.to_uint8(result.denoised)
+                to_uint8(result.clean), to_uint8(result.noisy), to_uint8(result.denoised)
             )
             ui.shown_chart(figure, "denoising_rows", height=None, width="content")
 
     rows()
 
 
-def curve_section(trained: Any, kind: str) -> None:
+def curve_section(trained: TrainedRun, kind: str) -> None:
     noise, label = trained.config.noise, denoising.NOISE_LABELS[kind]
     st.markdown(f"**PSNR versus noise level** · {label.lower()} noise on the test images")
     with st.spinner("Computing the PSNR curve… (once per run and noise kind)"):
@@ -146,7 +151,7 @@ def curve_summary(curve: denoising.PsnrCurve, helps: list[tuple[float, float]]) 
     return text
 
 
-def inpainting_section(trained: Any) -> None:
+def inpainting_section(trained: TrainedRun) -> None:
     @st.fragment
     def inpainting() -> None:
         st.markdown("**Inpainting** · hide part of the images and let the model fill it in")

@@ -1,16 +1,23 @@
 """Latent space: where a trained model puts the test images, what each code dimension does, and what it makes of
-a digit you draw. Every number and image comes from the stored run's model (``aecore.trained``)."""
+a digit you draw. Every number and image comes from the stored run's model (``aecore.explore.stored_model``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
 
-from aecore import analysis, figures, latent, latent_figures
+from aecore.analysis import projections, traversals
+from aecore.analysis.pixels import to_uint8
+from aecore.explore import latent
+from aecore.figures import latent as latent_figures
+from aecore.figures import mosaics
 from pages import _ui as ui
 from pages._ui.explore import model_stamp, run_picker
+
+if TYPE_CHECKING:
+    from aecore.explore.stored_model import TrainedRun
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 INDEX_KEY = "latent_index"
@@ -26,10 +33,10 @@ def projection(run_id: str, stamp: float, method: str, dims: int, _codes: np.nda
 
 
 def image(pixels: np.ndarray, caption: str, width: int = 96) -> None:
-    st.image(analysis.to_uint8(pixels), caption=caption, width=width, clamp=True)
+    st.image(to_uint8(pixels), caption=caption, width=width, clamp=True)
 
 
-def scatter_section(trained: Any, stamp: float) -> int:
+def scatter_section(trained: TrainedRun, stamp: float) -> int:
     """The codes of the test images; returns the index of the image the person picked."""
     codes = trained.test_codes
     size = codes.shape[1]
@@ -78,7 +85,7 @@ def scatter_section(trained: Any, stamp: float) -> int:
     return int(index)
 
 
-def manifold_section(trained: Any) -> None:
+def manifold_section(trained: TrainedRun) -> None:
     st.markdown("**Decoded manifold** · a grid of 2-D codes, each decoded to an image")
     left, right = st.columns([1, 3])
     with left:
@@ -89,21 +96,18 @@ def manifold_section(trained: Any) -> None:
             st.caption("The grid covers the prior N(0, I) at its quantiles, as in the VAE paper's figure.")
         else:
             span = st.slider("Range (σ around the codes' mean)", 0.5, 4.0, 2.0, 0.5, key="manifold_span")
-            center, scale = analysis.code_statistics(trained.test_codes)
-            scale = scale * span / analysis.MANIFOLD_SPAN
-    grid = analysis.manifold_grid(trained.decode, 2, n=count, center=center, scale=scale)
+            center, scale = projections.code_statistics(trained.test_codes)
+            scale = scale * span / traversals.MANIFOLD_SPAN
+    grid = traversals.manifold_grid(trained.decode, 2, n=count, center=center, scale=scale)
     with right:
-        ui.shown_chart(
-            figures.image_mosaic(analysis.to_uint8(grid), max_width=520), "manifold", height=None, width="content"
-        )
+        ui.shown_chart(mosaics.image_mosaic(to_uint8(grid), max_width=520), "manifold", height=None, width="content")
 
 
-def traversal_section(trained: Any, index: int) -> None:
+def traversal_section(trained: TrainedRun, index: int) -> None:
     @st.fragment
     def sliders() -> None:
         codes = trained.test_codes
-        spread = codes.std(axis=0)
-        dims = [dim for dim in latent.widest_dimensions(codes, 16) if spread[dim] > 0]  # a dead unit has no range
+        dims = list(latent.widest_dimensions(codes, 16))
         if not dims:
             st.caption("Every code dimension is the same for all test images: there is nothing to traverse.")
             return
@@ -113,8 +117,7 @@ def traversal_section(trained: Any, index: int) -> None:
         code = base.copy()
         with left:
             columns = st.columns(4)
-            for slot, dim in enumerate(dims):
-                low, high = float(base[dim] - 3 * spread[dim]), float(base[dim] + 3 * spread[dim])
+            for slot, (dim, (low, high)) in enumerate(zip(dims, latent.slider_ranges(codes, base, dims), strict=True)):
                 step = (high - low) / 60 or 0.01
                 key = f"traverse_{index}_{dim}"
                 code[dim] = columns[slot % 4].slider(
@@ -128,7 +131,7 @@ def traversal_section(trained: Any, index: int) -> None:
     sliders()
 
 
-def interpolation_section(trained: Any, index: int) -> None:
+def interpolation_section(trained: TrainedRun, index: int) -> None:
     st.markdown("**Interpolation** between two test images, in code space and in pixel space")
     first, second = st.columns(2)
     start = first.number_input("From test image", 0, len(trained.test_codes) - 1, index, key="interp_from")
@@ -137,14 +140,14 @@ def interpolation_section(trained: Any, index: int) -> None:
     )
     codes = latent.interpolate(trained.test_codes[start], trained.test_codes[end], 10)
     pixels = latent.interpolate(trained.test_images[start], trained.test_images[end], 10)
-    rows = {"code space": analysis.to_uint8(trained.decode(codes)), "pixel space": analysis.to_uint8(pixels)}
-    ui.shown_chart(figures.image_rows(rows), "interpolation", height=None, width="content")
+    rows = {"code space": to_uint8(trained.decode(codes)), "pixel space": to_uint8(pixels)}
+    ui.shown_chart(mosaics.image_rows(rows), "interpolation", height=None, width="content")
     st.latex(INTERPOLATION)
     st.caption("Decoding the straight line between two codes gives images on the way from one to the other; "
                "the same line in pixel space only cross-fades them.")  # fmt: skip
 
 
-def drawing_section(trained: Any) -> None:
+def drawing_section(trained: TrainedRun) -> None:
     from streamlit_drawable_canvas import st_canvas
 
     @st.fragment
@@ -167,7 +170,7 @@ def drawing_section(trained: Any) -> None:
             near = latent.nearest(trained.test_codes, code, 8)
             image(centred, "your digit, centred")
             image(latent.decode_one(trained.decode, code), "reconstruction")
-            st.image(list(analysis.to_uint8(trained.test_images[near])), width=56, caption=[f"#{i}" for i in near])
+            st.image(list(to_uint8(trained.test_images[near])), width=56, caption=[f"#{i}" for i in near])
             st.caption("Its nearest test images in code space.")
             st.session_state[DRAWN_KEY] = (trained.record.id, code)
             if st.button("Place it on the scatter", icon=":material/star:"):
@@ -176,12 +179,12 @@ def drawing_section(trained: Any) -> None:
     canvas()
 
 
-def prior_section(trained: Any) -> None:
+def prior_section(trained: TrainedRun) -> None:
     prior = trained.config.regularisation.prior if trained.config.model.variant == "aae" else "normal"
     st.markdown(f"**Samples of the prior** · codes drawn from p(z) ({prior}), decoded")
     seed = st.number_input("Seed", 0, 10_000, 0, key="prior_seed")
     codes = latent.prior_samples(prior, trained.test_codes.shape[1], 16, int(seed))
-    ui.shown_chart(figures.image_rows({"samples": analysis.to_uint8(trained.decode(codes))}), "prior", height=None,
+    ui.shown_chart(mosaics.image_rows({"samples": to_uint8(trained.decode(codes))}), "prior", height=None,
                    width="content")  # fmt: skip
     st.latex(
         r"z \sim \mathcal{N}(0, I), \quad \hat x = g(z)"

@@ -7,7 +7,7 @@ While a run in the table trains (in this session or any other), the table refres
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,17 +15,20 @@ import streamlit as st
 
 from aecore.errors import AecoreError
 from aecore.runs.compare import MAX_COMPARED, settings_summary
-from aecore.snapshots import ACTIVE, STATUSES
-from aecore.variants import VARIANTS
+from aecore.runs.snapshots import ACTIVE, STATUSES
+from aecore.settings.variants import VARIANTS
 from pages import _ui as ui
 from pages._ui.compare import compare_section
+
+if TYPE_CHECKING:
+    from aecore.runs.index import RunRecord
 
 #: how often the table refreshes while some run in it trains
 REFRESH_SECONDS = 3.0
 METRIC_COLUMNS = {"test_mse": "Test MSE", "test_psnr": "PSNR (dB)", "test_elbo": "ELBO (nats)"}
 
 
-def run_table(records: list[Any]) -> pd.DataFrame:
+def run_table(records: list[RunRecord]) -> pd.DataFrame:
     """One row per run: what identifies it and how it did first, the rest to the right."""
     rows = []
     for record in records:
@@ -47,7 +50,7 @@ def run_table(records: list[Any]) -> pd.DataFrame:
     return frame.drop(columns=empty)  # no ELBO column unless a VAE is listed
 
 
-def filters(records: list[Any]) -> list[Any]:
+def filters(records: list[RunRecord]) -> list[Any]:
     """The filter row: variant, dataset, status, tag and a name search; returns the runs that pass."""
     columns = st.columns([1, 1, 1, 1, 1.4])
 
@@ -80,13 +83,13 @@ def filters(records: list[Any]) -> list[Any]:
     ]
 
 
-def open_in_train_page(record: Any) -> None:
+def open_in_train_page(record: RunRecord) -> None:
     ui.apply_config(record.config)
     ui.show_run(record.id)
     st.switch_page("pages/train.py")
 
 
-def single_run_actions(record: Any) -> None:
+def single_run_actions(record: RunRecord) -> None:
     """What one selected run offers: open, resume, download, rename, tag."""
     from aecore.runs.archive import export_archive
 

@@ -3,15 +3,21 @@ spread of their mean activations, the few units one image uses, and the first la
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
 
-from aecore import analysis, figures, latent, latent_figures
-from aecore.snapshots import ACTIVE
+from aecore.analysis.pixels import to_uint8
+from aecore.explore import latent
+from aecore.figures import curves
+from aecore.figures import latent as latent_figures
+from aecore.runs.snapshots import ACTIVE
 from pages import _ui as ui
 from pages._ui.explore import model_stamp, run_picker, trained_run
+
+if TYPE_CHECKING:
+    from aecore.explore.stored_model import TrainedRun
 
 KL_FORMULA = (
     r"\mathrm{KL}(\rho \,\|\, \hat\rho_j) = \rho \log\frac{\rho}{\hat\rho_j} + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j},"
@@ -22,7 +28,7 @@ SIGMOID_CODES = ("sparse", "contractive")
 PLAIN_VARIANTS = ("undercomplete", "deep")
 
 
-def plain_run(trained: Any) -> Any:
+def plain_run(trained: TrainedRun) -> Any:
     """A stored plain autoencoder on the same dataset, if the store has one, to show the same image beside."""
     for record in ui.run_store().list(dataset=trained.config.dataset):
         if record.variant in PLAIN_VARIANTS and record.status not in ACTIVE and record.epochs_done >= 1:
@@ -33,22 +39,24 @@ def plain_run(trained: Any) -> Any:
     return None
 
 
-def kl_section(trained: Any) -> None:
+def kl_section(trained: TrainedRun) -> None:
     rho = trained.config.regularisation.rho
     rho_hat = latent.population_mean_activation(trained.test_codes)
     near = latent.units_near(rho_hat, rho)
     st.markdown(f"**The sparsity penalty for ρ = {rho:g}** with each of the {rho_hat.size} units at its ρ̂ⱼ")
     left, right = st.columns(2, gap="large")
     with left:
-        ui.shown_chart(figures.kl_penalty_curve(rho, rho_hat), "sparsity_kl_curve")
+        ui.shown_chart(curves.kl_penalty_curve(rho, rho_hat), "sparsity_kl_curve")
     with right:
-        ui.shown_chart(figures.rho_hat_histogram(rho_hat, rho), "sparsity_histogram")
+        ui.shown_chart(latent_figures.rho_hat_histogram(rho_hat, rho), "sparsity_histogram")
     metrics = st.columns(3)
     metrics[0].metric(
         "Mean ρ̂ of the units", f"{rho_hat.mean():.3f}", help="The average of the units' mean activations."
     )
     metrics[1].metric("Units within ±0.05 of ρ", f"{near} of {rho_hat.size}")
-    metrics[2].metric("β·Σ KL on the test set", f"{trained.config.regularisation.beta * _kl_sum(rho, rho_hat):.3f}")
+    metrics[2].metric(
+        "β·Σ KL on the test set", f"{trained.config.regularisation.beta * latent.sparsity_penalty(rho, rho_hat):.3f}"
+    )
     st.latex(KL_FORMULA)
     st.caption(
         f"ρ̂ⱼ is unit j's mean activation over the {len(trained.test_codes):,} test images (the population, not a "
@@ -56,18 +64,12 @@ def kl_section(trained: Any) -> None:
     )
 
 
-def _kl_sum(rho: float, rho_hat: np.ndarray) -> float:
-    from aecore.losses import bernoulli_kl
-
-    return float(np.sum(bernoulli_kl(rho, np.clip(rho_hat, 1e-6, 1 - 1e-6)).numpy()))
-
-
-def activity_section(trained: Any) -> None:
+def activity_section(trained: TrainedRun) -> None:
     st.markdown("**Which units fire for one image**")
     left, right = st.columns([1, 3])
     with left:
         index = st.number_input("Test image", 0, len(trained.test_codes) - 1, 0, key="sparsity_index")
-        st.image(analysis.to_uint8(trained.test_images[index]), width=112, caption=f"test image {index}")
+        st.image(to_uint8(trained.test_images[index]), width=112, caption=f"test image {index}")
     codes = {f"{trained.record.name} ({trained.config.model.variant})": trained.test_codes[index]}
     plain = plain_run(trained)
     if plain is not None and plain.test_codes.shape[1] <= 256:
@@ -80,7 +82,7 @@ def activity_section(trained: Any) -> None:
     )
 
 
-def weights_section(trained: Any) -> None:
+def weights_section(trained: TrainedRun) -> None:
     kernel = latent.first_layer_kernel(trained.model.encoder.layers)
     tiles = latent.weight_tiles(kernel, trained.dataset.image_shape)
     conv = kernel.ndim == 4
@@ -109,7 +111,7 @@ if trained is not None:
     elif trained.config.model.variant in SIGMOID_CODES:
         rho_hat = latent.population_mean_activation(trained.test_codes)
         st.markdown("**Mean activation ρ̂ⱼ of every unit** over the test images")
-        ui.shown_chart(figures.bar_per_dimension(rho_hat, None, "mean activation ρ̂"), "sparsity_rho_hat")
+        ui.shown_chart(latent_figures.bar_per_dimension(rho_hat, None, "mean activation ρ̂"), "sparsity_rho_hat")
     else:
         st.info(
             "This run's code is not a sigmoid code with a target activation, so the KL penalty does not apply; "

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aecore import sweeps
 from aecore.errors import AecoreError
-from aecore.parameters import PARAMETERS
-from aecore.presets import PRESETS
-from aecore.seed_tables import SEED_TABLES, agreement, reproduction_plan, with_published
-from aecore.variants import VARIANTS
+from aecore.settings.parameters import PARAMETERS
+from aecore.settings.presets import PRESETS
+from aecore.settings.variants import VARIANTS
+from aecore.sweeps import plans, statistics
+from aecore.sweeps.seed_tables import SEED_TABLES, agreement, reproduction_plan, with_published
 from pages import _ui as ui
 from pages._ui import sweep_views as views
 
@@ -46,7 +46,7 @@ def base_config():
 
 
 def parameter_inputs(variant: str, index: int, exclude: str | None) -> tuple[str, str] | None:
-    choices = [name for name in sweeps.sweepable(variant) if name != exclude]
+    choices = [name for name in plans.sweepable(variant) if name != exclude]
     options = ([None] if index == 2 else []) + choices
     numeric = [name for name in choices if PARAMETERS[name].kind in ("float", "int")]
     default = options.index("rho" if "rho" in numeric else numeric[0]) if index == 1 and numeric else 0
@@ -85,15 +85,15 @@ def new_sweep_form() -> None:
         first = parameter_inputs(variant, 1, None)
     with right:
         second = parameter_inputs(variant, 2, first[0] if first else None)
-    seeds = st.slider("Seeds per setting", 1, sweeps.MAX_SEEDS, 2, key="sweep_seeds")
+    seeds = st.slider("Seeds per setting", 1, plans.MAX_SEEDS, 2, key="sweep_seeds")
     name = st.text_input("Name (optional)", key="sweep_name", placeholder="e.g. rho on mnist-5k")
     texts = [pair for pair in (first, second) if pair is not None and pair[1].strip()]
     if not texts:
         st.caption("Type the values to try: a list, or a range start:stop:step (add * for a log range).")
         return
     try:
-        parameters = {pair[0]: sweeps.parse_values(pair[0], pair[1], variant) for pair in texts}
-        plan = sweeps.SweepPlan(base, parameters, seeds=seeds, name=name.strip())
+        parameters = {pair[0]: plans.parse_values(pair[0], pair[1], variant) for pair in texts}
+        plan = plans.SweepPlan(base, parameters, seeds=seeds, name=name.strip())
         count = len(plan.points())
     except AecoreError as error:
         st.error(str(error), icon=":material/error:")
@@ -101,17 +101,17 @@ def new_sweep_form() -> None:
     settings = count // seeds
     st.markdown(f"**{settings} settings × {seeds} seeds = {count} runs**")
     confirmed = True
-    if count > sweeps.CONFIRM_ABOVE_RUNS:
+    if count > plans.CONFIRM_ABOVE_RUNS:
         confirmed = st.checkbox(
-            f"Yes, train {count} runs (more than {sweeps.CONFIRM_ABOVE_RUNS}): they wait behind other people's runs."
+            f"Yes, train {count} runs (more than {plans.CONFIRM_ABOVE_RUNS}): they wait behind other people's runs."
         )
     if st.button("Start the sweep", type="primary", icon=":material/play_arrow:", disabled=not confirmed):
         start(plan)
 
 
-def start(plan: sweeps.SweepPlan) -> None:
+def start(plan: plans.SweepPlan) -> None:
     manager = ui.job_manager()
-    if ui.guarded(lambda: sweeps.start_sweep(manager.store, manager, plan), "The sweep could not start") is not None:
+    if ui.guarded(lambda: plans.start_sweep(manager.store, manager, plan), "The sweep could not start") is not None:
         st.session_state[SWEEP_KEY] = plan.sweep_id
         st.rerun()
 
@@ -122,15 +122,15 @@ def reproduce_section() -> None:
         "and α, one run each, the others fixed at ρ = 0.2, β = 2, α = 0.3. Each button runs that table on the "
         "embedded MNIST digits with several seeds, so the spread shows whether a difference is real."
     )
-    seeds = st.number_input("Seeds per value", 1, sweeps.MAX_SEEDS, 2, key="reproduce_seeds")
+    seeds = st.number_input("Seeds per value", 1, plans.MAX_SEEDS, 2, key="reproduce_seeds")
     for column, table in zip(st.columns(len(SEED_TABLES)), SEED_TABLES.values(), strict=True):
         if column.button(f"{table.figure}: {table.title}", icon=":material/science:", width="stretch"):
             start(reproduction_plan(table.parameter, int(seeds)))
 
 
-def results(plan: sweeps.SweepPlan) -> None:
+def results(plan: plans.SweepPlan) -> None:
     store = ui.run_store()
-    rows = sweeps.summarise(store, plan)
+    rows = statistics.summarise(store, plan)
     if plan.reference:
         rows = with_published(rows, plan)
     if not any(row["seeds"] for row in rows):
@@ -164,8 +164,8 @@ def results(plan: sweeps.SweepPlan) -> None:
         views.curves_panel(plan, plan.sweep_id)
 
 
-def sweep_view(plan: sweeps.SweepPlan) -> None:
-    first = sweeps.progress(ui.run_store(), plan)
+def sweep_view(plan: plans.SweepPlan) -> None:
+    first = plans.progress(ui.run_store(), plan)
 
     @st.fragment(run_every=REFRESH_SECONDS if first.active else None)
     def live() -> None:
@@ -175,7 +175,7 @@ def sweep_view(plan: sweeps.SweepPlan) -> None:
         progress = views.progress_panel(plan)
         stop_column, resume_column, _ = st.columns([1, 1, 3])
         if stop_column.button("Stop the sweep", icon=":material/stop:", disabled=not progress.active):
-            sweeps.stop_sweep(ui.job_manager(), plan)
+            plans.stop_sweep(ui.job_manager(), plan)
             st.rerun()
         left = progress.total - progress.finished
         if resume_column.button("Resume", icon=":material/play_arrow:", disabled=progress.active or not left):
@@ -193,19 +193,21 @@ st.caption(
     "better. A sweep's runs wait behind each other in the server's queue, not in front of other people's."
 )
 try:
-    plans = sweeps.list_plans(ui.run_store())
-    with st.expander("New sweep", icon=":material/add:", expanded=not plans):  # open until there is a sweep to show
+    saved_plans = plans.list_plans(ui.run_store())
+    with st.expander(
+        "New sweep", icon=":material/add:", expanded=not saved_plans
+    ):  # open until there is a sweep to show
         new_sweep_form()
     with st.expander("Reproduce the seed report's tables", icon=":material/science:"):
         reproduce_section()
-    if not plans:
+    if not saved_plans:
         st.info("No sweeps yet: start one above.", icon=":material/info:")
     else:
-        ids = [plan.sweep_id for plan in plans]
+        ids = [plan.sweep_id for plan in saved_plans]
         current = st.session_state.get(SWEEP_KEY)
         chosen = st.selectbox(
             "Sweep",
-            plans,
+            saved_plans,
             index=ids.index(current) if current in ids else 0,
             format_func=lambda plan: (
                 f"{plan.name or plan.sweep_id} · "

@@ -10,12 +10,12 @@ from typing import Any
 
 import streamlit as st
 
-from aecore.config import cautions
-from aecore.data import list_datasets
+from aecore.data.registry import list_datasets
 from aecore.errors import AecoreError
-from aecore.parameters import PARAMETERS
-from aecore.presets import PRESETS
-from aecore.variants import VARIANTS
+from aecore.settings.parameters import PARAMETERS
+from aecore.settings.presets import PRESETS
+from aecore.settings.validation import cautions
+from aecore.settings.variants import VARIANTS
 from pages import _ui as ui
 from pages._ui.live import live_view, shows_sparsity_kl
 from pages._ui.summary import summary_section
@@ -137,11 +137,11 @@ def before_training(config: Any) -> None:
     empty loss chart that the run will fill."""
     if config is None or not ui.warm_up().ready.is_set():
         return  # TensorFlow is still starting: the page stays quick, the preview comes with the next change
-    from aecore import figures
-    from aecore.analysis import to_uint8
-    from aecore.data import load_dataset
-    from aecore.dataset import batches_per_epoch
-    from aecore.noise import corrupt_images
+    from aecore.analysis.pixels import to_uint8
+    from aecore.data.dataset import batches_per_epoch
+    from aecore.data.noise import corrupt_images
+    from aecore.data.registry import load_dataset
+    from aecore.figures import curves
 
     left, right = st.columns([1.4, 1], gap="medium")
     with left:
@@ -167,13 +167,13 @@ def before_training(config: Any) -> None:
         if shows_sparsity_kl(config):
             rho = config.regularisation.rho
             st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}")
-            ui.shown_chart(figures.kl_penalty_curve(rho), "kl_preview_chart", height=260)
+            ui.shown_chart(curves.kl_penalty_curve(rho), "kl_preview_chart", height=260)
             st.caption("Zero at ρ̂ = ρ: during training every code unit appears on this curve.")
         else:
             st.markdown("**Loss per batch**")
             training = config.training
             per_epoch = batches_per_epoch(len(load_dataset(config.dataset).x_train), training.batch_size)
-            empty = figures.loss_curves([], {}, [], {}, x_max=training.epochs * per_epoch)
+            empty = curves.loss_curves([], {}, [], {}, x_max=training.epochs * per_epoch)
             ui.shown_chart(empty, "loss_preview_chart", height=260)
             st.caption("Empty until you press Train: then every batch adds a point to each loss term.")
 

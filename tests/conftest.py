@@ -50,9 +50,9 @@ def page_store(tmp_path, monkeypatch):
 def explore_store(tmp_path_factory):
     """A store with one short finished run of each of ``sparse``, ``vae`` and ``conv_denoising`` on the embedded
     MNIST digits, for the explore pages; returns ``(root, {variant: run_id})``."""
-    from aecore.config import ModelConfig, RunConfig, TrainingConfig
-    from aecore.jobs import new_job
-    from aecore.runs import RunStore
+    from aecore.jobs.manager import new_job
+    from aecore.runs.store import RunStore
+    from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
 
     root = tmp_path_factory.mktemp("explore") / "runs"
     store = RunStore(root)

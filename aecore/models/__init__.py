@@ -1,44 +1,10 @@
-"""The autoencoder models, one module per family; ``build_model`` makes the one a config names."""
+"""The autoencoders: one module per variant on a common base, every loss term a small pure function.
 
-from __future__ import annotations
+- ``base``: ``Autoencoder``, the dense encoder / decoder with its ``train_step`` and ``test_step`` (the
+  undercomplete and deep variants are this class); ``conv``, ``sparse``, ``contractive``, ``vae``, ``aae``:
+  one variant each;
+- ``losses``: reconstruction losses, Bernoulli and Gaussian KL, weight decay, the contractive norm, PSNR;
+- ``build``: ``build_model`` makes the model a config names (the class comes from the variant registry).
 
-import contextlib
-import importlib
-import threading
-from collections.abc import Iterator
-
-from aecore.config import RunConfig
-from aecore.models import aae, contractive, conv, sparse, vae  # noqa: F401  (registers each class with Keras)
-from aecore.models.base import Autoencoder, make_optimizer
-from aecore.tensorflow_runtime import keras
-from aecore.variants import VARIANTS
-
-keras.saving.register_keras_serializable(package="aecore")(Autoencoder)
-
-_SEED_LOCK = threading.RLock()
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Hold the process-wide seed for one job while it draws its weights and builds its shuffle.
-
-    Keras and tf.data derive their random streams from one global seed, and jobs build in threads: without
-    the lock a run's weights or batch order would depend on which other run was built in between.
-    """
-    with _SEED_LOCK:
-        keras.utils.set_random_seed(seed)
-        yield
-
-
-def model_class(variant: str) -> type[Autoencoder]:
-    module, name = VARIANTS[variant].model_class.split(":")
-    return getattr(importlib.import_module(f"aecore.models.{module}"), name)
-
-
-def build_model(config: RunConfig, image_shape: tuple[int, ...]) -> Autoencoder:
-    """A new, compiled model for a validated config, its weights drawn from the run's seed."""
-    with seeded(config.training.seed):
-        model = model_class(config.model.variant)(config, image_shape)
-    model.compile(optimizer=make_optimizer(config.training))
-    model.optimizer.build(model.trainable_variables)  # what Keras builds on load, so a saved state fits
-    return model
+May import ``settings``, ``data`` (noise), ``errors`` and ``tensorflow_runtime``.
+"""

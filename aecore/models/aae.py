@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from aecore import losses
 from aecore.errors import AecoreError
+from aecore.models import losses
 from aecore.models.base import Autoencoder, descend, make_optimizer, replica_share
 from aecore.tensorflow_runtime import keras, tf
 

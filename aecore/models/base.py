@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from aecore import losses
-from aecore.config import RunConfig
+from aecore.data.noise import corrupt
 from aecore.errors import AecoreError
-from aecore.noise import corrupt
+from aecore.models import losses
+from aecore.settings.config import RunConfig
 from aecore.tensorflow_runtime import keras, tf
 
 

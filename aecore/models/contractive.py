@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aecore import losses
 from aecore.errors import AecoreError
+from aecore.models import losses
 from aecore.models.base import Autoencoder
 from aecore.tensorflow_runtime import keras, tf
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aecore import losses
+from aecore.models import losses
 from aecore.models.base import Autoencoder
 from aecore.tensorflow_runtime import keras, tf
 

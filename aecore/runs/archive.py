@@ -16,12 +16,13 @@ import zipfile
 from pathlib import PurePosixPath
 from typing import Any
 
-from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.runs.folder import CONFIG_FILE, LOCK_FILE, RUN_FILE, RunFolder, new_run_id
 from aecore.runs.index import row_from_files
+from aecore.runs.snapshots import ACTIVE, INTERRUPTED, STATUSES, Preview
 from aecore.runs.store import RunStore
-from aecore.snapshots import ACTIVE, INTERRUPTED, STATUSES, Preview
+from aecore.settings.config import RunConfig
+from aecore.settings.validation import validate
 
 #: Streamlit's default upload limit; the CLI applies the same so both refuse the same files
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024

@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from aecore.config import RunConfig
+from aecore.settings.config import RunConfig
+from aecore.settings.parameters import PARAMETERS
+from aecore.settings.variants import VARIANTS
 
 #: test metrics and whether more is better (PSNR and ELBO) or less (MSE)
 METRIC_DIRECTIONS = {
@@ -56,25 +58,10 @@ def epoch_axis(batch_count: int, batches_per_epoch: int) -> np.ndarray:
     return np.arange(1, batch_count + 1) / max(batches_per_epoch, 1)
 
 
-#: short names of the hyperparameters in a runs table
-SHORT_NAMES = {
-    "rho": "ρ",
-    "beta": "β",
-    "alpha": "α",
-    "lam": "λ",
-    "latent_dim": "code",
-    "hidden": "hidden",
-    "noise_level": "noise",
-    "learning_rate": "lr",
-    "batch_size": "batch",
-}
-
-
 def settings_summary(variant: str, parameters: dict[str, Any]) -> str:
-    """``code 64 · ρ 0.2 · β 2 · α 0.3``: the hyperparameters that matter for the run's variant, in one cell."""
-    from aecore.variants import VARIANTS
-
-    own = [name for name in VARIANTS[variant].hyperparameters if name in SHORT_NAMES] + ["alpha", "noise_level"]
+    """``code 64 · ρ 0.2 · β 2 · α 0.3``: the hyperparameters that matter for the run's variant, in one cell
+    (those the registry gives a short name: the variant's own, then weight decay and noise)."""
+    own = [name for name in VARIANTS[variant].hyperparameters if PARAMETERS[name].short] + ["alpha", "noise_level"]
     parts = []
     for name in dict.fromkeys(own):
         value = parameters.get(name)
@@ -82,7 +69,9 @@ def settings_summary(variant: str, parameters: dict[str, Any]) -> str:
             continue
         if isinstance(value, (list, tuple)):
             text = "-".join(str(width) for width in value) or "none"
-        else:
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
             text = f"{value:g}"
-        parts.append(f"{SHORT_NAMES[name]} {text}")
+        else:
+            text = str(value)
+        parts.append(f"{PARAMETERS[name].short} {text}")
     return " · ".join(parts)

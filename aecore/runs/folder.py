@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from aecore.config import RunConfig
 from aecore.errors import AecoreError
+from aecore.settings.config import RunConfig
 
 RUN_FILE, CONFIG_FILE, HISTORY_FILE, METRICS_FILE = "run.json", "config.json", "history.npz", "metrics.json"
 PREVIEW_FILE, CHECKPOINT_FILE, MODEL_FILE, THUMBNAIL_FILE = (
@@ -77,6 +77,13 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
 
 # ---------------------------------------------------------------------------------------------
 # History: per-batch series and per-epoch records, as columns
+
+
+def validation_points(epochs: list[dict[str, float]], term: str, x: str = "epoch") -> tuple[np.ndarray, np.ndarray]:
+    """A term's validation curve from a run's epoch records: ``x`` (the epoch, or ``"batches"``) and ``val_<term>``
+    for the epochs that measured it (a run stopped mid-epoch, or a term a variant lacks, has none)."""
+    measured = [record for record in epochs if f"val_{term}" in record]
+    return np.array([record[x] for record in measured]), np.array([record[f"val_{term}"] for record in measured])
 
 
 @dataclass

@@ -11,53 +11,53 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aecore.config import RunConfig
+from aecore.settings.config import RunConfig
+from aecore.settings.parameters import PARAMETERS
 
 INDEX_FILE = "index.sqlite"
 #: a writer waits this long for another writer before giving up with a clear error
 BUSY_TIMEOUT_SECONDS = 30.0
 
-#: the hyperparameters kept as columns, so the Runs page can show and filter them without reading any config
-PARAMETER_COLUMNS = {
-    "hidden": ("model", "hidden"),
-    "latent_dim": ("model", "latent_dim"),
-    "loss": ("model", "loss"),
-    "rho": ("regularisation", "rho"),
-    "beta": ("regularisation", "beta"),
-    "alpha": ("regularisation", "alpha"),
-    "lam": ("regularisation", "lam"),
-    "sparsity": ("regularisation", "sparsity"),
-    "noise_kind": ("noise", "kind"),
-    "noise_level": ("noise", "level"),
-    "learning_rate": ("training", "learning_rate"),
-    "batch_size": ("training", "batch_size"),
-    "seed": ("training", "seed"),
-}
+#: the columns every run has whatever the registry holds (``epochs`` is the setting, beside ``epochs_done``)
+FIXED_COLUMNS = ("id", "name", "tags", "variant", "dataset", "epochs", "epochs_done", "status", "message")
 METRIC_COLUMNS = ("test_mse", "test_psnr", "test_elbo")
-COLUMNS = (
-    "id",
-    "name",
-    "tags",
-    "variant",
-    "dataset",
-    *PARAMETER_COLUMNS,
-    "epochs",
-    "epochs_done",
-    "status",
-    "message",
-    "created",
-    "ended",
-    *METRIC_COLUMNS,
-    "metrics",
-    "sweep",
-    "config",
-)
-_SCHEMA = f"CREATE TABLE IF NOT EXISTS runs ({', '.join(COLUMNS)}, PRIMARY KEY (id))"
+
+
+def parameter_columns() -> dict[str, tuple[str, str]]:
+    """Every setting of the parameter registry as a column (name -> where it lives in ``RunConfig``), so the Runs
+    page and ``runs list`` show and filter it without reading any config: a setting added to the registry becomes
+    a column with no other edit (read at each call, so the index follows the registry)."""
+    return {name: (entry.section, entry.field) for name, entry in PARAMETERS.items() if name not in FIXED_COLUMNS}
+
+
+def columns() -> tuple[str, ...]:
+    return (
+        *FIXED_COLUMNS[:5],
+        *parameter_columns(),
+        *FIXED_COLUMNS[5:],
+        "created",
+        "ended",
+        *METRIC_COLUMNS,
+        "metrics",
+        "sweep",
+        "config",
+    )
+
+
+def _schema() -> str:
+    return f"CREATE TABLE IF NOT EXISTS runs ({', '.join(columns())}, PRIMARY KEY (id))"
+
+
+def schema_version() -> int:
+    """The index's format, kept in SQLite's ``user_version``: it changes with the columns, and an index of another
+    version is rebuilt from the run folders when a store opens (``RunStore``), so no column is ever missing."""
+    return zlib.crc32(_schema().encode()) & 0x7FFFFFFF
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def row_from_files(run_id: str, meta: dict[str, Any], config: RunConfig, metrics
         "sweep": meta.get("sweep"),
         "config": config.to_json(),
     }
-    for column, (section, field) in PARAMETER_COLUMNS.items():
+    for column, (section, field) in parameter_columns().items():
         value = sections[section][field]
         row[column] = json.dumps(value) if isinstance(value, (list, tuple)) else value
     for column in METRIC_COLUMNS:
@@ -132,9 +132,12 @@ def row_from_files(run_id: str, meta: dict[str, Any], config: RunConfig, metrics
 
 
 def _record(row: sqlite3.Row) -> RunRecord:
-    parameters = {column: row[column] for column in PARAMETER_COLUMNS}
-    if parameters["hidden"] is not None:
-        parameters["hidden"] = tuple(json.loads(parameters["hidden"]))
+    parameters = {column: row[column] for column in parameter_columns()}
+    for name, value in parameters.items():
+        if PARAMETERS[name].kind == "widths" and value is not None:
+            parameters[name] = tuple(json.loads(value))
+        elif PARAMETERS[name].kind == "bool" and value is not None:
+            parameters[name] = bool(value)
     return RunRecord(
         id=row["id"],
         name=row["name"],
@@ -165,24 +168,39 @@ class RunIndex:
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute(_SCHEMA)
+            connection.execute(_schema())
+            if connection.execute("PRAGMA user_version").fetchone()[0] == 0 and self._columns(connection) == columns():
+                connection.execute(f"PRAGMA user_version = {schema_version()}")  # made just now by this code
             yield connection
         finally:
             connection.close()
 
-    def upsert(self, row: dict[str, Any]) -> None:
-        placeholders = ", ".join(f":{column}" for column in COLUMNS)
+    @staticmethod
+    def _columns(connection: sqlite3.Connection) -> tuple[str, ...]:
+        return tuple(column["name"] for column in connection.execute("PRAGMA table_info(runs)"))
+
+    def is_current(self) -> bool:
+        """Whether the index file has this code's columns (False for one written by another version)."""
         with self.connection() as connection:
-            connection.execute(f"INSERT OR REPLACE INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders})", row)
+            return connection.execute("PRAGMA user_version").fetchone()[0] == schema_version()
+
+    def upsert(self, row: dict[str, Any]) -> None:
+        names = columns()
+        placeholders = ", ".join(f":{column}" for column in names)
+        with self.connection() as connection:
+            connection.execute(f"INSERT OR REPLACE INTO runs ({', '.join(names)}) VALUES ({placeholders})", row)
 
     def replace_all(self, rows: list[dict[str, Any]]) -> None:
         """Empty the index and fill it from ``rows`` in one transaction (readers see the old or the new)."""
-        placeholders = ", ".join(f":{column}" for column in COLUMNS)
+        names = columns()
+        placeholders = ", ".join(f":{column}" for column in names)
         with self.connection() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                connection.execute("DELETE FROM runs")
-                connection.executemany(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders})", rows)
+                connection.execute("DROP TABLE runs")  # its columns may be another version's
+                connection.execute(_schema())
+                connection.execute(f"PRAGMA user_version = {schema_version()}")
+                connection.executemany(f"INSERT INTO runs ({', '.join(names)}) VALUES ({placeholders})", rows)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -206,7 +224,7 @@ class RunIndex:
             if column == "tag":
                 clauses.append("EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = ?)")
             else:
-                if column not in COLUMNS:
+                if column not in columns():
                     raise ValueError(f"unknown column {column}")
                 clauses.append(f"{column} = ?")
             values.append(value)

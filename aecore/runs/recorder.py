@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from aecore.errors import AecoreError
+from aecore.models.base import Autoencoder
+from aecore.runs.checkpoints import checkpoint_bytes, save_plain_model
 from aecore.runs.folder import (
     CHECKPOINT_FILE,
     METRICS_FILE,
@@ -36,9 +38,9 @@ from aecore.runs.folder import (
     npz_bytes,
     write_atomically,
 )
-from aecore.runs.models import checkpoint_bytes, save_plain_model
+from aecore.runs.snapshots import Preview
 from aecore.runs.store import RunStore, storing
-from aecore.snapshots import Preview
+from aecore.settings.config import RunConfig
 from aecore.tensorflow_runtime import tf
 
 LOG = logging.getLogger(__name__)
@@ -80,13 +82,13 @@ class RunOutcome:
     """What a job ended with, for the recorder: ``trained`` says whether this job trained at least one batch."""
 
     trained: bool
-    model: Any
+    model: Autoencoder | None
     history: History
     preview: Preview | None
     metrics: dict[str, float] | None
     epochs_done: int
     ended_at: float
-    restored_config: Any = None
+    restored_config: RunConfig | None = None
 
 
 def untrained_outcome(config: Any, resume_from: RunFolder | None, history: History) -> RunOutcome:

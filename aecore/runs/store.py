@@ -18,11 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aecore.config import RunConfig, validate
 from aecore.errors import AecoreError
 from aecore.runs.folder import RUN_FILE, RunFolder, RunLock, check_run_id, new_run_id
 from aecore.runs.index import RunIndex, RunRecord, row_from_files
-from aecore.snapshots import ACTIVE, INTERRUPTED, QUEUED, STATUSES
+from aecore.runs.snapshots import ACTIVE, INTERRUPTED, QUEUED, STATUSES
+from aecore.settings.config import RunConfig
+from aecore.settings.validation import validate
 
 DEFAULT_ROOT = "runs"
 
@@ -85,6 +86,8 @@ class RunStore:
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
         self.index = RunIndex(self.root)
+        if self.index.path.exists() and not self.index.is_current():
+            self.rebuild_index()  # written by another version of the code (other columns): the folders are the truth
 
     def writing(self, what: str) -> contextlib.AbstractContextManager[None]:
         return storing(self.root, what)
@@ -100,7 +103,7 @@ class RunStore:
     ) -> tuple[RunFolder, RunLock]:
         """A new run folder and index row (status ``queued``), with its lock held by the caller.
 
-        A sweep's run names its sweep and its point of the grid (``aecore.sweeps``)."""
+        A sweep's run names its sweep and its point of the grid (``aecore.sweeps.plans``)."""
         config = validate(config)
         run_id = new_run_id()
         with self.writing("create a run"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from aecore.errors import AecoreError
+from aecore.runs.snapshots import Preview, Snapshot
 from aecore.runs.store import RunStore
-from aecore.snapshots import Preview, Snapshot
 
 
 def stored_snapshot(store: RunStore, run_id: str) -> Snapshot:

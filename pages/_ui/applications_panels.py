@@ -1,24 +1,31 @@
 """The Applications page's computations, cached once per run and checkpoint, and its anomaly detection panel
 (choose the normal classes, train on them alone with a live curve, score every test image).
 
-The maths is in ``aecore.applications``; this module only caches it, lays it out and starts the short run.
+The maths is in ``aecore.explore.applications``; this module only caches it, lays it out and starts the short run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
-from aecore import analysis, application_figures, applications
-from aecore.data import load_dataset
+from aecore.analysis import anomaly
+from aecore.data import subsets
+from aecore.data.registry import load_dataset
 from aecore.errors import AecoreError
-from aecore.snapshots import ACTIVE
+from aecore.explore import applications
+from aecore.figures import applications as application_figures
+from aecore.runs.snapshots import ACTIVE
 from pages import _ui as ui
 from pages._ui.explore import model_stamp, trained_run
 from pages._ui.live import loss_panel
+
+if TYPE_CHECKING:
+    from aecore.explore.stored_model import TrainedRun
+    from aecore.runs.index import RunRecord
 
 #: the anomaly runs this tab started, by (class subset, variant), so a page switch finds them again
 ANOMALY_RUNS_KEY = "applications_anomaly_runs"
@@ -49,7 +56,7 @@ def class_name(names: list[str], label: int) -> str:
 def reconstruction_scores(run_id: str, stamp: float) -> np.ndarray:
     """Every test image's reconstruction error under the run's model: its anomaly score."""
     trained = trained_run(run_id, stamp)
-    return analysis.reconstruction_errors(trained.test_images, trained.reconstruct(trained.test_images))
+    return anomaly.reconstruction_errors(trained.test_images, trained.reconstruct(trained.test_images))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -81,7 +88,7 @@ def pixel_retrieval_precision(dataset: str, count: int, k: int, _images: np.ndar
 # Anomaly detection
 
 
-def _detector_record(trained: Any, subset: str, entry: ui.RunEntry | None) -> Any:
+def _detector_record(trained: TrainedRun, subset: str, entry: ui.RunEntry | None) -> RunRecord | None:
     """The run that scores the images: this tab's run on these classes once it has ended with an epoch done, else
     the picked run if it was trained on exactly these classes, else the newest such run of its variant in the store."""
     store = ui.run_store()
@@ -97,7 +104,7 @@ def _detector_record(trained: Any, subset: str, entry: ui.RunEntry | None) -> An
     return None
 
 
-def _start_anomaly_run(trained: Any, subset: str, epochs: int) -> ui.RunEntry:
+def _start_anomaly_run(trained: TrainedRun, subset: str, epochs: int) -> ui.RunEntry:
     """Submit the picked run's settings with the dataset replaced by the normal classes (raises ``AecoreError``)."""
     current = ui.current_run()
     if ui.is_busy(ui.run_snapshot(current), current):
@@ -131,14 +138,14 @@ def _live_training(entry: ui.RunEntry) -> None:
     view()
 
 
-def anomaly_section(trained: Any) -> None:
+def anomaly_section(trained: TrainedRun) -> None:
     labels = trained.test_labels
     classes = [int(label) for label in np.unique(labels[labels >= 0])]
     if len(classes) < 2:
         st.info("Anomaly detection needs a dataset with labels of at least two classes.", icon=":material/info:")
         return
     names = trained.class_names
-    parsed = applications.parse_subset_name(trained.config.dataset)
+    parsed = subsets.parse_subset_name(trained.config.dataset)
     base, own_classes = parsed if parsed is not None else (trained.config.dataset, None)
     st.markdown(
         "Train the picked run's model on the **normal** classes alone; an image of a class it never saw is "
@@ -164,7 +171,7 @@ def anomaly_section(trained: Any) -> None:
     if not normal or len(normal) == len(classes):
         st.info("Choose the normal classes, leaving at least one class out to detect.", icon=":material/info:")
         return
-    subset = applications.subset_name(base, normal)
+    subset = subsets.subset_name(base, normal)
     runs = st.session_state.setdefault(ANOMALY_RUNS_KEY, {})
     key = (subset, trained.config.model.variant)
     if train:
@@ -195,12 +202,12 @@ def anomaly_section(trained: Any) -> None:
         who = f"{detector.name}, trained on {', '.join(class_name(names, c) for c in normal)} only"
         baseline_auc = None
         if detector.id != trained.record.id:
-            baseline_auc = analysis.anomaly_auc(baseline, applications.held_out(labels, normal))
+            baseline_auc = anomaly.anomaly_auc(baseline, applications.held_out(labels, normal))
     _anomaly_results(scores, labels, normal, who, baseline_auc, f"{subset}-{detector.id if detector else 'base'}")
 
 
-def _trained_on(trained: Any, names: list[str]) -> str:
-    parsed = applications.parse_subset_name(trained.config.dataset)
+def _trained_on(trained: TrainedRun, names: list[str]) -> str:
+    parsed = subsets.parse_subset_name(trained.config.dataset)
     return "every class" if parsed is None else ", ".join(class_name(names, c) for c in parsed[1]) + " only"
 
 
@@ -209,7 +216,7 @@ def _anomaly_results(
 ) -> None:
     """Histograms of the two groups, a threshold with its precision and recall, the ROC curve and its AUC."""
     is_anomaly = applications.held_out(labels, normal)
-    auc = analysis.anomaly_auc(scores, is_anomaly)
+    auc = anomaly.anomaly_auc(scores, is_anomaly)
     fpr, tpr, _ = applications.roc_points(scores, is_anomaly)
     low, high = float(scores.min()), float(scores.max())
     st.markdown(f"**Reconstruction errors of {scores.size:,} test images** · scored by {who}")

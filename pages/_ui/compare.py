@@ -3,15 +3,19 @@ reconstructions under the same clean images, and only the settings that differ."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from aecore.runs.compare import METRIC_DIRECTIONS, best_runs, config_differences, epoch_axis
+from aecore.runs.folder import validation_points
 from pages._ui.panels import METRIC_LABELS, shown_chart
 from pages._ui.session import stored_snapshot
+
+if TYPE_CHECKING:
+    from aecore.runs.index import RunRecord
 
 #: the term a comparison shows first
 DEFAULT_TERM = "reconstruction"
@@ -21,7 +25,7 @@ DEFAULT_TERM = "reconstruction"
 MAX_LABEL = 32
 
 
-def run_labels(records: list[Any]) -> dict[str, str]:
+def run_labels(records: list[RunRecord]) -> dict[str, str]:
     """A short unique label per run: its name (its end, if long), with its id's tail when two runs share one."""
     names = [
         record.name if len(record.name) <= MAX_LABEL else "…" + record.name[-MAX_LABEL + 1 :] for record in records
@@ -44,7 +48,7 @@ def curves_panel(snapshots: dict[str, Any]) -> None:
     pick, scale = st.columns([2, 1], vertical_alignment="bottom")
     term = pick.selectbox("Loss term", terms, index=terms.index(DEFAULT_TERM) if DEFAULT_TERM in terms else 0)
     log_y = scale.toggle("Log scale", value=True, key="compare_log_scale")
-    from aecore import figures
+    from aecore.figures import curves
 
     runs = {}
     for label, snapshot in snapshots.items():
@@ -54,10 +58,9 @@ def curves_panel(snapshots: dict[str, Any]) -> None:
         runs[label] = (
             epoch_axis(len(values), per_epoch),
             values,
-            np.array([record["epoch"] for record in history if f"val_{term}" in record]),
-            np.array([record[f"val_{term}"] for record in history if f"val_{term}" in record]),
+            *validation_points(history, term),
         )
-    shown_chart(figures.compared_curves(runs, term, log_y), "compare_curves_chart")
+    shown_chart(curves.compared_curves(runs, term, log_y), "compare_curves_chart")
     st.caption("Per batch (solid) and on the validation set after each epoch (dashed), against epochs.")
 
 
@@ -82,7 +85,7 @@ def metrics_panel(snapshots: dict[str, Any]) -> None:
 
 
 def probes_panel(snapshots: dict[str, Any]) -> None:
-    from aecore import figures
+    from aecore.figures import mosaics
 
     with_preview = {label: s for label, s in snapshots.items() if s.preview is not None}
     if not with_preview:
@@ -92,7 +95,7 @@ def probes_panel(snapshots: dict[str, Any]) -> None:
     same = {label: s for label, s in with_preview.items() if s.config.dataset == first.config.dataset}
     rows = {"clean": first.preview.probe_clean[:8]}
     rows.update({label[:24]: s.preview.probe_reconstruction[:8] for label, s in same.items()})
-    shown_chart(figures.image_rows(rows), "compare_probe_chart", height=None, width="content")
+    shown_chart(mosaics.image_rows(rows), "compare_probe_chart", height=None, width="content")
     others = [label for label in with_preview if label not in same]
     if others:
         st.caption(f"Not shown (another dataset): {', '.join(others)}.")
@@ -110,7 +113,7 @@ def settings_panel(snapshots: dict[str, Any]) -> None:
     st.table(frame)
 
 
-def compare_section(records: list[Any]) -> None:
+def compare_section(records: list[RunRecord]) -> None:
     st.subheader(f"Compare {len(records)} runs")
     labels = run_labels(records)
     snapshots = {labels[record.id]: stored_snapshot(record.id) for record in records}

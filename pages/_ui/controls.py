@@ -11,12 +11,13 @@ from typing import Any
 
 import streamlit as st
 
-from aecore.config import ModelConfig, RunConfig, validate
 from aecore.errors import AecoreError
-from aecore.links import RESERVED, config_from_query, query_from_config
-from aecore.parameters import PARAMETERS, config_from_settings
-from aecore.presets import PRESETS
-from aecore.variants import COMMON_DEFAULTS, COMMON_HYPERPARAMETERS, VARIANTS
+from aecore.settings.config import ModelConfig, RunConfig
+from aecore.settings.links import RESERVED, config_from_query, query_from_config
+from aecore.settings.parameters import PARAMETERS, config_from_settings
+from aecore.settings.presets import PRESETS
+from aecore.settings.validation import validate
+from aecore.settings.variants import COMMON_DEFAULTS, VARIANTS
 from pages._ui.runtime import DEFAULT_DATASET
 
 #: the variant a fresh session starts with: the seed paper's denoising model on embedded MNIST
@@ -71,7 +72,7 @@ def format_widths(widths: tuple[int, ...] | None) -> str:
 
 def values_from_config(config: RunConfig) -> dict[str, Any]:
     """Every control's value for a config, the variant's defaults filled in."""
-    from aecore.variants import resolve
+    from aecore.settings.variants import resolve
 
     resolved = resolve(config)
     values: dict[str, Any] = {
@@ -105,7 +106,7 @@ def control_values(initial: RunConfig | None = None) -> dict[str, Any]:
         default = initial or RunConfig(dataset=DEFAULT_DATASET, model=ModelConfig(variant=DEFAULT_VARIANT))
         link = _link_settings()
         if link:
-            from aecore.data import list_datasets
+            from aecore.data.registry import list_datasets
 
             default, notices = config_from_query(link, [info.name for info in list_datasets()], default)
             if notices:
@@ -142,7 +143,7 @@ def set_values(changes: dict[str, Any]) -> None:
 
 def variant_parameters(variant: str) -> tuple[str, ...]:
     """The names of the controls a variant shows, in registry order."""
-    return VARIANTS[variant].hyperparameters + COMMON_HYPERPARAMETERS
+    return VARIANTS[variant].settings
 
 
 def on_variant_change() -> None:

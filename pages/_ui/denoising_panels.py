@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from aecore import analysis
+from aecore.analysis.pixels import to_uint8
 
 #: the canvas is this many screen pixels wide and high, whatever the dataset's image size
 CANVAS_SIDE = 224
-#: the brush paints pure red: ``aecore.denoising.canvas_mask`` finds the strokes by their redness
+#: the brush paints pure red: ``aecore.explore.denoising.canvas_mask`` finds the strokes by their redness
 STROKE_COLOUR = "#FF0000"
 
 
@@ -43,7 +43,7 @@ def mask_canvas(image: np.ndarray, brush: int, key: str) -> np.ndarray | None:
     from PIL import Image
     from streamlit_drawable_canvas import st_canvas  # registers a component: only where a canvas is shown
 
-    grey = analysis.to_uint8(np.asarray(image)).reshape(np.shape(image)[:2])
+    grey = to_uint8(np.asarray(image)).reshape(np.shape(image)[:2])
     background = Image.fromarray(grey, mode="L").resize((CANVAS_SIDE, CANVAS_SIDE), Image.Resampling.NEAREST)
     drawn: Any = st_canvas(
         stroke_width=brush, stroke_color=STROKE_COLOUR, background_image=background, height=CANVAS_SIDE,

@@ -7,14 +7,18 @@ the Train page.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from aecore.errors import AecoreError
-from aecore.snapshots import ACTIVE
+from aecore.runs.snapshots import ACTIVE
 from pages._ui.runtime import run_store, warm_up
 from pages._ui.session import QUERY_PARAM, RUN_TOKEN_KEY
+
+if TYPE_CHECKING:
+    from aecore.explore.stored_model import TrainedRun
+    from aecore.runs.index import RunRecord
 
 PICKED_KEY = "explore_run"
 
@@ -24,11 +28,13 @@ def explorable_runs() -> list[Any]:
     return [record for record in run_store().list() if record.status not in ACTIVE and record.epochs_done >= 1]
 
 
-def _label(record: Any) -> str:
+def _label(record: RunRecord) -> str:
     return f"{record.name} · {record.variant} on {record.dataset} · {record.epochs_done} epochs · {record.id}"
 
 
-def run_picker(variants: tuple[str, ...] | None = None, what: str = "trained run", per_run_keys: tuple = ()) -> Any:
+def run_picker(
+    variants: tuple[str, ...] | None = None, what: str = "trained run", per_run_keys: tuple = ()
+) -> TrainedRun | None:
     """The picker at the top of an explore page; returns the chosen ``TrainedRun`` (None: the page says why).
 
     ``variants`` limits the choice (the Sparsity page wants a sparse code); the pick is kept across pages. The
@@ -67,10 +73,10 @@ def model_stamp(run_id: str) -> float:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def trained_run(run_id: str, stamp: float) -> Any:
+def trained_run(run_id: str, stamp: float) -> TrainedRun:
     """The run's model and dataset, loaded once per process and checkpoint (TensorFlow is imported here)."""
     warm_up().start()
-    from aecore.trained import TrainedRun
+    from aecore.explore.stored_model import TrainedRun
 
     store = run_store()
     return TrainedRun.load(store.folder(run_id), store.record(run_id))

@@ -7,14 +7,20 @@ ends. Every panel takes a ``Snapshot``, live from a job or read back from the st
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
 
 from aecore.errors import AecoreError
-from aecore.variants import VARIANTS
+from aecore.figures.mosaics import probe_strip
+from aecore.runs.folder import validation_points
+from aecore.runs.snapshots import FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, STOPPED
+from aecore.settings.variants import VARIANTS
 from pages import _ui as ui
+
+if TYPE_CHECKING:
+    from aecore.runs.snapshots import Snapshot
 
 #: the terms every model has; anything else a model reports is one of its penalties
 BASE_TERMS = ("reconstruction", "total", "weight_decay")
@@ -37,7 +43,7 @@ MEAN_ACTIVATION_FORMULA = r"\hat\rho_j = \frac{1}{m}\sum_{i=1}^{m} h_j\big(x^{(i
 
 
 def dataset_class_names(name: str) -> list[str] | None:
-    from aecore.data import load_dataset
+    from aecore.data.registry import load_dataset
 
     try:
         return list(load_dataset(name).class_names) or None
@@ -45,7 +51,7 @@ def dataset_class_names(name: str) -> list[str] | None:
         return None
 
 
-def loss_panel(snapshot: Any) -> None:
+def loss_panel(snapshot: Snapshot) -> None:
     """The loss chart under a one-line heading (the counts go below it), so it fits a laptop screen with the probes."""
     # a term that is exactly 0 all along (weight decay with α = 0) only clutters the chart
     terms = [name for name, values in snapshot.batch_terms.items() if np.any(values != 0)]
@@ -67,27 +73,24 @@ def loss_panel(snapshot: Any) -> None:
     )
 
 
-def terms_figure(snapshot: Any, terms: list[str], log_y: bool, y_title: str) -> Any:
+def terms_figure(snapshot: Snapshot, terms: list[str], log_y: bool, y_title: str) -> Any:
     """Per-batch curves of some loss terms with their per-epoch validation values on top."""
-    from aecore import figures
+    from aecore.figures import curves
 
     history = snapshot.epoch_history
-    validation = {
-        term: np.array([record[f"val_{term}"] for record in history])
-        for term in terms
-        if history and f"val_{term}" in history[0]
-    }
-    return figures.loss_curves(
+    epoch_steps = np.array([record["batches"] for record in history])
+    measured = {term: validation_points(history, term, x="batches")[1] for term in terms}
+    return curves.loss_curves(
         snapshot.batch_steps,
         {term: snapshot.batch_terms[term] for term in terms},
-        np.array([record["batches"] for record in history]),
-        validation,
+        epoch_steps,
+        {term: values for term, values in measured.items() if len(values) and len(values) == len(epoch_steps)},
         log_y=log_y,
         y_title=y_title,
     )
 
 
-def probe_panel(snapshot: Any) -> None:
+def probe_panel(snapshot: Snapshot) -> None:
     """The probes beside the loss chart, as tall as it: a class sees both without scrolling."""
     preview = snapshot.preview
     if preview.probe_noisy is None:
@@ -95,32 +98,18 @@ def probe_panel(snapshot: Any) -> None:
     else:
         kinds = {"clean": preview.probe_clean, "noisy": preview.probe_noisy, "denoised": preview.probe_reconstruction}
     st.markdown("**Probe images**")
-    figure = ui.preview_figure(snapshot, "probe", lambda: probe_figure(kinds))
+    figure = ui.preview_figure(snapshot, "probe", lambda: probe_strip(kinds, PROBE_ROWS, HALF_PAGE_WIDTH))
     ui.shown_chart(figure, "probe_chart", width="content")
     st.caption(f"{', '.join(kinds).capitalize()}: refreshed every epoch, now after epoch {preview.epoch:.2f}.")
 
 
-def probe_figure(kinds: dict[str, np.ndarray]) -> Any:
-    """Each row shows one image in every kind (clean, noisy, rebuilt), two images side by side: a tall strip."""
-    from aecore import figures
-
-    stack = np.stack(list(kinds.values()))  # (kinds, images, H, W)
-    groups = 2 if stack.shape[1] >= 2 else 1
-    rows = min(PROBE_ROWS, stack.shape[1] // groups)
-    grid = stack[:, : rows * groups].reshape(len(kinds), groups, rows, *stack.shape[2:])
-    grid = grid.transpose(2, 1, 0, 3, 4).reshape(rows, groups * len(kinds), *stack.shape[2:])
-    figure = figures.image_mosaic(grid, None, list(kinds) * groups, max_width=HALF_PAGE_WIDTH)
-    figure.update_xaxes(tickfont={"size": 11})  # "denoised" beside "clean" over tiles a thumb wide
-    return figure
-
-
-def sparsity_panel(snapshot: Any) -> None:
+def sparsity_panel(snapshot: Snapshot) -> None:
     """The seed paper's Figure 5 live: KL(ρ‖ρ̂) over ρ̂ with every code unit on it."""
-    from aecore import figures
+    from aecore.figures import curves
 
     rho = snapshot.config.regularisation.rho
     st.markdown(f"**KL sparsity penalty** for ρ = {rho:g}, with every unit's $\\hat\\rho_j$")
-    figure = ui.preview_figure(snapshot, "kl", lambda: figures.kl_penalty_curve(rho, snapshot.preview.mean_activation))
+    figure = ui.preview_figure(snapshot, "kl", lambda: curves.kl_penalty_curve(rho, snapshot.preview.mean_activation))
     ui.shown_chart(figure, "kl_penalty_chart")
     st.latex(KL_FORMULA)
     st.latex(MEAN_ACTIVATION_FORMULA)
@@ -133,32 +122,34 @@ def sparsity_panel(snapshot: Any) -> None:
     )
 
 
-def activation_panel(snapshot: Any) -> None:
-    from aecore import figures
+def activation_panel(snapshot: Snapshot) -> None:
+    from aecore.figures import latent as latent_figures
 
     st.markdown("**Mean activation $\\hat\\rho_j$ of every code unit**")
     figure = ui.preview_figure(
         snapshot,
         "activation",
-        lambda: figures.bar_per_dimension(snapshot.preview.mean_activation, None, "mean activation ρ̂"),
+        lambda: latent_figures.bar_per_dimension(snapshot.preview.mean_activation, None, "mean activation ρ̂"),
     )
     ui.shown_chart(figure, "activation_chart")
     st.caption("A sigmoid unit's average output over the validation images: near 0, it rarely fires.")
 
 
-def vae_kl_panel(snapshot: Any) -> None:
-    from aecore import figures
+def vae_kl_panel(snapshot: Snapshot) -> None:
+    from aecore.figures import latent as latent_figures
 
     st.markdown("**KL of q(z|x) to N(0, I), per code dimension**")
     figure = ui.preview_figure(
-        snapshot, "vae_kl", lambda: figures.bar_per_dimension(snapshot.preview.kl_per_dimension, None, "KL (nats)")
+        snapshot,
+        "vae_kl",
+        lambda: latent_figures.bar_per_dimension(snapshot.preview.kl_per_dimension, None, "KL (nats)"),
     )
     ui.shown_chart(figure, "vae_kl_chart")
     st.latex(GAUSSIAN_KL_FORMULA)
     st.caption("A dimension whose KL stays near 0 carries no information: the encoder leaves it at the prior.")
 
 
-def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
+def penalty_history_panel(snapshot: Snapshot, terms: list[str]) -> None:
     figure = ui.curves_figure(snapshot, "penalty", lambda: terms_figure(snapshot, terms, log_y=True, y_title="penalty"))
     # the legend names the terms (their code names read badly as a heading); two that coincide (the KL and β·KL
     # at β = 1) are one curve
@@ -168,15 +159,15 @@ def penalty_history_panel(snapshot: Any, terms: list[str]) -> None:
     st.caption("Log scale; dashed: the validation value after each epoch.")
 
 
-def traversal_panel(snapshot: Any) -> None:
-    from aecore import figures
+def traversal_panel(snapshot: Snapshot) -> None:
+    from aecore.figures import mosaics
 
     traversal = snapshot.preview.traversal
     st.markdown("**Latent traversal** · one code dimension moved from −3σ to +3σ per row")
     figure = ui.preview_figure(
         snapshot,
         "traversal",
-        lambda: figures.image_mosaic(
+        lambda: mosaics.image_mosaic(
             traversal.images, traversal.row_labels, traversal.column_labels, max_width=HALF_PAGE_WIDTH
         ),
     )
@@ -184,12 +175,12 @@ def traversal_panel(snapshot: Any) -> None:
     st.caption("Each row decodes one validation image's code with a single dimension changed.")
 
 
-def manifold_panel(snapshot: Any) -> None:
-    from aecore import figures
+def manifold_panel(snapshot: Snapshot) -> None:
+    from aecore.figures import mosaics
 
     st.markdown("**Decoded manifold** of the 2-D code")
     figure = ui.preview_figure(
-        snapshot, "manifold", lambda: figures.image_mosaic(snapshot.preview.manifold, max_width=HALF_PAGE_WIDTH)
+        snapshot, "manifold", lambda: mosaics.image_mosaic(snapshot.preview.manifold, max_width=HALF_PAGE_WIDTH)
     )
     ui.shown_chart(figure, "manifold_chart", height=None, width="content")
     gaussian = VARIANTS[snapshot.config.model.variant].code_kind == "gaussian"
@@ -200,8 +191,8 @@ def manifold_panel(snapshot: Any) -> None:
     )
 
 
-def scatter_panel(snapshot: Any) -> None:
-    from aecore import figures
+def scatter_panel(snapshot: Snapshot) -> None:
+    from aecore.figures import latent as latent_figures
 
     preview = snapshot.preview
     st.markdown(
@@ -212,36 +203,36 @@ def scatter_panel(snapshot: Any) -> None:
 
     def build() -> Any:
         class_names = dataset_class_names(snapshot.config.dataset)
-        return figures.latent_scatter(
+        return latent_figures.latent_scatter(
             preview.code_points, preview.code_labels, class_names, axis_titles=list(preview.code_axes)
         )
 
     ui.shown_chart(ui.preview_figure(snapshot, "scatter", build), "latent_scatter_chart")
 
 
-def status_panel(snapshot: Any, entry: ui.RunEntry) -> None:
+def status_panel(snapshot: Snapshot, entry: ui.RunEntry) -> None:
     stopping = ui.stop_requested(entry)
     if not entry.owned and not snapshot.ended:
         st.caption("You are watching a run that another tab started: only that tab can stop it.")
-    if snapshot.status == "failed":
+    if snapshot.status == FAILED:
         st.error(f"**The run failed.** {snapshot.message}", icon=":material/error:")
-    elif snapshot.status == "stopped" or (snapshot.status == "queued" and stopping):
+    elif snapshot.status == STOPPED or (snapshot.status == QUEUED and stopping):
         st.info(snapshot.message or "Stopped before it started.", icon=":material/stop_circle:")
-    elif snapshot.status == "queued":
+    elif snapshot.status == QUEUED:
         st.info(ui.queue_text(snapshot, ui.job_manager()), icon=":material/hourglass_top:")
-    elif snapshot.status == "interrupted":
+    elif snapshot.status == INTERRUPTED:
         st.warning(
             f"{snapshot.message} Resume it from the **Runs** page to continue from its last checkpoint.",
             icon=":material/power_off:",
         )
-    elif snapshot.status == "running" and not snapshot.batch_steps.size:
+    elif snapshot.status == RUNNING and not snapshot.batch_steps.size:
         st.caption("Building the model and loading the data…")
     if snapshot.store_error:
         st.warning(f"{snapshot.store_error} Download the model below once it ends.", icon=":material/save:")
-    text = ui.progress_text(snapshot) if snapshot.status != "queued" else "Waiting…"
-    if snapshot.status == "finished":
+    text = ui.progress_text(snapshot) if snapshot.status != QUEUED else "Waiting…"
+    if snapshot.status == FINISHED:
         text = "Finished · " + text
-    elif snapshot.status == "running" and stopping:
+    elif snapshot.status == RUNNING and stopping:
         text = "Stopping… · " + text
     st.progress(snapshot.progress, text=text)
 
@@ -254,7 +245,7 @@ def shows_sparsity_kl(config: Any) -> bool:
     )
 
 
-def panels_after_probes(snapshot: Any, penalties: list[str]) -> list[Any]:
+def panels_after_probes(snapshot: Snapshot, penalties: list[str]) -> list[Any]:
     """The panels below the loss chart and the probes, in pairs: the variant's own first, then the code's."""
     variant = VARIANTS[snapshot.config.model.variant]
     preview = snapshot.preview
@@ -273,7 +264,7 @@ def panels_after_probes(snapshot: Any, penalties: list[str]) -> list[Any]:
     return panels
 
 
-def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
+def draw_run(snapshot: Snapshot, entry: ui.RunEntry) -> None:
     """Everything the live view shows for one snapshot."""
     status_panel(snapshot, entry)
     if not snapshot.batch_steps.size:
@@ -301,12 +292,12 @@ def draw_run(snapshot: Any, entry: ui.RunEntry) -> None:
                 panel(snapshot)
 
 
-def poll_interval(snapshot: Any, entry: ui.RunEntry) -> float | None:
+def poll_interval(snapshot: Snapshot, entry: ui.RunEntry) -> float | None:
     """How often the live view polls: quickly until the first loss point shows, once a second while it trains,
     seldom while it waits its turn in the queue, never once it ended."""
     if not ui.is_live(snapshot, entry):
         return None
-    if snapshot.status == "queued" and snapshot.queue_position is not None:
+    if snapshot.status == QUEUED and snapshot.queue_position is not None:
         return ui.QUEUED_POLL_SECONDS
     return ui.POLL_SECONDS if snapshot.batch_steps.size else ui.FIRST_POINT_POLL_SECONDS
 
@@ -334,7 +325,7 @@ def polled_view(interval: float | None) -> Any:
     return st.fragment(view, run_every=interval)
 
 
-def live_view(entry: ui.RunEntry, snapshot: Any) -> None:
+def live_view(entry: ui.RunEntry, snapshot: Snapshot) -> None:
     """The tab's one poll (a fragment on a timer); when the run moves to another phase (starts, draws its first
     point, ends) one full rerun sets the next interval, and the page's own controls follow."""
     polled_view(poll_interval(snapshot, entry))(entry)

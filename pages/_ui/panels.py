@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 import zlib
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from aecore.runs.snapshots import Snapshot
 
 #: chart heights in pixels, so rows of charts line up
 CHART_HEIGHT = 340
@@ -48,12 +51,12 @@ def shared_figure(key: tuple, build: Any) -> Any:
     return figure
 
 
-def preview_figure(snapshot: Any, name: str, build: Any) -> Any:
+def preview_figure(snapshot: Snapshot, name: str, build: Any) -> Any:
     """A figure drawn from a run's preview, built once per preview (they change once an epoch, not per poll)."""
     return shared_figure((snapshot.run_id, name, "preview", snapshot.preview.epoch), build)
 
 
-def curves_figure(snapshot: Any, name: str, build: Any, *options: Any) -> Any:
+def curves_figure(snapshot: Snapshot, name: str, build: Any, *options: Any) -> Any:
     """A figure of a run's curves, built again only when the run has new points (or ``options`` change)."""
     stamp = (len(snapshot.batch_steps), len(snapshot.epoch_history))
     return shared_figure((snapshot.run_id, name, "curves", *stamp, *options), build)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from aecore.runs import RunStore
+from aecore.runs.store import RunStore
+
+if TYPE_CHECKING:
+    from aecore.jobs.manager import JobManager
 
 #: the dataset the warm-up loads, so the first Train is quick
 DEFAULT_DATASET = "mnist-5k"
@@ -90,10 +93,10 @@ class WarmUp:
         self.seconds: float | None = None
         self._thread = threading.Thread(target=self._run, name="aelab-warm-up", daemon=True)
         self._start_lock = threading.Lock()
-        self._manager: Any = None
+        self._manager: JobManager | None = None
         self._manager_known = threading.Event()
 
-    def follow(self, manager: Any) -> None:
+    def follow(self, manager: JobManager) -> None:
         """The job manager whose workers load TensorFlow first (the server's own import waits for them)."""
         self._manager = manager
         self._manager_known.set()
@@ -112,9 +115,9 @@ class WarmUp:
         try:
             if self._manager_known.wait(MANAGER_WAIT_SECONDS):
                 self._manager.wait_ready()
-            import aecore.training  # noqa: F401  (TensorFlow, Keras and the models: the slow part)
-            from aecore.data import load_dataset
-            from aecore.devices import available_devices
+            import aecore.training.engine  # noqa: F401  (TensorFlow, Keras and the models: the slow part)
+            from aecore.data.registry import load_dataset
+            from aecore.training.devices import available_devices
 
             self.devices = [(choice.value, choice.label) for choice in available_devices()]
             load_dataset(DEFAULT_DATASET)
@@ -141,16 +144,16 @@ def run_store() -> RunStore:
     return RunStore()
 
 
-def _close_manager(manager: Any) -> None:
+def _close_manager(manager: JobManager) -> None:
     manager.close()
 
 
 @st.cache_resource(show_spinner=False, on_release=_close_manager)
-def job_manager() -> Any:
+def job_manager() -> JobManager:
     """The process's one job manager on ``AECORE_BACKEND`` (worker processes by default, or Ray), saving every run
     in the store; its workers load TensorFlow and the default data as soon as it exists (raises ``AecoreError``
     for a backend that cannot start)."""
-    from aecore.jobs import open_backend
+    from aecore.jobs.manager import open_backend
 
     manager = open_backend(store=run_store(), warm_dataset=DEFAULT_DATASET)
     warm_up().follow(manager)

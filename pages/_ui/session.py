@@ -15,13 +15,19 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from aecore.config import RunConfig
 from aecore.errors import AecoreError
+from aecore.runs.snapshots import FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, STATUS_LABELS, STOPPED
+from aecore.settings.config import RunConfig
 from pages._ui.runtime import job_manager, run_store
+
+if TYPE_CHECKING:
+    from aecore.jobs.manager import JobManager
+    from aecore.runs.snapshots import Snapshot
+    from aecore.training.live_state import Job
 
 #: how often the live view polls a running job, in seconds
 POLL_SECONDS = 1.0
@@ -36,21 +42,14 @@ RUN_TOKEN_KEY = "run_token"
 SECRET_KEY = "run_secret"
 QUERY_PARAM = "run"
 SECRET_PARAM = "key"
-STATUS_LABELS = {
-    "queued": "waiting in the queue",
-    "running": "training",
-    "finished": "finished",
-    "stopped": "stopped",
-    "failed": "failed",
-    "interrupted": "interrupted",
-}
+#: each status's icon beside its label (the labels are ``aecore.runs.snapshots.STATUS_LABELS``)
 STATUS_ICONS = {
-    "queued": ":material/hourglass_top:",
-    "running": ":material/sync:",
-    "finished": ":material/check_circle:",
-    "stopped": ":material/stop_circle:",
-    "failed": ":material/error:",
-    "interrupted": ":material/power_off:",
+    QUEUED: ":material/hourglass_top:",
+    RUNNING: ":material/sync:",
+    FINISHED: ":material/check_circle:",
+    STOPPED: ":material/stop_circle:",
+    FAILED: ":material/error:",
+    INTERRUPTED: ":material/power_off:",
 }
 
 
@@ -75,9 +74,9 @@ class RunRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, RunEntry] = OrderedDict()
-        self.manager: Any = None
+        self.manager: JobManager = None
 
-    def add(self, run_id: str, job_id: int, owner: str, manager: Any) -> str:
+    def add(self, run_id: str, job_id: int, owner: str, manager: JobManager) -> str:
         """Register a job a session just started; returns the secret that proves ownership of it."""
         secret = secrets.token_urlsafe(8)
         with self._lock:
@@ -176,7 +175,7 @@ def current_run() -> RunEntry | None:
     return entry
 
 
-def _watch(job: Any) -> RunEntry:
+def _watch(job: Job) -> RunEntry:
     """Make a job just submitted this tab's run."""
     manager = job_manager()
     previous = current_run()
@@ -202,13 +201,13 @@ def resume_run(run_id: str, extra_epochs: int) -> RunEntry:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _stored_snapshot(run_id: str, stamp: tuple[float, ...]) -> Any:
+def _stored_snapshot(run_id: str, stamp: tuple[float, ...]) -> Snapshot:
     from aecore.runs.view import stored_snapshot
 
     return stored_snapshot(run_store(), run_id)
 
 
-def stored_snapshot(run_id: str) -> Any:
+def stored_snapshot(run_id: str) -> Snapshot:
     """A stored run's snapshot, read from its folder again only when its files changed."""
     folder = run_store().folder(run_id)
     files = (folder.file("run.json"), folder.file("history.npz"), folder.file("preview.npz"))
@@ -217,7 +216,7 @@ def stored_snapshot(run_id: str) -> Any:
     return _stored_snapshot(run_id, stamp)
 
 
-def run_snapshot(entry: RunEntry | None) -> Any:
+def run_snapshot(entry: RunEntry | None) -> Snapshot | None:
     """The run's ``Snapshot``: live from its job while this process has it, else from the store; None without."""
     if entry is None:
         return None
@@ -235,29 +234,29 @@ def stop_requested(entry: RunEntry | None) -> bool:
     return entry is not None and entry.job_id is not None and job_manager().stop_requested(entry.job_id)
 
 
-def is_busy(snapshot: Any, entry: RunEntry | None) -> bool:
+def is_busy(snapshot: Snapshot, entry: RunEntry | None) -> bool:
     """Whether this tab's own run still trains or waits (a waiting run that was stopped counts as over)."""
     if snapshot is None or snapshot.ended or entry is None or entry.job_id is None or not entry.owned:
         return False
-    return not (snapshot.status == "queued" and stop_requested(entry))
+    return not (snapshot.status == QUEUED and stop_requested(entry))
 
 
-def is_live(snapshot: Any, entry: RunEntry | None) -> bool:
+def is_live(snapshot: Snapshot, entry: RunEntry | None) -> bool:
     """Whether the run a tab shows still changes, owned or only watched (its view then polls)."""
     if snapshot is None or snapshot.ended:
         return False
-    return not (entry is not None and entry.owned and snapshot.status == "queued" and stop_requested(entry))
+    return not (entry is not None and entry.owned and snapshot.status == QUEUED and stop_requested(entry))
 
 
-def status_text(snapshot: Any, stopping: bool = False) -> str:
-    if snapshot.status == "queued" and stopping:
+def status_text(snapshot: Snapshot, stopping: bool = False) -> str:
+    if snapshot.status == QUEUED and stopping:
         return "stopped before it started"
-    if snapshot.status == "running" and stopping:
+    if snapshot.status == RUNNING and stopping:
         return "stopping"
     return STATUS_LABELS.get(snapshot.status, snapshot.status)
 
 
-def queue_text(snapshot: Any, manager: Any) -> str:
+def queue_text(snapshot: Snapshot, manager: JobManager) -> str:
     """Where a waiting run stands: its place in the queue, the wait to expect, how many train at once."""
     slots = manager.max_concurrent
     where = "the Ray cluster" if manager.backend == "ray" else "this server"
@@ -277,7 +276,7 @@ def queue_text(snapshot: Any, manager: Any) -> str:
     return f"Waiting for a free trainer: **position {snapshot.queue_position}** in the queue{expected} ({at_once})."
 
 
-def progress_text(snapshot: Any) -> str:
+def progress_text(snapshot: Snapshot) -> str:
     """``Epoch 2/5 · batch 14/29 · 3.1 s · 4,200 samples/s · CPU``: what the progress bar says."""
     epochs = snapshot.config.training.epochs
     parts = [

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from aecore.config import ELBO_MEANINGS
+from aecore.settings.config import ELBO_MEANINGS
 from pages import _ui as ui
+
+if TYPE_CHECKING:
+    from aecore.runs.folder import RunFolder
+    from aecore.runs.snapshots import Snapshot
 
 METRICS_PER_ROW = 2
 #: the model summary's row height in pixels (Streamlit's default)
@@ -16,7 +20,7 @@ CONV_RULE = r"O = \frac{W - F + 2P}{S} + 1"
 PSNR_FORMULA = r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}"
 
 
-def saved_folder(snapshot: Any) -> Any:
+def saved_folder(snapshot: Snapshot) -> RunFolder | None:
     """The run's folder in the store, or None when the store could not save it."""
     from aecore.runs.folder import MODEL_FILE
 
@@ -27,7 +31,7 @@ def saved_folder(snapshot: Any) -> Any:
     return folder if folder.file(MODEL_FILE).is_file() else None
 
 
-def layer_rows(snapshot: Any, folder: Any) -> list[dict[str, Any]] | None:
+def layer_rows(snapshot: Snapshot, folder: RunFolder | None) -> list[dict[str, Any]] | None:
     """Keras' summary of the run's model: from its folder, or from the job's model when it was not saved."""
     if folder is not None:
         return folder.meta().get("layer_table")
@@ -35,7 +39,7 @@ def layer_rows(snapshot: Any, folder: Any) -> list[dict[str, Any]] | None:
     return None if job is None or job.model is None else job.model.layer_table()
 
 
-def model_file(snapshot: Any, folder: Any) -> Any:
+def model_file(snapshot: Snapshot, folder: RunFolder | None) -> Any:
     """The plain ``model.keras`` (loads with Keras alone): the stored file, else one made from the job's model."""
     from aecore.runs.folder import MODEL_FILE
 
@@ -46,15 +50,15 @@ def model_file(snapshot: Any, folder: Any) -> Any:
         return None
 
     def build() -> bytes:
-        from aecore.runs.models import plain_model_bytes
+        from aecore.runs.checkpoints import plain_model_bytes
 
         return plain_model_bytes(job.model)
 
     return build
 
 
-def summary_section(snapshot: Any) -> None:
-    from aecore.runs import history_csv
+def summary_section(snapshot: Snapshot) -> None:
+    from aecore.runs.folder import history_csv
 
     folder = saved_folder(snapshot)
     config = snapshot.config

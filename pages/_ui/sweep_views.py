@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from aecore import sweeps
-from aecore.parameters import PARAMETERS
-from aecore.variants import VARIANTS
+from aecore.runs.folder import validation_points
+from aecore.settings.parameters import PARAMETERS
+from aecore.settings.variants import VARIANTS
+from aecore.sweeps import plans, statistics
 from pages._ui.panels import shown_chart
 from pages._ui.runtime import run_store
 
@@ -24,13 +25,13 @@ METRICS = {
 MEAN_SD_FORMULA = r"\bar x = \frac1n \sum_{i=1}^{n} x_i, \qquad s = \sqrt{\frac{1}{n-1}\sum_{i=1}^{n} (x_i - \bar x)^2}"
 
 
-def label(name: str, plan: sweeps.SweepPlan) -> str:
+def label(name: str, plan: plans.SweepPlan) -> str:
     """A swept setting's label as the sweep's variant names it (β is the VAE's KL weight)."""
     return VARIANTS[plan.base.model.variant].parameter(name).label if name in PARAMETERS else name
 
 
-def progress_panel(plan: sweeps.SweepPlan) -> sweeps.SweepProgress:
-    progress = sweeps.progress(run_store(), plan)
+def progress_panel(plan: plans.SweepPlan) -> plans.SweepProgress:
+    progress = plans.progress(run_store(), plan)
     done = progress.finished / max(progress.total, 1)
     left = "" if progress.seconds_left is None else f" · about {progress.seconds_left / 60:.1f} min left"
     st.progress(
@@ -51,12 +52,12 @@ def present_metrics(rows: list[dict[str, Any]]) -> list[str]:
     return [metric for metric in METRICS if any(row["seeds"] and not math.isnan(row[f"{metric}_mean"]) for row in rows)]
 
 
-def results_frame(rows: list[dict[str, Any]], plan: sweeps.SweepPlan) -> pd.DataFrame:
+def results_frame(rows: list[dict[str, Any]], plan: plans.SweepPlan) -> pd.DataFrame:
     """The table in the seed report's layout: a setting, then the reconstruction loss (mean ± sd over seeds)."""
-    best = sweeps.clear_best(rows)
+    best = statistics.clear_best(rows)
     records = []
     for index, row in enumerate(rows):
-        record = {label(name, plan): sweeps.format_value(row[name]) for name in plan.parameters}
+        record = {label(name, plan): plans.format_value(row[name]) for name in plan.parameters}
         record["Seeds"] = row["seeds"]
         for metric in present_metrics(rows):
             record[METRICS[metric]] = mean_sd_text(row[f"{metric}_mean"], row[f"{metric}_sd"], row["seeds"])
@@ -71,19 +72,19 @@ def results_frame(rows: list[dict[str, Any]], plan: sweeps.SweepPlan) -> pd.Data
     return pd.DataFrame(records)
 
 
-def csv_frame(rows: list[dict[str, Any]], plan: sweeps.SweepPlan) -> str:
+def csv_frame(rows: list[dict[str, Any]], plan: plans.SweepPlan) -> str:
     columns = [*plan.parameters, "seeds"]
     columns += [f"{metric}_{part}" for metric in present_metrics(rows) for part in ("mean", "sd")]
     if plan.reference:
         columns += ["seed_report", "ours_per_batch", "ours_per_batch_sd"]
     frame = pd.DataFrame([{column: row.get(column) for column in columns} for row in rows])
     for name in plan.parameters:
-        frame[name] = frame[name].map(sweeps.format_value)
+        frame[name] = frame[name].map(plans.format_value)
     return frame.to_csv(index=False)
 
 
-def plot_panel(rows: list[dict[str, Any]], plan: sweeps.SweepPlan, key: str) -> None:
-    from aecore import sweep_figures
+def plot_panel(rows: list[dict[str, Any]], plan: plans.SweepPlan, key: str) -> None:
+    from aecore.figures import sweeps as sweep_figures
 
     metrics = present_metrics(rows)
     if not metrics:
@@ -93,7 +94,7 @@ def plot_panel(rows: list[dict[str, Any]], plan: sweeps.SweepPlan, key: str) -> 
     if len(names) == 1:
         (name,) = names
         figure = sweep_figures.metric_against_setting(
-            [row[name] if not isinstance(row[name], tuple) else sweeps.format_value(row[name]) for row in rows],
+            [row[name] if not isinstance(row[name], tuple) else plans.format_value(row[name]) for row in rows],
             np.array([row[f"{metric}_mean"] for row in rows]),
             np.array([row[f"{metric}_sd"] for row in rows]),
             [row["seeds"] for row in rows],
@@ -104,11 +105,11 @@ def plot_panel(rows: list[dict[str, Any]], plan: sweeps.SweepPlan, key: str) -> 
     else:
         first, second = names
         figure = sweep_figures.metric_heatmap(
-            [sweeps.format_value(value) for value in plan.parameters[first]],
-            [sweeps.format_value(value) for value in plan.parameters[second]],
-            sweeps.grid_matrix(rows, plan, f"{metric}_mean"),
-            sweeps.grid_matrix(rows, plan, f"{metric}_sd"),
-            sweeps.grid_matrix(rows, plan, "seeds"),
+            [plans.format_value(value) for value in plan.parameters[first]],
+            [plans.format_value(value) for value in plan.parameters[second]],
+            statistics.grid_matrix(rows, plan, f"{metric}_mean"),
+            statistics.grid_matrix(rows, plan, f"{metric}_sd"),
+            statistics.grid_matrix(rows, plan, "seeds"),
             label(first, plan),
             label(second, plan),
             METRICS[metric],
@@ -118,25 +119,19 @@ def plot_panel(rows: list[dict[str, Any]], plan: sweeps.SweepPlan, key: str) -> 
     st.caption(caption + " The camera button above the plot saves it as a PNG.")
 
 
-def curves_panel(plan: sweeps.SweepPlan, key: str) -> None:
+def curves_panel(plan: plans.SweepPlan, key: str) -> None:
     """Every finished run's validation reconstruction loss per epoch, coloured by the first setting's value."""
-    from aecore import sweep_figures
+    from aecore.figures import sweeps as sweep_figures
 
     store = run_store()
     name = next(iter(plan.parameters))
     parameter = PARAMETERS[name]
     curves = []
-    for record in sweeps.finished_points(store, plan).values():
+    for record in plans.finished_points(store, plan).values():
         history = store.folder(record.id).history().epochs
         value = getattr(getattr(record.config, parameter.section), parameter.field)
-        curves.append(
-            (
-                value,
-                f"{name} = {sweeps.format_value(value)} · seed {record.config.training.seed}",
-                np.array([entry["epoch"] for entry in history]),
-                np.array([entry.get("val_reconstruction", np.nan) for entry in history]),
-            )
-        )
+        label = f"{name} = {plans.format_value(value)} · seed {record.config.training.seed}"
+        curves.append((value, label, *validation_points(history, "reconstruction")))
     if not curves:
         return
     curves.sort(key=lambda curve: str(curve[0]))

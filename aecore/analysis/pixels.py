@@ -1,0 +1,28 @@
+"""Images as ``aecore.analysis`` and the figures take them: one (N, H, W) float stack, or 8-bit for display."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aecore.errors import AecoreError
+
+
+def image_stack(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 1) or (N, H, W) -> (N, H, W) float32, the one shape ``aecore.analysis`` works on."""
+    stack = np.asarray(images, dtype=np.float32)
+    if stack.ndim == 4 and stack.shape[-1] == 1:
+        stack = stack[..., 0]
+    if stack.ndim != 3:
+        raise AecoreError(f"Expected grayscale images shaped (N, H, W, 1) or (N, H, W), got shape {stack.shape}.")
+    return stack
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] -> uint8, a trailing channel of 1 dropped: (N, H, W, 1) -> (N, H, W), (R, C, H, W) kept.
+
+    A quarter of the bytes, for publishing grids from a training job.
+    """
+    array = np.asarray(images, dtype=np.float32)
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)

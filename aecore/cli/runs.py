@@ -1,0 +1,71 @@
+"""``python -m aecore runs list | show | delete | export | import``: the run store from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from aecore.cli.tables import text_table
+from aecore.errors import AecoreError
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    from aecore.runs.folder import history_csv
+    from aecore.runs.store import RunStore
+
+    store = RunStore()
+    if args.action == "list":
+        filters = {name: getattr(args, name) for name in ("variant", "dataset", "status", "tag", "sweep")}
+        records = store.list(**filters)
+        if args.json:
+            print(json.dumps([record.to_dict() for record in records]))
+        else:
+            rows = [
+                {
+                    "id": record.id,
+                    "name": record.name,
+                    "variant": record.variant,
+                    "dataset": record.dataset,
+                    "status": record.status,
+                    "epochs": f"{record.epochs_done}/{record.epochs}",
+                    "test_psnr": f"{record.metrics['test_psnr']:.2f}" if "test_psnr" in record.metrics else "",
+                }
+                for record in records
+            ]
+            print(
+                text_table(rows, ("id", "name", "variant", "dataset", "status", "epochs", "test_psnr")) if rows else ""
+            )
+            print(f"{len(records)} runs in {store.root}", file=sys.stderr)
+    elif args.action == "show":
+        record = store.record(args.run_id)
+        history = store.folder(args.run_id).history().epochs
+        if args.json:
+            print(json.dumps({**record.to_dict(), "config": record.config.to_dict(), "history": history}))
+        else:
+            for key, value in record.to_dict().items():
+                print(f"{key}: {value}")
+            print(history_csv(history), end="")
+    elif args.action == "delete":
+        store.delete(args.run_id)
+        print(f"deleted run {args.run_id}")
+    elif args.action == "export":
+        from aecore.runs.archive import export_archive
+
+        target = Path(args.to)
+        data = export_archive(store, args.run_id)
+        with store.writing("write the archive"):
+            target.write_bytes(data)
+        print(f"wrote {target} ({len(data) / 2**20:.1f} MB)")
+    else:
+        from aecore.runs.archive import MAX_ARCHIVE_BYTES, import_archive
+
+        source = Path(args.archive)
+        if not source.is_file():
+            raise AecoreError(f"There is no file '{source}' to import.")
+        if source.stat().st_size > MAX_ARCHIVE_BYTES:  # refused before it is read into memory
+            raise AecoreError(f"'{source}' is larger than {MAX_ARCHIVE_BYTES // 2**20} MB, the limit for run archives.")
+        run_id = import_archive(store, source.read_bytes(), source.name)
+        print(f"imported run {run_id}")
+    return 0

@@ -1,0 +1,9 @@
+"""What a stored run is good for: the explore pages' computations on its model, as numpy.
+
+- ``stored_model``: a stored run's model put to work (encode, decode, reconstruct) on its dataset;
+- ``latent``: neighbours, interpolations, prior samples, unit activity, first-layer weights;
+- ``denoising``: the model on noisy input, PSNR against noise level, inpainting;
+- ``applications``: anomaly detection, clustering and retrieval against plain baselines.
+
+May import ``training`` and everything below it; not ``jobs``.
+"""

@@ -1,0 +1,289 @@
+"""The Denoising page's computations: a trained model's output on noisy input, the PSNR-versus-noise-level curve,
+and inpainting of a masked block or a drawn mask, with the PSNR inside the mask.
+
+Everything takes a ``reconstruct`` callable (numpy images in, numpy images out, e.g. ``TrainedRun.reconstruct``),
+so it needs no model to be tested. The noise is ``aecore.data.noise`` with the test metrics' fixed seed: a slider
+position always gives the same picture, and the curve at the level a run trained on reproduces that run's test
+PSNR. TensorFlow is imported only when something is computed, so the page opens fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from aecore.errors import AecoreError
+
+Reconstruct = Callable[[np.ndarray], np.ndarray]
+
+#: the levels of the PSNR curve: 0 to 1 in steps of 0.05 (about 1.5 s for 1,000 images with the conv model)
+CURVE_LEVELS = np.round(np.linspace(0.0, 1.0, 21), 2)
+#: the curve uses at most this many test images, so it takes a second or two, not a minute
+CURVE_IMAGES = 1000
+#: a canvas pixel is part of the mask when its red exceeds its green and its blue by more than this (of 255)
+STROKE_REDNESS = 128
+#: an image pixel is hidden when at least this fraction of its area on the canvas is painted
+MASK_COVERAGE = 0.5
+
+PSNR_FORMULA = (
+    r"\begin{gathered} \mathrm{PSNR}(x, \hat x) = 10 \log_{10} \frac{1}{\mathrm{MSE}} \\"
+    r"\mathrm{MSE} = \frac{1}{n} \sum_{i=1}^{n} (x_i - \hat x_i)^2 \end{gathered}"
+)
+PSNR_EXPLANATION = (
+    "Peak signal-to-noise ratio in decibels for pixels in [0, 1], computed per image over its n pixels and averaged "
+    "over the images (as the run's test PSNR is): higher is closer to the clean image, +3 dB halves the squared "
+    "error. An image the noise leaves unchanged has an infinite PSNR, counted as 120 dB in the mean."
+)
+MASKED_PSNR_FORMULA = (
+    r"\mathrm{PSNR}_M = 10 \log_{10} \frac{1}{\mathrm{MSE}_M}, \qquad"
+    r"\mathrm{MSE}_M = \frac{1}{|M|} \sum_{i \in M} (x_i - \hat x_i)^2"
+)
+INPAINTING_FORMULA = (
+    r"\hat x = g\big(f(x \odot (1 - m))\big), \qquad x_{\text{filled}} = m \odot \hat x + (1 - m) \odot x"
+)
+INPAINTING_EXPLANATION = (
+    "The mask m is 1 on the hidden pixels, which the model receives as 0 (black); the filled image keeps every "
+    "visible pixel and takes the model's guess inside the mask. PSNR_M measures only the hidden pixels M of the "
+    "images shown, so it says how well the model guessed what it could not see."
+)
+
+#: each noise model of ``aecore.data.noise``, as a formula and a plain sentence; p (or σ) is the noise level
+NOISE_MODELS: dict[str, tuple[str, str]] = {
+    "gaussian": (
+        r"\tilde x = \operatorname{clip}_{[0, 1]}\big(x + \sigma\, \epsilon\big),"
+        r"\qquad \epsilon \sim \mathcal{N}(0, I)",
+        "Every pixel gets normal noise scaled by the level σ (the seed paper's noise factor), clipped into [0, 1].",
+    ),
+    "salt_pepper": (
+        r"\tilde x_i = \begin{cases} 0 & u_i < p/2 \\ 1 & p/2 \le u_i < p \\ x_i & \text{otherwise} \end{cases},"
+        r"\qquad u_i \sim \mathcal{U}(0, 1)",
+        "A fraction p of the pixels is replaced, half by black (pepper) and half by white (salt).",
+    ),
+    "masking": (
+        r"\tilde x_i = \begin{cases} 0 & u_i < p \\ x_i & \text{otherwise} \end{cases},"
+        r"\qquad u_i \sim \mathcal{U}(0, 1)",
+        "A fraction p of the pixels is set to black, as if they were dropped.",
+    ),
+    "block": (
+        r"\tilde x = x \odot (1 - B), \qquad B = \text{a square of side } \operatorname{round}(p H)"
+        r"\text{ at a uniformly random place}",
+        "One square whose side is the fraction p of the image's height is blacked out in each image.",
+    ),
+}
+
+NOISE_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt and pepper", "masking": "Masking", "block": "Block"}
+
+
+def psnr(clean: np.ndarray, other: np.ndarray) -> float:
+    """``aecore.models.losses.psnr`` (the run's test PSNR), but +∞ when no image differs at all (noise level 0)."""
+    from aecore.models.losses import psnr as mean_psnr  # imports TensorFlow: only once a PSNR is wanted
+
+    clean, other = np.asarray(clean, dtype=np.float32), np.asarray(other, dtype=np.float32)
+    if clean.shape != other.shape:
+        raise AecoreError(f"Cannot compare images of shape {clean.shape} with images of shape {other.shape}.")
+    if np.array_equal(clean, other):
+        return math.inf
+    return float(mean_psnr(clean, other))
+
+
+@dataclass(frozen=True)
+class Denoised:
+    """Clean images, their noisy version and the model's output, with the PSNR of input and output in dB."""
+
+    clean: np.ndarray
+    noisy: np.ndarray
+    denoised: np.ndarray
+    psnr_noisy: float
+    psnr_denoised: float
+
+
+def denoise(reconstruct: Reconstruct, images: np.ndarray, kind: str, level: float, seed: int | None = None) -> Denoised:
+    """Corrupt ``images`` with a fixed seed (default: the test metrics' own) and run the model on them.
+
+    Raises ``AecoreError`` for an unknown kind or a level out of range.
+    """
+    from aecore.data.noise import corrupt_images
+    from aecore.training.evaluation import TEST_NOISE_SEED
+
+    seed = TEST_NOISE_SEED if seed is None else seed
+    clean = np.asarray(images, dtype=np.float32)
+    noisy = corrupt_images(clean, kind, float(level), seed=seed)
+    denoised = np.asarray(reconstruct(noisy), dtype=np.float32).reshape(clean.shape)
+    return Denoised(clean, noisy, denoised, psnr(clean, noisy), psnr(clean, denoised))
+
+
+@dataclass(frozen=True)
+class PsnrCurve:
+    """PSNR of the noisy input and of the model's output at each noise level (dB; +∞ for the input at level 0)."""
+
+    kind: str
+    levels: np.ndarray
+    psnr_noisy: np.ndarray
+    psnr_denoised: np.ndarray
+    images: int
+
+    @property
+    def gain(self) -> np.ndarray:
+        """What the model adds over its input at each level (dB); −∞ at level 0, where the input is the clean image
+        (0 where both are perfect)."""
+        with np.errstate(invalid="ignore"):
+            gain = self.psnr_denoised - self.psnr_noisy
+        return np.where(np.isnan(gain), 0.0, gain)
+
+    def helps(self) -> list[tuple[float, float]]:
+        """The ranges of noise level where the output beats the noisy input, ends found by linear interpolation."""
+        gain, levels = self.gain, self.levels
+        better = gain > 0
+        ranges: list[tuple[float, float]] = []
+        start = None
+        for index, wins in enumerate(better):
+            if wins and start is None:
+                start = levels[0] if index == 0 else _crossing(levels, gain, index - 1)
+            if not wins and start is not None:
+                ranges.append((float(start), float(_crossing(levels, gain, index - 1))))
+                start = None
+        if start is not None:
+            ranges.append((float(start), float(levels[-1])))
+        return ranges
+
+    def best(self) -> tuple[float, float]:
+        """The level where the model adds most over its input, and how much (dB)."""
+        index = int(np.argmax(self.gain))
+        return float(self.levels[index]), float(self.gain[index])
+
+
+def _crossing(levels: np.ndarray, gain: np.ndarray, index: int) -> float:
+    """Where the gain crosses 0 between ``levels[index]`` and ``levels[index + 1]`` (the far end if one is infinite)."""
+    low, high = gain[index], gain[index + 1]
+    if not (np.isfinite(low) and np.isfinite(high)) or low == high:
+        return float(levels[index + 1])
+    return float(levels[index] + (levels[index + 1] - levels[index]) * low / (low - high))
+
+
+def psnr_curve(
+    reconstruct: Reconstruct,
+    images: np.ndarray,
+    kind: str,
+    levels: np.ndarray = CURVE_LEVELS,
+    seed: int | None = None,
+) -> PsnrCurve:
+    """PSNR of input and output over noise levels, on at most ``CURVE_IMAGES`` images and one fixed seed.
+
+    One seed for every level makes the input's line fall steadily: more noise of the same draw only moves pixels
+    further (Gaussian) or hits more of them (masking, salt and pepper), so the curve shows the model, not chance.
+    """
+    levels = np.asarray(levels, dtype=np.float64)
+    if levels.ndim != 1 or levels.size < 2 or np.any(np.diff(levels) <= 0):
+        raise AecoreError("The noise levels of a PSNR curve must be at least two increasing numbers.")
+    clean = np.asarray(images, dtype=np.float32)[:CURVE_IMAGES]
+    if len(clean) == 0:
+        raise AecoreError("The PSNR curve needs at least one test image; this dataset has none.")
+    noisy_values, output_values = [], []
+    for level in levels:
+        result = denoise(reconstruct, clean, kind, float(level), seed)
+        noisy_values.append(result.psnr_noisy)
+        output_values.append(result.psnr_denoised)
+    return PsnrCurve(kind, levels, np.array(noisy_values), np.array(output_values), len(clean))
+
+
+# ---------------------------------------------------------------------------------------------
+# Inpainting
+
+
+def block_mask(shape: tuple[int, int], top: int, left: int, size: int) -> np.ndarray:
+    """A (H, W) boolean mask, True on a square of side ``size`` whose top-left corner is (``top``, ``left``).
+
+    A square that runs past the right or bottom edge is cut there, so any corner inside the image is valid.
+    """
+    height, width = int(shape[0]), int(shape[1])
+    if not (0 <= top < height and 0 <= left < width):
+        raise AecoreError(
+            f"The block's corner ({top}, {left}) is outside the {height}×{width} image: choose a row below {height} "
+            f"and a column below {width}."
+        )
+    if size < 1:
+        raise AecoreError(f"The block's side must be at least 1 pixel (got {size}).")
+    mask = np.zeros((height, width), dtype=bool)
+    mask[top : top + size, left : left + size] = True
+    return mask
+
+
+def canvas_mask(image_data: np.ndarray, shape: tuple[int, int], coverage: float = MASK_COVERAGE) -> np.ndarray:
+    """The (H, W) mask a person painted in red on a canvas (RGBA, any size), at the dataset's image size.
+
+    The canvas shows the image in grey under the strokes, so a painted canvas pixel is one clearly redder than it
+    is green or blue; each image pixel is hidden when at least ``coverage`` of its area on the canvas is painted.
+    """
+    from PIL import Image
+
+    pixels = np.asarray(image_data)
+    if pixels.ndim != 3 or pixels.shape[2] < 3:
+        raise AecoreError(f"A canvas drawing must be an (H, W, RGB or RGBA) array; got shape {pixels.shape}.")
+    rgb = pixels[..., :3].astype(np.int32)
+    if pixels.dtype != np.uint8:
+        rgb = np.round(np.clip(pixels[..., :3], 0.0, 1.0) * 255).astype(np.int32)
+    painted = rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2]) > STROKE_REDNESS
+    if pixels.shape[2] == 4:
+        painted &= pixels[..., 3] > 0
+    height, width = int(shape[0]), int(shape[1])
+    covered = Image.fromarray(painted.astype(np.float32)).resize((width, height), Image.Resampling.BOX)
+    return np.asarray(covered) >= coverage
+
+
+def masked_psnr(clean: np.ndarray, other: np.ndarray, mask: np.ndarray) -> float:
+    """PSNR over the masked pixels only, pooled over the images (dB; +∞ when they agree there exactly)."""
+    clean = np.asarray(clean, dtype=np.float64)
+    other = np.asarray(other, dtype=np.float64)
+    hidden = np.broadcast_to(_image_mask(mask, clean.shape), clean.shape)
+    if not hidden.any():
+        raise AecoreError("The mask is empty: choose a block of at least one pixel, or paint on the canvas.")
+    mse = float(np.mean((clean[hidden] - other[hidden]) ** 2))
+    return math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)
+
+
+def _image_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A (H, W) mask shaped to broadcast over images of ``shape`` ((N, H, W) or (N, H, W, C))."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != tuple(shape[1:3]):
+        raise AecoreError(f"A {mask.shape} mask does not fit images of {shape[1]}×{shape[2]} pixels.")
+    return mask.reshape((1, *mask.shape) + (1,) * (len(shape) - 3))
+
+
+@dataclass(frozen=True)
+class Inpainted:
+    """Images with the mask hidden, the model's reconstruction and the filled-in result, with PSNR inside the mask."""
+
+    clean: np.ndarray
+    mask: np.ndarray
+    masked: np.ndarray
+    reconstruction: np.ndarray
+    filled: np.ndarray
+    psnr_masked_input: float
+    psnr_in_mask: float
+    psnr_filled: float
+
+
+def inpaint(reconstruct: Reconstruct, images: np.ndarray, mask: np.ndarray) -> Inpainted:
+    """Hide the masked pixels (set to 0, as block noise does), reconstruct, and fill the hole with the output."""
+    clean = np.asarray(images, dtype=np.float32)
+    if clean.ndim not in (3, 4):
+        raise AecoreError(f"Images to inpaint must have shape (N, H, W) or (N, H, W, C); got {clean.shape}.")
+    hidden = _image_mask(mask, clean.shape)
+    if not hidden.any():
+        raise AecoreError("The mask is empty: choose a block of at least one pixel, or paint on the canvas.")
+    masked = np.where(hidden, np.float32(0.0), clean)
+    reconstruction = np.asarray(reconstruct(masked), dtype=np.float32).reshape(clean.shape)
+    filled = np.where(hidden, reconstruction, clean)
+    return Inpainted(
+        clean=clean,
+        mask=np.asarray(mask, dtype=bool),
+        masked=masked,
+        reconstruction=reconstruction,
+        filled=filled,
+        psnr_masked_input=masked_psnr(clean, masked, mask),
+        psnr_in_mask=masked_psnr(clean, reconstruction, mask),
+        psnr_filled=psnr(clean, filled),
+    )

@@ -1,0 +1,186 @@
+"""What the Latent space and Sparsity pages compute from a trained run: neighbours, interpolations, traversals
+around one image, prior samples, MNIST-style centring of a drawing, unit activity and first-layer weights.
+
+Plain numpy in and out (the model's calls are passed in as functions, as in ``aecore.analysis``), so each piece
+is unit-tested without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from aecore.analysis.traversals import TRAVERSAL_SPAN
+from aecore.errors import AecoreError
+
+#: MNIST's digits fit a 20×20 box inside their 28×28 image, centred by centre of mass (LeCun et al.)
+MNIST_BOX, MNIST_SIDE = 20, 28
+#: the mixture prior of the adversarial autoencoder: 10 Gaussians on a circle (as in aecore.models.aae)
+MIXTURE_COMPONENTS, MIXTURE_RADIUS, MIXTURE_STD = 10, 4.0, 0.5
+
+
+def nearest(codes: np.ndarray, query: np.ndarray, count: int = 8, exclude: int | None = None) -> np.ndarray:
+    """Indices of the ``count`` codes closest to ``query`` (Euclidean), nearest first."""
+    distances = np.linalg.norm(np.asarray(codes, dtype=np.float64) - np.asarray(query, dtype=np.float64), axis=1)
+    if exclude is not None:
+        distances[exclude] = np.inf
+    return np.argsort(distances, kind="stable")[:count]
+
+
+def interpolate(start: np.ndarray, end: np.ndarray, steps: int = 10) -> np.ndarray:
+    """``steps`` points from ``start`` to ``end`` on a straight line, both ends included (codes or pixels)."""
+    if steps < 2:
+        raise AecoreError(f"An interpolation needs at least 2 steps, got {steps}.")
+    weights = np.linspace(0.0, 1.0, steps, dtype=np.float32).reshape(-1, *([1] * np.ndim(start)))
+    return (1 - weights) * np.asarray(start, dtype=np.float32) + weights * np.asarray(end, dtype=np.float32)
+
+
+def widest_dimensions(codes: np.ndarray, count: int = 16) -> np.ndarray:
+    """The ``count`` code dimensions whose values spread most over the images (in index order): the ones a
+    traversal slider visibly changes. A dead unit (the same value for every image) has no range and is left out."""
+    spread = np.asarray(codes, dtype=np.float64).std(axis=0)
+    widest = np.argsort(-spread, kind="stable")[:count]
+    return np.sort(widest[spread[widest] > 0])
+
+
+def slider_ranges(codes: np.ndarray, base: np.ndarray, dims: Sequence[int]) -> list[tuple[float, float]]:
+    """Where a traversal slider of each of ``dims`` may move ``base``'s code: ± ``TRAVERSAL_SPAN`` standard
+    deviations of that dimension over the real codes, as the live traversal grid steps."""
+    spread = np.asarray(codes, dtype=np.float64).std(axis=0)
+    return [
+        (float(base[dim] - TRAVERSAL_SPAN * spread[dim]), float(base[dim] + TRAVERSAL_SPAN * spread[dim]))
+        for dim in dims
+    ]
+
+
+def prior_samples(prior: str, latent_dim: int, count: int, seed: int = 0) -> np.ndarray:
+    """Codes drawn from p(z): N(0, I) (the VAE's and the AAE's normal prior) or the AAE's 2-D mixture."""
+    rng = np.random.default_rng(seed)
+    normal = rng.standard_normal((count, latent_dim)).astype(np.float32)
+    if prior == "normal":
+        return normal
+    if prior != "mixture" or latent_dim != 2:
+        raise AecoreError(f"Samples come from the normal prior or the 2-D mixture, not {prior!r} in {latent_dim}-D.")
+    angle = rng.integers(0, MIXTURE_COMPONENTS, count) * (2 * math.pi / MIXTURE_COMPONENTS)
+    centres = MIXTURE_RADIUS * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return (centres + MIXTURE_STD * normal).astype(np.float32)
+
+
+def mnist_style(drawing: np.ndarray, side: int = MNIST_SIDE) -> np.ndarray:
+    """A drawing (H, W) in [0, 1], white on black, made the way MNIST's digits were: cut to its ink, scaled to
+    fit a 20×20 box (the box scales with ``side``), placed in a side×side image with its centre of mass in the
+    middle. Returns (side, side, 1) float32 in [0, 1]; an empty drawing is an ``AecoreError``."""
+    from PIL import Image
+
+    ink = np.asarray(drawing, dtype=np.float32)
+    if ink.ndim != 2:
+        raise AecoreError(f"A drawing is one grey image (H, W), got shape {ink.shape}.")
+    rows, columns = np.nonzero(ink > 0.05)
+    if rows.size == 0:
+        raise AecoreError("The canvas is empty: draw a digit first.")
+    cut = ink[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
+    box = max(1, round(MNIST_BOX * side / MNIST_SIDE))
+    scale = box / max(cut.shape)
+    height, width = max(1, round(cut.shape[0] * scale)), max(1, round(cut.shape[1] * scale))
+    small = np.asarray(Image.fromarray((cut * 255).astype(np.uint8)).resize((width, height), Image.LANCZOS)) / 255.0
+    image = np.zeros((side, side), dtype=np.float32)
+    mass = small.sum()
+    centre_row = (small.sum(axis=1) @ np.arange(height)) / mass
+    centre_column = (small.sum(axis=0) @ np.arange(width)) / mass
+    top = int(round((side - 1) / 2 - centre_row))
+    left = int(round((side - 1) / 2 - centre_column))
+    top, left = min(max(top, 0), side - height), min(max(left, 0), side - width)
+    image[top : top + height, left : left + width] = small
+    return np.clip(image, 0.0, 1.0)[..., None]
+
+
+def population_mean_activation(codes: np.ndarray) -> np.ndarray:
+    """ρ̂_j over all the given images: each unit's mean activation (the sparsity KL's ρ̂_j on the population)."""
+    return np.asarray(codes, dtype=np.float64).mean(axis=0)
+
+
+def units_near(rho_hat: np.ndarray, rho: float, tolerance: float = 0.05) -> int:
+    """How many units have ρ̂_j within ±``tolerance`` of the target ρ."""
+    return int(np.sum(np.abs(np.asarray(rho_hat) - rho) <= tolerance))
+
+
+def sparsity_penalty(rho: float, rho_hat: np.ndarray) -> float:
+    """Σ_j KL(ρ‖ρ̂_j), the sparse autoencoder's penalty before its weight β, for mean activations ``rho_hat``
+    (clipped into (0, 1) so a dead or saturated unit gives a large number, not infinity)."""
+    from aecore.models.losses import bernoulli_kl  # TensorFlow: only once a penalty is asked for
+
+    return float(np.sum(bernoulli_kl(rho, np.clip(rho_hat, 1e-6, 1 - 1e-6)).numpy()))
+
+
+def active_units(code: np.ndarray, threshold: float = 0.1) -> int:
+    """How many units of one image's code are above ``threshold``: few, for a sparse code."""
+    return int(np.sum(np.asarray(code) > threshold))
+
+
+def weight_tiles(kernel: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """A first layer's weights as images in [0, 1], one tile per unit or filter, each scaled to its own range.
+
+    A dense kernel (pixels, units) gives (units, H, W): what input pattern excites each unit most (the seed
+    report's Figs. 4 and 8). A convolution kernel (kh, kw, 1, filters) gives (filters, kh, kw).
+    """
+    kernel = np.asarray(kernel, dtype=np.float64)
+    if kernel.ndim == 2:
+        height, width = image_shape[:2]
+        if kernel.shape[0] != height * width:
+            raise AecoreError(f"A dense kernel of {kernel.shape[0]} inputs does not fit {height}×{width} images.")
+        tiles = kernel.T.reshape(-1, height, width)
+    elif kernel.ndim == 4:
+        tiles = np.moveaxis(kernel[:, :, 0, :], -1, 0)
+    else:
+        raise AecoreError(f"Expected a dense or a 2-D convolution kernel, got shape {kernel.shape}.")
+    low = tiles.min(axis=(1, 2), keepdims=True)
+    span = np.maximum(tiles.max(axis=(1, 2), keepdims=True) - low, 1e-12)
+    return ((tiles - low) / span).astype(np.float32)
+
+
+def first_layer_kernel(layers: list) -> np.ndarray:
+    """The kernel of the encoder's first layer with weights (Dense or Conv2D), as numpy."""
+    for layer in layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is not None:
+            return np.asarray(kernel)
+    raise AecoreError("The encoder has no layer with weights to show.")
+
+
+def decode_one(decode: Callable[[np.ndarray], np.ndarray], code: np.ndarray) -> np.ndarray:
+    """One code decoded to one (H, W) image."""
+    return np.asarray(decode(np.asarray(code, dtype=np.float32)[None]))[0, ..., 0]
+
+
+PROJECTIONS = ("pca", "tsne", "umap")
+
+
+def fit_projection(codes: np.ndarray, method: str, dims: int, seed: int = 0) -> tuple[np.ndarray, Callable | None]:
+    """Codes (N, K) to ``dims`` dimensions for a scatter, with a function that places new codes on it.
+
+    PCA and UMAP project a new code exactly (their ``transform``); t-SNE has no such map, so a new code is put
+    where its nearest code already is. Codes with ``K ≤ dims`` are shown as they are.
+    """
+    matrix = np.asarray(codes, dtype=np.float32).reshape(len(codes), -1)
+    if method not in PROJECTIONS:
+        raise AecoreError(f"Unknown projection {method!r}: choose one of {', '.join(PROJECTIONS)}.")
+    if matrix.shape[1] <= dims:
+        pad = dims - matrix.shape[1]
+        return np.pad(matrix, ((0, 0), (0, pad))), lambda new: np.pad(np.atleast_2d(new), ((0, 0), (0, pad)))
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        reducer = PCA(n_components=dims, random_state=seed).fit(matrix)
+        return reducer.transform(matrix).astype(np.float32), reducer.transform
+    if method == "umap":
+        import umap
+
+        reducer = umap.UMAP(n_components=dims, random_state=seed, n_jobs=1).fit(matrix)
+        return reducer.embedding_.astype(np.float32), reducer.transform
+    from sklearn.manifold import TSNE
+
+    points = TSNE(n_components=dims, perplexity=min(30.0, len(matrix) - 1.0), init="pca", random_state=seed)
+    points = points.fit_transform(matrix).astype(np.float32)
+    return points, lambda new: points[[int(nearest(matrix, code, 1)[0]) for code in np.atleast_2d(new)]]

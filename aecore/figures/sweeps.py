@@ -1,0 +1,107 @@
+"""Figures of a sweep: a metric against one setting with error bars, a heat map over two, and every run's
+validation curve coloured by its setting. Arrays in, ``go.Figure`` out, as in ``aecore.figures.style``."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from aecore.figures.style import UIREVISION, styled
+
+COLOURSCALE = "Viridis"
+
+
+def _axis(values: list) -> tuple[list, dict]:
+    """Numbers stay numbers (a log axis when they span more than a decade); anything else becomes a category."""
+    if all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values):
+        positive = [value for value in values if value > 0]
+        log = len(positive) == len(values) and len(values) > 2 and max(values) / min(values) > 30
+        return list(values), {"type": "log"} if log else {}
+    return [str(value) for value in values], {"type": "category"}
+
+
+def metric_against_setting(
+    values: list, means: np.ndarray, sds: np.ndarray, counts: list[int], setting: str, metric: str
+) -> go.Figure:
+    """The mean over seeds at each value of one setting, ± one standard deviation as error bars."""
+    x, axis = _axis(values)
+    figure = go.Figure(
+        go.Scatter(
+            x=x,
+            y=means,
+            error_y={"type": "data", "array": sds, "visible": True},
+            mode="lines+markers",
+            name=metric,
+            customdata=np.stack([np.asarray(sds, dtype=float), np.asarray(counts, dtype=float)], axis=1),
+            hovertemplate=f"{setting} = %{{x}}<br>{metric}: %{{y:.4g}} ± %{{customdata[0]:.2g}}"
+            "<br>n = %{customdata[1]:.0f}<extra></extra>",
+        )
+    )
+    figure = styled(figure, None, setting, metric)
+    figure.update_xaxes(**axis)
+    return figure
+
+
+def metric_heatmap(
+    x_values: list,
+    y_values: list,
+    means: np.ndarray,
+    sds: np.ndarray,
+    counts: np.ndarray,
+    x_setting: str,
+    y_setting: str,
+    metric: str,
+) -> go.Figure:
+    """A two-setting sweep: one cell per pair, coloured by the mean; hover shows mean ± sd and n."""
+    x_labels = [str(value) for value in x_values]
+    y_labels = [str(value) for value in y_values]
+    figure = go.Figure(
+        go.Heatmap(
+            x=x_labels,
+            y=y_labels,
+            z=means,
+            colorscale=COLOURSCALE,
+            colorbar={"title": {"text": metric}},
+            customdata=np.stack([sds, counts], axis=-1),
+            hovertemplate=f"{x_setting} = %{{x}}, {y_setting} = %{{y}}<br>{metric}: %{{z:.4g}} ± "
+            "%{customdata[0]:.2g}<br>n = %{customdata[1]:.0f}<extra></extra>",
+        )
+    )
+    figure = styled(figure, None, x_setting, y_setting)
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="category")
+    return figure
+
+
+def curves_by_setting(
+    curves: list[tuple[float, str, np.ndarray, np.ndarray]], setting: str, term: str, log_y: bool = True
+) -> go.Figure:
+    """Every run's validation curve, ``(value, label, epochs, losses)``, coloured by its value of the setting."""
+    numeric = [value for value, *_ in curves if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    low, high = (min(numeric), max(numeric)) if len(numeric) == len(curves) and curves else (0, 0)
+    figure = go.Figure()
+    categories = list(dict.fromkeys(str(value) for value, *_ in curves))
+    for value, label, epochs, losses in curves:
+        if high > low:
+            position = (value - low) / (high - low)
+        else:
+            position = categories.index(str(value)) / max(len(categories) - 1, 1)
+        colour = sample_colorscale(COLOURSCALE, [position])[0]
+        figure.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=losses,
+                mode="lines+markers",
+                name=label,
+                legendgroup=str(value),
+                line={"color": colour, "width": 1.5},
+                marker={"size": 5},
+                hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4g}}<extra></extra>",
+            )
+        )
+    figure = styled(figure, None, "epoch", f"validation {term.replace('_', ' ')}")
+    if log_y:
+        figure.update_yaxes(type="log")
+    figure.update_layout(showlegend=len(curves) <= 12, uirevision=UIREVISION)
+    return figure

@@ -1,0 +1,396 @@
+"""The job interface the pages, the CLI and the sweeps use: submit a run, read its snapshot, stop it, list a
+group's runs; a bounded number train at once, the rest wait in a fair queue knowing their place.
+
+A classroom of 30 browsers pressing Train at once must not bring a 2-core server down. Where the runs train is
+the backend's business (``open_backend``):
+
+- ``local`` (the default): a small pool of worker processes of this machine, started with the server, each with
+  TensorFlow imported once and kept warm (``aecore.jobs.worker``), so training never shares the web server's
+  interpreter;
+- ``ray``: every run is a Ray actor, on this machine or any of a cluster (``aecore.jobs.ray_backend``);
+- ``thread``: threads of this process, for tests and for callers that are their own process already.
+
+Jobs belong to the manager, not to a page run, so they go on when a page reruns, changes or reloads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import statistics
+import threading
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aecore.errors import AecoreError
+from aecore.jobs.remote import RemoteJob, Worker, WorkerLost
+from aecore.runs.folder import RunFolder, RunLock
+from aecore.runs.snapshots import ENDED, FINISHED, QUEUED, RUNNING, Snapshot
+from aecore.runs.store import RunStore
+from aecore.settings.config import RunConfig
+from aecore.settings.validation import validate
+from aecore.training.live_state import Job, new_job_id
+
+if TYPE_CHECKING:  # the engine imports TensorFlow: only where a job trains in this process
+    from aecore.training.engine import TrainingJob
+
+LOG = logging.getLogger(__name__)
+
+#: how many ended jobs the manager keeps for sessions that come back to them (a tab's superseded runs are
+#: forgotten at once, so this bounds what abandoned tabs leave behind)
+KEEP_ENDED_JOBS = 128
+
+
+BACKENDS = ("local", "ray", "thread")
+#: how many recent runs' durations the queue's wait estimate averages
+RECENT_RUNS = 20
+#: how long a slot waits for its worker to load TensorFlow before it takes runs anyway (they then fail, saying so)
+WORKER_READY_SECONDS = 300.0
+
+
+def _max_jobs_from_environment() -> int:
+    """``AECORE_MAX_JOBS``, how many runs train at once on this server (0 or unset: the backend decides)."""
+    text = os.environ.get("AECORE_MAX_JOBS", "0")
+    if not text.isdigit():
+        raise AecoreError(f"AECORE_MAX_JOBS must be a whole number of runs (got '{text}').")
+    return int(text)
+
+
+def backend_from_environment() -> str:
+    """``AECORE_BACKEND``: ``local`` (the default) or ``ray``."""
+    name = os.environ.get("AECORE_BACKEND", "").strip().lower() or "local"
+    if name not in BACKENDS:
+        raise AecoreError(f"AECORE_BACKEND must be 'local' or 'ray' (got '{name}').")
+    return name
+
+
+def _not_saved(error: AecoreError) -> str:
+    """What a job that trains unsaved says: the store could not take its run (a full disk, a read-only folder)."""
+    return f"This run is not being saved. {error}"
+
+
+def new_job(
+    config: RunConfig,
+    store: RunStore | None,
+    name: str | None = None,
+    sweep: str | None = None,
+    sweep_point: str | None = None,
+) -> TrainingJob:
+    """A ``TrainingJob`` for a new run, to train in this process, added to ``store``.
+
+    A store that cannot take the run (full disk, read-only folder) does not stop it: the job trains unsaved
+    and its snapshot says why (``store_error``), so the person can still download what it learns.
+    """
+    from aecore.runs.recorder import RunRecorder
+    from aecore.training.engine import TrainingJob
+
+    config = validate(config)
+    if store is None:
+        return TrainingJob(config)
+    try:
+        folder, lock = store.create(config, name=name, sweep=sweep, sweep_point=sweep_point)
+    except AecoreError as error:
+        return TrainingJob(config, unsaved_reason=_not_saved(error))
+    return TrainingJob(config, RunRecorder(folder, lock, store))
+
+
+def _locked_for_resume(store: RunStore, run_id: str, extra_epochs: int) -> tuple[RunConfig, RunFolder, RunLock]:
+    """A stored run marked queued for ``extra_epochs`` more epochs, its lock taken first (its files are then read
+    as no other process is writing them)."""
+    if not isinstance(extra_epochs, int) or isinstance(extra_epochs, bool) or extra_epochs < 1:
+        raise AecoreError(f"Resume for a whole number of epochs, at least 1 (got {extra_epochs!r}).")
+    folder = store.folder(run_id)
+    with store.writing(f"resume run {run_id}"):
+        lock = RunLock.try_acquire(folder.lock_path, patience=0.5)
+    if lock is None:
+        raise AecoreError(f"Run '{run_id}' is already training or waiting; it can be resumed once it ends.")
+    try:
+        try:
+            done = folder.checkpoint_epochs()
+        except (OSError, ValueError, KeyError) as error:
+            raise AecoreError(f"Run '{run_id}' has a damaged checkpoint ({error}); it cannot be resumed.") from error
+        if done is None:
+            raise AecoreError(f"Run '{run_id}' has no checkpoint to resume from: it ended before its first epoch.")
+        config = folder.config().with_changes(training={"epochs": done + extra_epochs})
+        store.save(folder, config, status=QUEUED, message="", ended=None)
+    except BaseException:
+        lock.release()
+        raise
+    return config, folder, lock
+
+
+def resumed_job(store: RunStore, run_id: str, extra_epochs: int) -> TrainingJob:
+    """A ``TrainingJob`` that trains a stored run ``extra_epochs`` more epochs from its last checkpoint."""
+    from aecore.runs.recorder import RunRecorder
+    from aecore.training.engine import TrainingJob
+
+    config, folder, lock = _locked_for_resume(store, run_id, extra_epochs)
+    return TrainingJob(config, RunRecorder(folder, lock, store), resume_from=folder)
+
+
+class Slot:
+    """One place a run trains at a time. With a worker factory its runs train in workers: one kept warm across
+    runs (``keep``, a local process) or a new one per run (a Ray actor, which frees its CPU when it goes)."""
+
+    def __init__(self, new_worker: Callable[[], Worker] | None = None, keep: bool = False) -> None:
+        self._new_worker, self._keep = new_worker, keep
+        self._worker: Worker | None = new_worker() if new_worker is not None and keep else None
+
+    def run(self, job: Job) -> None:
+        if not isinstance(job, RemoteJob):  # this process trains it (a thread backend, or a run not saved)
+            job.run()
+            return
+        worker = self._worker if self._worker is not None and self._worker.alive else self._new_worker()
+        try:
+            job.train_on(worker)
+        finally:
+            if self._keep and worker.alive and not worker.grown():
+                self._worker = worker
+            else:
+                worker.close()
+                # a kept worker that grew is replaced at once: the new one warms while the slot waits for work
+                self._worker = self._new_worker() if self._keep else None
+
+    def wait_ready(self, timeout: float) -> None:
+        """Wait for a kept worker to have TensorFlow loaded (a worker made per run has nothing to wait for)."""
+        if self._worker is not None:
+            try:
+                self._worker.wait_ready(timeout)
+            except WorkerLost:
+                pass  # it died while idle: the slot's next run starts a new one
+
+    @property
+    def loading(self) -> bool:
+        """Whether its kept worker is still loading TensorFlow (a worker made per run never counts)."""
+        return self._worker is not None and not self._worker.ready
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+
+class JobManager:
+    """Runs jobs in at most ``max_concurrent`` slots at once, each saved in ``store``.
+
+    Waiting jobs start in a fair order, not strictly first come: every job belongs to a group (a sweep, a browser
+    session; by default its own), and the next job to start is the first of the group with the fewest jobs running
+    or waiting ahead of it. A 50-run sweep's runs then wait behind each other, not in front of a student who
+    pressed Train after the sweep began.
+    """
+
+    def __init__(
+        self,
+        max_concurrent: int | None = None,
+        store: RunStore | None = None,
+        backend: str = "thread",
+        warm_dataset: str | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise AecoreError(f"Choose the backend 'local' or 'ray' (got '{backend}').")
+        if backend != "thread" and store is None:
+            raise AecoreError("Runs that train out of this process need a run store to train from.")
+        self.backend = backend
+        self.store = store
+        requested = max_concurrent or _max_jobs_from_environment()
+        if backend == "ray":
+            from aecore.jobs import ray_backend
+
+            cluster_cpus = ray_backend.connect(requested or os.cpu_count() or 1)
+            self.max_concurrent = requested or cluster_cpus
+            self._slots = [Slot(lambda: ray_backend.RayWorker(1, warm_dataset)) for _ in range(self.max_concurrent)]
+        elif backend == "local":
+            from aecore.jobs.worker import WorkerProcess
+
+            self.max_concurrent = requested or os.cpu_count() or 1
+            threads = max(1, (os.cpu_count() or 1) // self.max_concurrent)
+            self._slots = [
+                Slot(lambda: WorkerProcess(threads, warm_dataset), keep=True) for _ in range(self.max_concurrent)
+            ]
+        else:
+            self.max_concurrent = requested or os.cpu_count() or 1
+            self._slots = [Slot() for _ in range(self.max_concurrent)]
+        self._jobs: OrderedDict[int, Job] = OrderedDict()
+        self._waiting: list[int] = []  # in order of arrival
+        self._groups: dict[int, str] = {}
+        self._running_per_group: Counter[str] = Counter()
+        self._recent_seconds: deque[float] = deque(maxlen=RECENT_RUNS)
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        for index, slot in enumerate(self._slots):
+            threading.Thread(target=self._work, args=(slot,), name=f"aecore-slot-{index}", daemon=True).start()
+
+    def submit(
+        self,
+        config: RunConfig,
+        name: str | None = None,
+        sweep: str | None = None,
+        sweep_point: str | None = None,
+        group: str | None = None,
+    ) -> Job:
+        """Queue a new run (validated now, so a bad setting fails at once, before it waits)."""
+        config = validate(config)
+        if self.backend == "thread":
+            return self._enqueue(new_job(config, self.store, name, sweep, sweep_point), group)
+        try:
+            folder, lock = self.store.create(config, name=name, sweep=sweep, sweep_point=sweep_point)
+        except AecoreError as error:  # no folder for a worker to train from: it trains here, unsaved
+            from aecore.training.engine import TrainingJob
+
+            return self._enqueue(TrainingJob(config, unsaved_reason=_not_saved(error)), group)
+        return self._enqueue(RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=False), group)
+
+    def resume(self, run_id: str, extra_epochs: int, group: str | None = None) -> Job:
+        """Queue a stored run to train ``extra_epochs`` more epochs from its last checkpoint."""
+        if self.store is None:
+            raise AecoreError("This job manager has no run store to resume runs from.")
+        if self.backend == "thread":
+            return self._enqueue(resumed_job(self.store, run_id, extra_epochs), group)
+        config, folder, lock = _locked_for_resume(self.store, run_id, extra_epochs)
+        return self._enqueue(RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=True), group)
+
+    def _enqueue(self, job: Job, group: str | None) -> Job:
+        with self._wakeup:
+            self._jobs[job.job_id] = job
+            self._groups[job.job_id] = group or f"job-{job.job_id}"
+            self._waiting.append(job.job_id)
+            self._forget_old_jobs()
+            self._wakeup.notify()
+        return job
+
+    def get(self, job_id: int) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def group_jobs(self, group: str) -> list[Job]:
+        """The jobs this manager holds for a group (a sweep's runs), waiting, running or ended."""
+        with self._lock:
+            return [
+                self._jobs[job_id] for job_id, name in self._groups.items() if name == group and job_id in self._jobs
+            ]
+
+    def forget(self, job_id: int) -> None:
+        """Drop an ended job and its model (a tab that starts a new run no longer shows the old one)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and job.status in ENDED:
+                del self._jobs[job_id]
+                self._groups.pop(job_id, None)
+
+    def stop(self, job_id: int) -> None:
+        """Stop a running job after its current batch, or take a waiting one out of the queue at once."""
+        job = self.get(job_id)
+        if job is None:
+            return
+        job.request_stop()
+        with self._lock:
+            waiting = job_id in self._waiting
+            if waiting:
+                self._waiting.remove(job_id)
+        if waiting:
+            job.cancel()
+
+    def stop_requested(self, job_id: int) -> bool:
+        job = self.get(job_id)
+        return job is not None and job.stop_event.is_set()
+
+    def snapshot(self, job_id: int) -> Snapshot | None:
+        """The job's state, with its place in the queue (1 = next) and the wait to expect while it waits."""
+        job = self.get(job_id)
+        if job is None:
+            return None
+        snapshot = job.snapshot()
+        if snapshot.status == QUEUED:
+            with self._lock:
+                order = self._start_order()
+                position = order.index(job_id) + 1 if job_id in order else None
+                typical = statistics.median(self._recent_seconds) if self._recent_seconds else None
+            wait = None
+            if position is not None and typical is not None:
+                wait = math.ceil(position / self.max_concurrent) * typical
+            snapshot = dataclasses.replace(snapshot, queue_position=position, estimated_wait_seconds=wait)
+        return snapshot
+
+    @property
+    def loading_count(self) -> int:
+        """Slots that take no run until their worker has TensorFlow loaded (a server just started, or a worker
+        replaced after it grew)."""
+        return sum(slot.loading for slot in self._slots)
+
+    @property
+    def running_count(self) -> int:
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if job.status == RUNNING)
+
+    @property
+    def waiting_count(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Wait until the workers kept between runs have TensorFlow loaded: the web server then imports it for
+        its own pages after them, not at the same time (three imports at once on a small server slowed its
+        page runs enough for quick clicks to race them)."""
+        for slot in self._slots:
+            slot.wait_ready(timeout)
+
+    def close(self) -> None:
+        """Stop every job and end the workers (a CLI sweep or a test that is done with them)."""
+        with self._lock:
+            jobs = list(self._jobs)
+        for job_id in jobs:
+            self.stop(job_id)
+        for slot in self._slots:
+            slot.close()
+
+    def _start_order(self) -> list[int]:
+        """The waiting jobs in the order they will start (call with the lock held)."""
+        ahead = Counter(self._running_per_group)
+        keyed = []
+        for arrival, job_id in enumerate(self._waiting):
+            group = self._groups[job_id]
+            keyed.append((ahead[group], arrival, job_id))
+            ahead[group] += 1
+        return [job_id for _, _, job_id in sorted(keyed)]
+
+    def _work(self, slot: Slot) -> None:
+        while True:
+            # a slot whose worker still loads TensorFlow (a new one, or the replacement of one that grew) takes
+            # no run before it is ready: a warm slot takes it, and the run does not wait for an import
+            slot.wait_ready(WORKER_READY_SECONDS)
+            with self._wakeup:
+                while not self._waiting:
+                    self._wakeup.wait()
+                job_id = self._start_order()[0]
+                self._waiting.remove(job_id)
+                job, group = self._jobs[job_id], self._groups[job_id]
+                self._running_per_group[group] += 1
+            started = time.monotonic()
+            try:
+                slot.run(job)  # never raises by design; a bug there must not take a slot with it
+            except Exception:
+                LOG.exception("job %s ended with an unexpected error", job.job_id)
+            finally:
+                with self._lock:
+                    if job.status == FINISHED:  # a stopped or failed run says nothing of how long one takes
+                        self._recent_seconds.append(time.monotonic() - started)
+                    self._running_per_group[group] -= 1
+                    if not self._running_per_group[group]:
+                        del self._running_per_group[group]  # one group per single run: never let them pile up
+
+    def _forget_old_jobs(self) -> None:
+        ended = [job_id for job_id, job in self._jobs.items() if job.status in ENDED]
+        for job_id in ended[: max(0, len(ended) - KEEP_ENDED_JOBS)]:
+            del self._jobs[job_id]
+            self._groups.pop(job_id, None)
+
+
+def open_backend(
+    name: str | None = None, store: RunStore | None = None, max_jobs: int | None = None, warm_dataset: str | None = None
+) -> JobManager:
+    """The job manager of the backend ``name`` (default: ``AECORE_BACKEND``, else ``local``), saving in ``store``."""
+    return JobManager(max_jobs, store or RunStore(), name or backend_from_environment(), warm_dataset)

@@ -1,0 +1,263 @@
+"""The training engine: one job trains one model and publishes what a live view needs.
+
+A ``TrainingJob`` runs in a background thread (see ``aecore.jobs``) and talks to the outside
+world only through its own lock-protected state: ``snapshot()`` hands out copies of plain
+numpy data, ``request_stop()`` sets an event checked after every call of training steps
+(about every ``STEPS_CALL_SECONDS``). Nothing here knows about Streamlit.
+
+Speed: up to ``MAX_STEPS_PER_CALL`` of the model's own steps run in one compiled loop (no Keras
+``fit`` machinery, no Python between them), gathering their batches by shuffled index from one
+tensor per dataset (``aecore.training.steps``); previews call the networks inside ``tf.function`` too.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from aecore.data.dataset import Dataset, batches_per_epoch
+from aecore.data.registry import load_dataset
+from aecore.errors import AecoreError
+from aecore.models.base import Autoencoder
+from aecore.models.build import build_model, seeded
+from aecore.runs.checkpoints import restore_checkpoint
+from aecore.runs.folder import History, RunFolder
+from aecore.runs.recorder import RunOutcome, RunRecorder, untrained_outcome
+from aecore.runs.snapshots import FAILED, FINISHED, RUNNING, STOPPED, Series, Snapshot
+from aecore.settings.config import RunConfig
+from aecore.settings.validation import validate
+from aecore.tensorflow_runtime import tf
+from aecore.training.devices import resolve_device
+from aecore.training.evaluation import evaluate, make_preview
+from aecore.training.live_state import Cursor, JobState, new_job_id
+from aecore.training.steps import MAX_STEPS_PER_CALL, Compiled, EpochTrainer, dataset_tensor, validation_inputs
+
+LOG = logging.getLogger(__name__)
+
+#: a live preview is published at the end of every epoch, and at least this often within one
+PREVIEW_INTERVAL_SECONDS = 5.0
+#: about how long one call of training steps may take: Stop is checked and the live chart gets points this often
+STEPS_CALL_SECONDS = 0.25
+
+
+class TrainingJob:
+    """Trains one model in the thread that calls ``run``; any thread may read ``snapshot``.
+
+    With a ``recorder`` the run is saved in its run folder as it trains (``aecore.runs``); with ``resume_from``
+    (that same folder) it continues from the folder's last checkpoint: weights, optimiser state and history.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        recorder: RunRecorder | None = None,
+        resume_from: RunFolder | None = None,
+        unsaved_reason: str | None = None,
+    ) -> None:
+        self.config = validate(config)
+        self.job_id = new_job_id()
+        self.recorder = recorder
+        self.run_id = recorder.run_id if recorder is not None else f"unsaved-{self.job_id}"
+        self.resume_from = resume_from
+        self.unsaved_reason = unsaved_reason
+        self._trained_batches = 0  # by this job (a resumed run's earlier batches are not counted)
+        self._steps_per_call = 1  # grows to what fits STEPS_CALL_SECONDS once the steps are compiled
+        self.stop_event = threading.Event()
+        self.model: Autoencoder | None = None
+        self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
+        self._validation_inputs: tf.Tensor | None = None  # the validation images, corrupted once
+        self._lock = threading.Lock()
+        self._state = JobState(device=self.config.training.device.upper())  # until the device is resolved
+
+    # ---- what other threads call ----------------------------------------------------------
+    def request_stop(self) -> None:
+        """Stop after the steps being run (within about ``STEPS_CALL_SECONDS``); the model is kept."""
+        self.stop_event.set()
+
+    def cancel(self) -> None:
+        """End a job that was stopped while it waited in the queue."""
+        self._end(STOPPED, "Stopped before it started.")
+
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._state.status
+
+    @property
+    def store_error(self) -> str | None:
+        """Why the run is not saved in the store (None while it is)."""
+        return self.unsaved_reason if self.recorder is None else self.recorder.error
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            self._state.store_error = self.store_error
+            return self._state.snapshot(self.run_id, self.job_id, self.config)
+
+    def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
+        """What a mirror of this job in another process lacks (``aecore.training.live_state``)."""
+        with self._lock:
+            self._state.store_error = self.store_error
+            return self._state.changes_since(cursor)
+
+    # ---- the training thread --------------------------------------------------------------
+    def _update(self, **changes: Any) -> None:
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self._state, name, value)
+
+    def history(self) -> History:
+        with self._lock:
+            terms = {name: series.view() for name, series in self._state.batch_terms.items()}
+            return History(terms, [dict(record) for record in self._state.epoch_history])
+
+    def run(self) -> None:
+        """Train to the end, to a stop, or to a failure; never raises, the snapshot tells."""
+        if self.stop_event.is_set():  # stopped while a worker was already taking it off the queue
+            self.cancel()
+            return
+        self._update(status=RUNNING, started=time.perf_counter())
+        try:
+            outcome = self._train()
+        except AecoreError as error:
+            outcome = (FAILED, str(error))
+        except tf.errors.ResourceExhaustedError:
+            outcome = (FAILED, "Out of memory: lower the batch size or the layer widths, or choose another device.")
+        except Exception as error:  # a failed job must never take the server down
+            LOG.exception("job %s failed", self.job_id)
+            outcome = (
+                FAILED,
+                f"Training failed unexpectedly ({type(error).__name__}); the server log has the details. "
+                "Try other settings, and tell the people who run this server.",
+            )
+        if outcome[0] == FAILED and self._finite_weights is not None:
+            self.model.set_weights(self._finite_weights)  # the model stays usable: its last finite epoch
+        self._end(*outcome)
+
+    def _end(self, status: str, message: str) -> None:
+        """Save the result in the run folder, then publish the end (a page that sees it can read the folder)."""
+        ended = time.perf_counter()
+        if self.recorder is not None:
+            if self._trained_batches:
+                with self._lock:
+                    preview, metrics = self._state.preview, self._state.test_metrics
+                    epochs_done = len(self._state.epoch_history)
+                outcome = RunOutcome(True, self.model, self.history(), preview, metrics, epochs_done, time.time())
+            else:
+                outcome = untrained_outcome(self.config, self.resume_from, self.history())
+            self.recorder.ended(status, message, outcome)
+        self._update(status=status, message=message, ended=ended)
+
+    def _resume(self) -> int:
+        """Load the checkpoint and the history it belongs to; returns the epochs already done."""
+        from aecore.runs.folder import CHECKPOINT_FILE, read_npz
+
+        done = restore_checkpoint(self.model, read_npz(self.resume_from.file(CHECKPOINT_FILE)))
+        history = self.resume_from.history().truncated(done)
+        terms = {name: Series(values) for name, values in history.batch_terms.items()}
+        for name in self.model.loss_term_names:  # a term added since the run was saved: no values before now
+            terms.setdefault(name, Series(np.full(history.batch_count, np.nan)))
+        with self._lock:
+            self._state.batch_terms = terms
+            self._state.epoch_history = list(history.epochs)
+        return done
+
+    def _train(self) -> tuple[str, str]:
+        config = self.config
+        dataset = load_dataset(config.dataset)
+        placement = resolve_device(config.training.device)
+        self._update(device=placement.label)
+        batch_size = config.training.batch_size
+        with seeded(config.training.seed), placement.scope():
+            self.model = build_model(config, dataset.image_shape)
+            compiled = Compiled(self.model, placement)
+        first_epoch = self._resume() if self.resume_from is not None else 0
+        with seeded(config.training.seed), placement.scope():  # a resumed run shuffles anew, not epoch 1's order
+            train_images = dataset_tensor(dataset, "train")
+            training_epochs = compiled.training_epochs(train_images, batch_size, config.training.seed + first_epoch)
+        self._finite_weights = self.model.get_weights()
+        per_epoch = batches_per_epoch(len(dataset.x_train), batch_size)
+        self._update(batches_per_epoch=per_epoch, epoch=first_epoch)
+        if self.recorder is not None:
+            self.recorder.started(self.model, config, placement.label, per_epoch, first_epoch)
+        outcome = (FINISHED, "")
+        for epoch in range(first_epoch, config.training.epochs):
+            self._update(epoch=epoch, batch=0)
+            finished_epoch, failure = self._train_epoch(compiled, next(training_epochs), dataset, epoch)
+            if failure:
+                outcome = (FAILED, failure)
+                break
+            if not finished_epoch:
+                # no validation for a part of an epoch: Stop answers at once, the history has no half epochs
+                done = epoch + self._state.batch / self._state.batches_per_epoch
+                self._update(preview=make_preview(compiled, dataset, config, done))
+                outcome = (STOPPED, f"Stopped during epoch {epoch + 1}; the model trained so far is kept.")
+                break
+            self._finish_epoch(compiled, dataset, epoch + 1.0)
+            self._finite_weights = self.model.get_weights()
+            if self.recorder is not None:
+                self.recorder.epoch_ended(self.model, self.history(), self._state.preview, epoch + 1)
+        if outcome[0] != FAILED:
+            self._update(test_metrics=evaluate(compiled, dataset, config))
+        return outcome
+
+    def _train_epoch(self, compiled: Compiled, train: EpochTrainer, dataset: Dataset, epoch: int) -> tuple[bool, str]:
+        """One pass, a run of steps per call; returns (completed, failure message)."""
+        for tracker in self.model.metrics:
+            tracker.reset_state()
+        last_preview = time.perf_counter()
+        images_per_batch = min(self.config.training.batch_size, len(dataset.x_train))
+        per_epoch = self._state.batches_per_epoch
+        done = 0
+        while done < per_epoch:
+            if self.stop_event.is_set():
+                return False, ""
+            started = time.perf_counter()
+            terms = train(done, min(per_epoch, done + self._steps_per_call))
+            seconds = time.perf_counter() - started
+            steps = len(next(iter(terms.values())))
+            finite = np.logical_and.reduce([np.isfinite(values) for values in terms.values()])
+            if not finite.all():  # the history ends at the first bad batch
+                steps = int(np.argmin(finite)) + 1
+                terms = {name: values[:steps] for name, values in terms.items()}
+            self._trained_batches += steps
+            done += steps
+            self._steps_per_call = max(1, min(MAX_STEPS_PER_CALL, int(STEPS_CALL_SECONDS * steps / seconds)))
+            with self._lock:
+                state = self._state
+                for name, values in terms.items():
+                    state.batch_terms.setdefault(name, Series()).extend(values)
+                state.batch = done
+                state.train_seconds += seconds  # the steps and their batches, not the previews
+                state.samples_seen += steps * images_per_batch
+            if not finite.all():
+                bad = {name: values[-1] for name, values in terms.items() if not math.isfinite(values[-1])}
+                return False, (
+                    f"The loss became {next(iter(bad.values()))} ({', '.join(bad)}) at epoch {epoch + 1}, "
+                    f"batch {done}. Lower the learning rate (now {self.config.training.learning_rate:g}) or the "
+                    "penalty weights."
+                )
+            if time.perf_counter() - last_preview > PREVIEW_INTERVAL_SECONDS:
+                self._update(preview=make_preview(compiled, dataset, self.config, epoch + done / per_epoch))
+                last_preview = time.perf_counter()
+        return True, ""
+
+    def _finish_epoch(self, compiled: Compiled, dataset: Dataset, epoch: float) -> None:
+        """Validation losses, the epoch's record and a fresh preview."""
+        train_means = {f"train_{name}": float(tracker.result()) for name, tracker in self.model.term_trackers.items()}
+        clean = dataset_tensor(dataset, "val")
+        if self._validation_inputs is None:
+            self._validation_inputs = validation_inputs(dataset, self.config, clean)
+        record = {"epoch": epoch, **train_means}
+        validation = compiled.validation_means(self._validation_inputs, clean)
+        record.update({f"val_{name}": value for name, value in validation.items()})
+        with self._lock:
+            record["batches"] = self._state.batch_count
+            record["seconds"] = self._state.train_seconds - self._state.seconds_before_epoch
+            self._state.seconds_before_epoch = self._state.train_seconds
+            self._state.epoch_history.append(record)
+        self._update(preview=make_preview(compiled, dataset, self.config, epoch))

@@ -1,0 +1,134 @@
+"""AppTest tests of the Denoising page: no run yet, and finished sparse, VAE and convolutional denoising runs (the noise
+slider, the PSNR curve with the trained level, the noise kinds' formulas, block and drawn inpainting masks)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from page_support import texts
+from streamlit.testing.v1 import AppTest
+
+from pages._ui.explore import PICKED_KEY
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "denoising.py")
+
+
+def page(run_id: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    if run_id is not None:
+        at.session_state[PICKED_KEY] = run_id
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    assert not at.error, [error.value for error in at.error]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(item.value for item in at.metric if item.label == label)
+
+
+def decibels(text: str) -> float:
+    return float(re.fullmatch(r"(-?\d+\.\d\d) dB", text).group(1))
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The plotly figure the page shows under ``key``, as plotly's JSON."""
+    for element in at.get("plotly_chart"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(element.proto.spec)
+    raise AssertionError(f"no chart {key!r}")
+
+
+def slider(at: AppTest, label: str):
+    return next(widget for widget in at.slider if widget.label == label)
+
+
+def test_with_no_run_the_page_says_so_with_a_way_to_train(page_store) -> None:
+    at = page()
+    assert "train one first" in texts(at.info)
+    assert any(button.label == "Go to Train" for button in at.button)
+    assert not at.slider
+
+
+@pytest.mark.parametrize("variant", ["sparse", "vae", "conv_denoising"])
+def test_every_section_is_computed_for_a_finished_run(explore_pages, variant) -> None:
+    at = page(explore_pages[variant])
+    shown = texts(at.markdown)
+    for part in ("Noise on the trained model", "PSNR versus noise level", "Inpainting"):
+        assert part in shown, part
+    assert len(at.get("plotly_chart")) == 3  # the noise rows, the PSNR curve, the inpainting rows
+    for label in ("PSNR of the noisy input", "PSNR of the output", "Masked input", "Output in the mask"):
+        assert decibels(metric(at, label)) > 0, label
+    assert "The output beats its noisy input" in shown or "At no level does the output beat" in shown
+    formulas = texts(at.latex)
+    for part in ("\\mathrm{PSNR}(x, \\hat x)", "\\tilde x", "\\mathrm{PSNR}_M", "x_{\\text{filled}}"):
+        assert part in formulas, part
+    curve = chart(at, "denoising_psnr_curve")
+    noisy, output = curve["data"]
+    assert noisy["name"] == "noisy input" and output["name"] == "model output"
+    assert "81 of 784 pixels hidden in each of the 8 images." in texts(at.caption)
+
+
+def test_a_denoising_run_marks_its_trained_level_and_the_slider_changes_the_psnr(explore_pages) -> None:
+    at = page(explore_pages["conv_denoising"])
+    assert "this run was trained on gaussian noise, σ = 0.2" in texts(at.markdown)
+    assert slider(at, "Noise level").value == pytest.approx(0.2)
+    curve = chart(at, "denoising_psnr_curve")
+    lines = [shape for shape in curve["layout"]["shapes"] if shape["type"] == "line"]
+    assert [line["x0"] for line in lines] == [0.2]
+    assert any(note["text"] == "trained: σ = 0.2" for note in curve["layout"]["annotations"])
+    assert "1,000 test images, 21 levels" in texts(at.caption)
+
+    at20 = decibels(metric(at, "PSNR of the noisy input"))
+    slider(at, "Noise level").set_value(0.5).run()
+    assert_clean(at)
+    at50 = decibels(metric(at, "PSNR of the noisy input"))
+    assert at50 < at20 - 3, (at20, at50)
+    gain = next(item for item in at.metric if item.label == "PSNR of the output").proto.delta
+    assert gain.startswith("+"), "at strong noise the denoising model beats its input"
+    slider(at, "Noise level").set_value(0.0).run()
+    assert metric(at, "PSNR of the noisy input") == "∞ dB"
+
+
+def test_a_run_trained_without_noise_is_marked_at_zero_and_another_kind_shows_its_formula(explore_pages) -> None:
+    at = page(explore_pages["sparse"])
+    assert "this run was trained without noise" in texts(at.markdown)
+    curve = chart(at, "denoising_psnr_curve")
+    assert [shape["x0"] for shape in curve["layout"]["shapes"] if shape["type"] == "line"] == [0.0]
+    at.selectbox(key="denoising_kind").set_value("masking").run()
+    assert_clean(at)
+    assert any("u_i < p" in latex.value for latex in at.latex)
+    assert "masking noise on the test images" in texts(at.markdown)
+    masked = chart(at, "denoising_psnr_curve")
+    assert masked["data"][0]["y"] != curve["data"][0]["y"]
+
+
+def test_the_conv_run_on_another_kind_of_noise_says_it_never_saw_it(explore_pages) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state[PICKED_KEY] = explore_pages["conv_denoising"]
+    at.session_state["denoising_kind"] = "salt_pepper"
+    at.run()
+    assert_clean(at)
+    assert "a kind of noise it never saw" in texts(at.caption)
+    curve = chart(at, "denoising_psnr_curve")
+    assert not [shape for shape in curve["layout"].get("shapes", []) if shape["type"] == "line"]
+
+
+def test_the_inpainting_block_follows_its_sliders_and_the_draw_mode_asks_for_a_drawing(explore_pages) -> None:
+    at = page(explore_pages["vae"])
+    before = metric(at, "Output in the mask")
+    slider(at, "Block side (pixels)").set_value(4).run()
+    assert_clean(at)
+    assert "16 of 784 pixels hidden in each of the 8 images." in texts(at.caption)
+    assert metric(at, "Output in the mask") != before
+    at.radio(key="inpaint_mode").set_value("Draw").run()
+    assert_clean(at)
+    assert "Paint on the canvas" in texts(at.info)
+    assert "Output in the mask" not in [item.label for item in at.metric]

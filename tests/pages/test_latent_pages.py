@@ -1,0 +1,97 @@
+"""AppTest tests of the Latent space and Sparsity pages: no run yet, and finished sparse, VAE and conv runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from page_support import texts
+from streamlit.testing.v1 import AppTest
+
+from pages._ui.explore import PICKED_KEY
+
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+
+
+def page(name: str, run_id: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180)
+    if run_id is not None:
+        at.session_state[PICKED_KEY] = run_id
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [error.value for error in at.error]
+    return at
+
+
+def images_by_caption(at: AppTest) -> dict[str, str]:
+    """Every ``st.image`` on the page (fragments included) by caption: its media URL, which names its content."""
+    found, nodes = {}, [at._tree]
+    while nodes:
+        node = nodes.pop()
+        if getattr(node, "type", None) in ("image", "imgs"):
+            found.update({image.caption: image.url for image in node.proto.imgs})
+        children = getattr(node, "children", None)
+        nodes.extend(children.values() if isinstance(children, dict) else [])
+    return found
+
+
+@pytest.mark.parametrize("name", ["latent", "sparsity"])
+def test_with_no_run_the_page_says_so_with_a_way_to_train(page_store, name) -> None:
+    at = page(name)
+    assert "There is no a trained run yet" not in texts(at.info)
+    assert "train one first" in texts(at.info)
+    assert any(button.label == "Go to Train" for button in at.button)
+
+
+def test_latent_space_of_a_vae_shows_its_codes_manifold_traversal_and_prior_samples(explore_pages) -> None:
+    at = page("latent", explore_pages["vae"])
+    shown = texts(at.markdown)
+    for part in (
+        "Codes of 1,000 test images",
+        "Decoded manifold",
+        "Traversal",
+        "Interpolation",
+        "Samples of the prior",
+    ):
+        assert part in shown, part
+    assert [slider.label for slider in at.slider if slider.label.startswith("z")] == ["z1", "z2"]
+    assert len(at.get("plotly_chart")) >= 4
+    assert any("z(t)" in latex.value for latex in at.latex)
+
+
+def test_latent_space_of_a_conv_code_is_projected_and_a_slider_redraws_the_image(explore_pages) -> None:
+    at = page("latent", explore_pages["conv_denoising"])
+    assert "PCA of its 392-D code" in texts(at.markdown)
+    assert "Decoded manifold" not in texts(at.markdown)
+    sliders = [slider for slider in at.slider if slider.label.startswith("z")]
+    assert len(sliders) == 16
+    before = images_by_caption(at)
+    assert before["decoded"] == before["reconstruction"], (
+        "at the image's own code the traversal shows its reconstruction"
+    )
+    sliders[0].set_value(sliders[0].max).run()
+    assert not at.exception, at.exception
+    after = images_by_caption(at)
+    assert after["decoded"] != before["decoded"] and after["reconstruction"] == before["reconstruction"]
+
+
+def test_sparsity_of_a_sparse_run_shows_the_penalty_units_and_weights(explore_pages) -> None:
+    at = page("sparsity", explore_pages["sparse"])
+    assert "The sparsity penalty for ρ = 0.2" in texts(at.markdown)
+    labels = {metric.label: metric.value for metric in at.metric}
+    assert labels["Units within ±0.05 of ρ"].endswith("of 64")
+    assert "**Each first-layer unit's weights** · 64 units" in texts(at.markdown)
+    assert len(at.get("plotly_chart")) == 4  # the KL curve, the histogram, the unit activity, the weights
+
+
+@pytest.mark.parametrize(("variant", "says"), [("vae", "not a sigmoid code"), ("conv_denoising", "16 filters")])
+def test_sparsity_of_other_runs_shows_what_applies(explore_pages, variant, says) -> None:
+    at = page("sparsity", explore_pages[variant])
+    assert says in texts(at.info) + texts(at.markdown)
+
+
+def test_latent_space_of_a_sparse_run_shows_its_projected_codes_and_no_prior(explore_pages) -> None:
+    at = page("latent", explore_pages["sparse"])
+    shown = texts(at.markdown)
+    assert "PCA of its 64-D code" in shown and "Samples of the prior" not in shown
+    assert len([slider for slider in at.slider if slider.label.startswith("z")]) == 16

@@ -1,0 +1,142 @@
+"""AppTest tests of the Runs page, of stored runs opened on the Train page, and of settings shared by link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from page_support import texts
+from streamlit.testing.v1 import AppTest
+
+from aecore.jobs.manager import new_job
+from aecore.runs.store import RunStore
+from aecore.settings.config import ModelConfig, RegularisationConfig, RunConfig, TrainingConfig
+from pages import _ui as ui
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS_PAGE = str(ROOT / "pages" / "runs.py")
+TRAIN_PAGE = str(ROOT / "pages" / "train.py")
+TIMEOUT = 120
+
+
+def sparse_run(page_store: RunStore, beta: float, name: str) -> str:
+    config = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="sparse", latent_dim=16),
+        regularisation=RegularisationConfig(beta=beta),
+        training=TrainingConfig(epochs=1, batch_size=64),
+    )
+    job = new_job(config, page_store, name=name)
+    job.run()
+    return job.run_id
+
+
+def runs_page(selected: list[int] | None = None) -> AppTest:
+    """The Runs page with rows ``selected`` (positions in the table, newest run first) as a person ticked them."""
+    at = AppTest.from_file(RUNS_PAGE, default_timeout=TIMEOUT)
+    if selected is not None:
+        ids = [record.id for record in ui.run_store().list()]
+        key = ui.selection_key("runs_table", ids)
+        at.session_state[key] = {"selection": {"rows": selected, "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def query_value(at: AppTest, name: str) -> str:
+    """A query parameter as the address bar shows it (AppTest keeps each as a list of values)."""
+    value = at.query_params[name]
+    return value[-1] if isinstance(value, list) else value
+
+
+def test_an_empty_store_says_so_and_links_to_train(page_store) -> None:
+    at = runs_page()
+    assert "No runs yet" in texts(at.info)
+    assert not at.dataframe
+
+
+def test_the_table_lists_every_run_newest_first(page_store) -> None:
+    first, second = sparse_run(page_store, 1.0, "beta one"), sparse_run(page_store, 4.0, "beta four")
+    at = runs_page()
+    table = at.dataframe[0].value
+    assert list(table["Name"]) == ["beta four", "beta one"]
+    assert list(table["Id"]) == [second, first]
+    assert "β 4" in table["Settings"][0] and "ρ 0.2" in table["Settings"][0]
+    assert set(table["Status"]) == {"finished"} and table["Test MSE"].notna().all()
+    assert "2 of 2 runs" in texts(at.caption)
+
+
+def test_comparing_two_runs_overlays_their_curves_and_names_what_differs(page_store) -> None:
+    sparse_run(page_store, 1.0, "beta one")
+    sparse_run(page_store, 4.0, "beta four")
+    at = runs_page(selected=[0, 1])
+    assert "Compare 2 runs" in texts(at.subheader)
+    assert len(at.get("plotly_chart")) == 2  # the curves and the probe rows
+    frames = [table.value for table in at.table]
+    differences = next(frame for frame in frames if "regularisation.beta" in frame.index)
+    assert list(differences.loc["regularisation.beta"]) == ["4.0", "1.0"]
+    assert "model.variant" not in differences.index, "only what differs is shown"
+    assert "Highlighted: the best run" in texts(at.caption)
+
+
+def tag_filter(at: AppTest):
+    return next(box for box in at.multiselect if box.label == "Tag")
+
+
+def test_one_selected_run_can_be_renamed_tagged_and_deleted(page_store) -> None:
+    run_id = sparse_run(page_store, 2.0, "old name")
+    at = runs_page(selected=[0])
+    name_box = next(box for box in at.text_input if box.label == "Name")
+    name_box.input("new name")
+    next(button for button in at.button if button.label == "Rename").click().run()
+    assert not at.exception, at.exception
+    assert page_store.record(run_id).name == "new name"
+    assert tag_filter(at).proto.placeholder == "No tags yet" and not tag_filter(at).options
+    assert all(box.proto.placeholder == "Any" for box in at.multiselect if box.label != "Tag"), "empty lets all in"
+    tags_box = next(box for box in at.text_input if box.label == "Tags, comma separated")
+    tags_box.input("demo, best")
+    next(button for button in at.button if button.label == "Save tags").click().run()
+    assert page_store.record(run_id).tags == ("demo", "best")
+    assert tag_filter(at).proto.placeholder == "Any" and tag_filter(at).options == ["best", "demo"]
+    next(button for button in at.button if button.label == "Yes, delete").click().run()
+    assert not at.exception, at.exception
+    assert not page_store.has(run_id)
+
+
+def test_a_stored_run_opens_on_the_train_page_after_a_restart(page_store) -> None:
+    """No job of this process trained it (as after a server restart): the page reads it from the page_store."""
+    run_id = sparse_run(page_store, 2.0, "from yesterday")
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+    at.query_params[ui.QUERY_PARAM] = run_id
+    at.run()
+    assert not at.exception, at.exception
+    assert "KL sparsity penalty" in texts(at.markdown) and "Model summary" in texts(at.markdown)
+    assert {"Test MSE", "Test PSNR (dB)"} <= {metric.label for metric in at.metric}
+    assert {"Model (.keras)", "Run archive (.zip)"} <= {widget.proto.label for widget in at.get("download_button")}
+    train = next(button for button in at.button if button.label == "Train")
+    assert not train.disabled, "a stored run does not block a new one"
+
+
+def test_a_shared_link_sets_the_controls_and_drops_what_it_cannot_use(page_store) -> None:
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+    for name, value in {"variant": "sparse", "rho": "0.3", "beta": "lots", "latent_dim": "32", "nope": "1"}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=ui.widget_key("variant")).value == "sparse"
+    assert at.slider(key=ui.widget_key("rho")).value == pytest.approx(0.3)
+    assert at.number_input(key=ui.widget_key("latent_dim")).value == 32
+    notice = texts(at.warning)
+    assert "β (sparsity weight): 'lots' is not a number" in notice and "'nope' is not a setting" in notice
+    shared = {name: query_value(at, name) for name in ("variant", "rho", "beta", "latent_dim")}
+    assert shared == {"variant": "sparse", "rho": "0.3", "beta": "2", "latent_dim": "32"}, "the URL now reproduces them"
+    assert "nope" not in at.query_params
+
+
+def test_a_link_to_an_unknown_variant_falls_back_to_the_defaults(page_store) -> None:
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+    at.query_params["variant"] = "transformer"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=ui.widget_key("variant")).value == ui.DEFAULT_VARIANT
+    assert "unknown variant 'transformer'" in texts(at.warning)

@@ -1,0 +1,67 @@
+"""AppTest tests of the Sweeps page: no sweeps yet, a finished sweep's results, a reproduced seed table, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from page_support import texts
+from streamlit.testing.v1 import AppTest
+from sweep_support import BASE, fake_finished
+
+from aecore.sweeps.plans import SweepPlan, save_plan
+from aecore.sweeps.seed_tables import reproduction_plan
+
+SWEEPS_PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "sweeps.py")
+
+
+def sweeps_page() -> AppTest:
+    at = AppTest.from_file(SWEEPS_PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_no_sweeps_yet(page_store) -> None:
+    at = sweeps_page()
+    assert "No sweeps yet" in texts(at.info)
+    assert any(widget.label == "Start from" for widget in at.radio)
+
+
+def test_a_finished_sweep_shows_its_table_plot_and_download(page_store) -> None:
+    plan = SweepPlan(BASE, {"rho": [0.1, 0.2, 0.3]}, seeds=2, name="rho demo")
+    save_plan(page_store, plan)
+    fake_finished(page_store, plan, {(0.1,): [9.0, 9.2], (0.2,): [5.0, 5.1], (0.3,): [8.0, 8.4]})
+    at = sweeps_page()
+    assert "6 of 6 runs done" in at.get("progress")[0].proto.text
+    table = at.dataframe[0].value
+    assert list(table["ρ (target activation)"]) == ["0.1", "0.2", "0.3"]
+    assert list(table["Seeds"]) == [2, 2, 2]
+    assert table["Reconstruction loss"][1] == "5.05 ± 0.071"
+    assert list(table["Best"]) == ["", "★ clearly best", ""]
+    assert len(at.get("plotly_chart")) == 2  # the metric with error bars, and the validation curves
+    assert any(widget.proto.label == "Results (CSV)" for widget in at.get("download_button"))
+    assert any("\\bar x" in latex.value for latex in at.latex)
+
+
+def test_a_reproduced_seed_table_stands_beside_the_published_numbers(page_store) -> None:
+    plan = reproduction_plan("rho", seeds=2)
+    save_plan(page_store, plan)
+    fake_finished(page_store, plan, {(rho,): [90.0, 91.0] for rho in plan.parameters["rho"]})
+    at = sweeps_page()
+    table = at.dataframe[0].value
+    assert list(table["Seed report (per batch)"])[:2] == ["3,211.51", "2,904.55"]
+    assert "Ours, per batch of 32" in table.columns
+    assert "The report picks rho = 0.2 and 0.6" in texts(at.info)
+
+
+def test_bad_values_are_a_clear_message_before_anything_starts(page_store) -> None:
+    at = sweeps_page()
+    at.radio(key="sweep_base_source").set_value("A preset").run()
+    at.selectbox(key="sweep_base_preset").set_value("seed-sparse").run()
+    at.selectbox(key="sweep_param_1").set_value("rho").run()
+    at.text_input(key="sweep_values_1").input("0.1:0.7:0").run()
+    assert not at.exception, at.exception
+    assert "step cannot be 0" in texts(at.error)
+    assert not any(button.label == "Start the sweep" for button in at.button)
+    at.text_input(key="sweep_values_1").input("0.1:0.7:0.1").run()
+    assert "7 settings × 2 seeds = 14 runs" in texts(at.markdown)

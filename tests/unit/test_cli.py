@@ -1,0 +1,171 @@
+"""The command line contract: JSON listings, training with a falling loss, exit code 2 on bad input."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+from cli_support import run_cli
+
+from aecore.data.registry import load_dataset
+from aecore.runs.checkpoints import load_run_model
+from aecore.runs.folder import RunFolder
+from aecore.runs.store import RunStore
+from aecore.settings.variants import VARIANTS
+
+
+def test_variants_json_lists_every_variant_with_its_hyperparameters(capsys):
+    code, out, _ = run_cli(capsys, "variants", "--json")
+    rows = json.loads(out)
+    assert code == 0
+    assert [row["name"] for row in rows] == list(VARIANTS)
+    sparse = next(row for row in rows if row["name"] == "sparse")
+    assert {"rho", "beta", "alpha"} <= set(sparse["hyperparameters"])
+    assert all(row["description"] for row in rows)
+
+
+def test_datasets_json_says_what_is_available_and_why_not(capsys):
+    code, out, _ = run_cli(capsys, "datasets", "--json")
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert code == 0
+    assert rows["mnist-5k"]["available"] and rows["mnist-5k"]["shape"] == [28, 28, 1]
+    assert not rows["mnist"]["available"] and "network" in rows["mnist"]["reason"]
+    assert {"name", "available", "reason", "n_train", "n_test", "shape"} <= set(rows["digits"])
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_train_json_for_every_variant_has_a_falling_loss(capsys, variant):
+    code, out, err = run_cli(capsys, "train", "--variant", variant, "--dataset", "mnist-5k", "--epochs", "2", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert code == 0, err
+    assert result["variant"] == variant and result["dataset"] == "mnist-5k" and result["epochs"] == 2
+    first, last = result["history"][0], result["history"][-1]
+    assert last["val_reconstruction"] < first["val_reconstruction"]
+    assert 0 < result["test_mse"] < 0.3 and result["test_psnr"] > 0
+    assert result["seconds_per_epoch"] > 0 and result["samples_per_second"] > 0 and result["device"] == "CPU"
+    assert result["backend"] == "local"
+    assert ("test_psnr_noisy_input" in result) == (variant == "conv_denoising")  # only it has noise by default
+    assert ("test_elbo" in result) == (variant == "vae")
+    assert "epoch 2/2" in err  # the progress bar went to stderr
+
+
+def test_train_with_noise_reports_the_noisy_input_psnr_and_saves_a_standalone_run(capsys, tmp_path):
+    code, out, _ = run_cli(
+        capsys, "train", "--variant", "undercomplete", "--epochs", "1", "--noise-kind", "masking",
+        "--noise-level", "0.3", "--hidden", "64", "--latent-dim", "8", "--out", str(tmp_path / "run"), "--json",
+    )  # fmt: skip
+    result = json.loads(out.strip().splitlines()[-1])
+    assert code == 0
+    assert result["test_psnr_noisy_input"] < result["test_psnr"] + 20
+    assert result["run_dir"] == str(tmp_path / "run")
+    folder = RunFolder(tmp_path / "run")
+    assert folder.config().model.hidden == (64,) and folder.config().noise.level == 0.3
+    assert folder.metrics()["test_mse"] == pytest.approx(result["test_mse"])
+    assert folder.meta()["status"] == "finished" and len(folder.history().epochs) == 1
+    assert not RunStore().has(result["run_id"]), "--out writes a standalone folder, not a run in the store"
+    model = load_run_model(folder)
+    assert model.encode(load_dataset("mnist-5k").probe_images[:2]).shape == (2, 8)
+    code, _, err = run_cli(
+        capsys, "train", "--variant", "undercomplete", "--epochs", "1", "--out", str(tmp_path / "run")
+    )
+    assert code == 2 and "already holds a run" in err, "a second run never overwrites a saved one"
+
+
+def test_train_saves_into_the_store_and_runs_list_shows_it(capsys):
+    code, out, _ = run_cli(capsys, "train", "--variant", "sparse", "--dataset", "digits", "--epochs", "1", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and result["run_id"] and result["run_dir"].endswith(result["run_id"])
+    code, out, _ = run_cli(capsys, "runs", "list", "--json")
+    listed = {row["id"]: row for row in json.loads(out)}
+    row = listed[result["run_id"]]
+    assert row["variant"] == "sparse" and row["dataset"] == "digits" and row["status"] == "finished"
+    assert row["epochs_done"] == 1 and row["epochs"] == 1 and row["created"] > 0
+    assert row["metrics"]["test_mse"] == pytest.approx(result["test_mse"])
+    code, out, _ = run_cli(capsys, "runs", "show", result["run_id"], "--json")
+    assert code == 0 and json.loads(out)["config"]["model"]["variant"] == "sparse"
+
+
+def test_resume_extends_the_history_and_runs_export_import_delete(capsys, tmp_path):
+    # DEC's training choices, so resuming is shown to restore an SGD optimizer with its momentum too
+    code, out, _ = run_cli(capsys, "train", "--variant", "undercomplete", "--dataset", "digits", "--epochs", "1",
+                           "--optimizer", "sgd", "--lr", "0.002", "--output", "linear", "--init", "fan_in_uniform",
+                           "--json")  # fmt: skip
+    run_id = json.loads(out.strip().splitlines()[-1])["run_id"]
+    code, out, err = run_cli(capsys, "resume", run_id, "--epochs", "2", "--json")
+    resumed = json.loads(out.strip().splitlines()[-1])
+    assert code == 0, err
+    assert resumed["run_id"] == run_id and resumed["epochs"] == 3
+    assert [record["epoch"] for record in resumed["history"]] == [1.0, 2.0, 3.0]
+    assert resumed["config"]["training"]["epochs"] == 3
+    assert resumed["config"]["training"]["optimizer"] == "sgd"
+    assert (resumed["config"]["model"]["output"], resumed["config"]["model"]["init"]) == ("linear", "fan_in_uniform")
+    assert resumed["history"][-1]["val_reconstruction"] < resumed["history"][0]["val_reconstruction"]
+    archive = tmp_path / "run.zip"
+    assert run_cli(capsys, "runs", "export", run_id, "--to", str(archive))[0] == 0
+    code, out, _ = run_cli(capsys, "runs", "import", str(archive))
+    copy_id = out.split()[-1]
+    assert code == 0 and copy_id != run_id and RunStore().record(copy_id).epochs_done == 3
+    assert run_cli(capsys, "runs", "delete", copy_id)[0] == 0
+    assert not RunStore().has(copy_id)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["train", "--variant", "sparse", "--rho", "1.5"], "ρ (target activation) must lie strictly between 0 and 1"),
+        (["train", "--variant", "sparse", "--device", "gpu"], "No GPU is visible"),
+        (["train", "--variant", "vae", "--dataset", "nope"], "Unknown dataset"),
+        (["train", "--variant", "nope"], "invalid choice"),
+        (["train", "--variant", "vae", "--hidden", "12,abc"], "whole numbers"),
+        (["runs", "show", "../x"], "is not a run id"),
+        (["runs", "show", "no-such-run"], "There is no run 'no-such-run'"),
+        (["resume", "no-such-run", "--epochs", "2"], "There is no run 'no-such-run'"),
+        (["runs", "import", "/etc/hostname"], "is not a zip archive"),
+    ],
+)
+def test_invalid_arguments_exit_2_with_one_clear_line(args, says):
+    process = subprocess.run([sys.executable, "-m", "aecore", *args], capture_output=True, text=True, timeout=120)
+    assert process.returncode == 2
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1, process.stderr
+    assert says in lines[0] and "Traceback" not in process.stderr
+
+
+def test_a_vae_run_says_which_likelihood_its_elbo_uses_and_what_it_compares_with(capsys):
+    code, out, err = run_cli(capsys, "train", "--variant", "vae", "--loss", "cb", "--epochs", "1", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert code == 0, err
+    assert result["elbo_likelihood"] == "continuous Bernoulli" and "true lower bound" in result["elbo_comparable_with"]
+    assert "test_elbo" in result
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None, reason="ray is not installed: pip install -r requirements-ray.txt"
+)
+def test_train_on_ray_says_so_and_lands_in_the_store(capsys):
+    """``--backend ray`` trains in a Ray actor of a local Ray started by the command; --out needs this machine."""
+    import ray
+
+    try:
+        code, out, err = run_cli(capsys, "train", "--variant", "undercomplete", "--dataset", "digits", "--epochs", "1",
+                                 "--backend", "ray", "--json")  # fmt: skip
+    finally:
+        ray.shutdown()  # the command started it in this process
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["backend"] == "ray" and result["status"] == "finished" and result["epochs"] == 1
+    code, out, _ = run_cli(capsys, "runs", "show", result["run_id"], "--json")
+    assert code == 0 and json.loads(out)["status"] == "finished"
+    code, _, err = run_cli(capsys, "train", "--variant", "undercomplete", "--backend", "ray", "--out", "somewhere")
+    assert code == 2 and "--backend local" in err
+
+
+def test_sgd_at_a_wrecking_rate_is_cautioned_before_anything_trains(capsys):
+    """The caution comes first (a dataset that is not there then stops the command, so nothing trains)."""
+    code, _, err = run_cli(
+        capsys, "train", "--variant", "deep", "--optimizer", "sgd", "--lr", "0.003", "--dataset", "nope"
+    )
+    assert code == 2
+    assert "aecore: warning: SGD at learning rate 0.003 can wreck the model" in err and "Try 0.0013" in err
+    assert "Unknown dataset" in err
