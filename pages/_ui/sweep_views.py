@@ -130,8 +130,8 @@ def curves_panel(plan: plans.SweepPlan, key: str) -> None:
     for record in plans.finished_points(store, plan).values():
         history = store.folder(record.id).history().epochs
         value = getattr(getattr(record.config, parameter.section), parameter.field)
-        label = f"{name} = {plans.format_value(value)} · seed {record.config.training.seed}"
-        curves.append((value, label, *validation_points(history, "reconstruction")))
+        legend = f"{name} = {plans.format_value(value)} · seed {record.config.training.seed}"
+        curves.append((value, legend, *validation_points(history, "reconstruction")))
     if not curves:
         return
     curves.sort(key=lambda curve: str(curve[0]))
