@@ -38,8 +38,9 @@ left, right = st.columns(2, gap="large")
 with left:
     st.markdown("**Reconstruction loss**")
     st.latex(
-        r"\ell_{\mathrm{mse}} = \sum_i (x_i - \hat x_i)^2,\quad \ell_{\mathrm{mae}} = \sum_i |x_i - \hat x_i|,"
-        r"\quad \ell_{\mathrm{bce}} = -\sum_i \big[x_i \log \hat x_i + (1 - x_i)\log(1 - \hat x_i)\big]"
+        r"\begin{aligned} \ell_{\mathrm{mse}} &= \sum_i (x_i - \hat x_i)^2 \\"
+        r" \ell_{\mathrm{mae}} &= \sum_i |x_i - \hat x_i| \\"
+        r" \ell_{\mathrm{bce}} &= -\sum_i \big[x_i \log \hat x_i + (1 - x_i)\log(1 - \hat x_i)\big] \end{aligned}"
     )
     st.caption(
         "Summed over the pixels i of an image and averaged over the batch, as in the textbook objectives: "

@@ -132,7 +132,8 @@ def retrieval_section(trained: TrainedRun, stamp: float) -> None:
         st.button("Another image", icon=":material/shuffle:", on_click=_another_image, args=(len(images),))
         k = st.slider("Neighbours k", 3, 20, 8, key="retrieval_k")
         label = int(labels[index])
-        st.image(to_uint8(images[index]), width=112, caption=f"query: {panels.class_name(names, label)}")
+        query = f"query: {panels.class_name(names, label)}"
+        st.image(to_uint8(images[index]), width=112, caption=query, alt=query)
     spaces = {f"code ({codes.shape[1]}-D)": codes, f"pixel ({pixels.shape[1]}-D)": pixels}
     rows, row_labels, same, fractions = {}, {}, {}, {}
     for space, features in spaces.items():

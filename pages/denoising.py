@@ -79,15 +79,17 @@ def noisy_rows(trained: TrainedRun, kind: str, default_level: float) -> None:
             # one above the other: side by side in this column their labels and values would be cut at 1280 px
             st.metric(
                 "PSNR of the noisy input", panels.psnr_text(result.psnr_noisy),
-                help="∞: at level 0 the input is the clean image.",
+                help="Over the images the noise changed; ∞ where it changed none (at level 0 the input is clean).",
             )  # fmt: skip
             st.metric(
                 "PSNR of the output",
                 panels.psnr_text(result.psnr_denoised),
                 delta=panels.psnr_delta(result.psnr_denoised, result.psnr_noisy),
-                help="The delta is what the model adds over its noisy input.",
+                help="The delta is what the model adds over its noisy input, on the same images.",
             )
             st.caption(f"Over these {len(images)} images, with the same noise draw at every level (a fixed seed).")
+            if result.note:
+                st.caption(result.note)
         with right:
             figure = denoising_figures.denoising_rows(
                 to_uint8(result.clean), to_uint8(result.noisy), to_uint8(result.denoised)
@@ -123,10 +125,12 @@ def curve_section(trained: TrainedRun, kind: str) -> None:
         if noise.level and noise.kind != kind:
             st.caption(f"This run was {trained_on(trained)}: here it meets a kind of noise it never saw.")
         st.caption(f"{curve.images:,} test images, {len(curve.levels)} levels, one noise draw for every level.")
+        if unchanged := curve.unchanged_note():
+            st.caption(unchanged)
         if denoising_figures.runs_off_the_top(curve.psnr_noisy):
             st.caption(
                 f"The input's line leaves the chart above {denoising_figures.PSNR_AXIS_CAP:.0f} dB at low levels: "
-                "there the noise leaves most images untouched (∞ dB, counted as 120 dB). Hover to read it."
+                "there the noise barely changes the images it touches. Hover to read it."
             )
         panels.formula(denoising.PSNR_FORMULA, denoising.PSNR_EXPLANATION)
 

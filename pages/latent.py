@@ -33,7 +33,7 @@ def projection(run_id: str, stamp: float, method: str, dims: int, _codes: np.nda
 
 
 def image(pixels: np.ndarray, caption: str, width: int = 96) -> None:
-    st.image(to_uint8(pixels), caption=caption, width=width, clamp=True)
+    st.image(to_uint8(pixels), caption=caption, width=width, clamp=True, alt=caption)
 
 
 def scatter_section(trained: TrainedRun, stamp: float) -> int:
@@ -170,7 +170,12 @@ def drawing_section(trained: TrainedRun) -> None:
             near = latent.nearest(trained.test_codes, code, 8)
             image(centred, "your digit, centred")
             image(latent.decode_one(trained.decode, code), "reconstruction")
-            st.image(list(to_uint8(trained.test_images[near])), width=56, caption=[f"#{i}" for i in near])
+            st.image(
+                list(to_uint8(trained.test_images[near])),
+                width=56,
+                caption=[f"#{i}" for i in near],
+                alt=[f"test image {i}" for i in near],
+            )
             st.caption("Its nearest test images in code space.")
             st.session_state[DRAWN_KEY] = (trained.record.id, code)
             if st.button("Place it on the scatter", icon=":material/star:"):

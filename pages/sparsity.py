@@ -13,6 +13,7 @@ from aecore.explore import latent
 from aecore.figures import curves
 from aecore.figures import latent as latent_figures
 from aecore.runs.snapshots import ACTIVE
+from aecore.settings.variants import SPARSITY_RECIPE, VARIANTS
 from pages import _ui as ui
 from pages._ui.explore import model_stamp, run_picker, trained_run
 
@@ -39,28 +40,61 @@ def plain_run(trained: TrainedRun) -> Any:
     return None
 
 
+def sparsity_figures(trained: TrainedRun) -> None:
+    """The three figures that say whether a code is sparse, for any run, with one "on" threshold for the page."""
+    uses_rho = "rho" in VARIANTS[trained.config.model.variant].hyperparameters
+    rho = trained.config.regularisation.rho
+    figures = latent.sparsity(trained.test_codes, rho)
+    metrics = st.columns(3)
+    metrics[0].metric(
+        "Mean ρ̂ of the units",
+        f"{figures.mean_rho_hat:.3f}",
+        help="The average over the units of each unit's mean activation on the test images.",
+    )
+    metrics[1].metric(
+        "Units within ±0.05 of ρ",
+        f"{figures.units_near_rho} of {figures.units}" if uses_rho else "no ρ",
+        help="How many units have their mean activation ρ̂ⱼ near the target ρ."
+        if uses_rho
+        else "This variant has no target activation ρ.",
+    )
+    on_units = figures.on_fraction * figures.units
+    metrics[2].metric(
+        "Units on per image",
+        f"{figures.on_fraction:.1%} ({on_units:.1f} of {figures.units})",
+        help=f"Per test image, the share of units above {latent.ON_THRESHOLD:g}, averaged over the images.",
+    )
+    if uses_rho and trained.config.regularisation.sparsity == "kl":
+        if figures.is_sparse:
+            verdict = (
+                f"**A sparse code.** The units average ρ̂ = {figures.mean_rho_hat:.3f} against ρ = {rho:g}, and each "
+                f"image turns on about {on_units:.1f} of {figures.units}: each unit fires strongly for a few images "
+                "and stays near 0 for the rest."
+            )
+        else:
+            verdict = (
+                f"**Not a sparse code yet.** A sparse code has the units' mean within ±0.03 of ρ = {rho:g}, at least "
+                f"half of them within ±0.05, and between {rho / 2:.1%} and {2.5 * rho:.1%} of the units on per image."
+            )
+        st.markdown(verdict)
+        st.caption(SPARSITY_RECIPE)
+
+
 def kl_section(trained: TrainedRun) -> None:
     rho = trained.config.regularisation.rho
     rho_hat = latent.population_mean_activation(trained.test_codes)
-    near = latent.units_near(rho_hat, rho)
     st.markdown(f"**The sparsity penalty for ρ = {rho:g}** with each of the {rho_hat.size} units at its ρ̂ⱼ")
     left, right = st.columns(2, gap="large")
     with left:
         ui.shown_chart(curves.kl_penalty_curve(rho, rho_hat), "sparsity_kl_curve")
     with right:
         ui.shown_chart(latent_figures.rho_hat_histogram(rho_hat, rho), "sparsity_histogram")
-    metrics = st.columns(3)
-    metrics[0].metric(
-        "Mean ρ̂ of the units", f"{rho_hat.mean():.3f}", help="The average of the units' mean activations."
-    )
-    metrics[1].metric("Units within ±0.05 of ρ", f"{near} of {rho_hat.size}")
-    metrics[2].metric(
-        "β·Σ KL on the test set", f"{trained.config.regularisation.beta * latent.sparsity_penalty(rho, rho_hat):.3f}"
-    )
+    penalty = trained.config.regularisation.beta * latent.sparsity_penalty(rho, rho_hat)
     st.latex(KL_FORMULA)
     st.caption(
         f"ρ̂ⱼ is unit j's mean activation over the {len(trained.test_codes):,} test images (the population, not a "
-        "batch). The penalty is zero only where ρ̂ⱼ = ρ, so training pulls every unit toward the dashed line."
+        f"batch); here β·Σⱼ KL = {penalty:.3f}. The penalty is zero only where ρ̂ⱼ = ρ, so training pulls every unit "
+        "toward the dashed line."
     )
 
 
@@ -69,14 +103,19 @@ def activity_section(trained: TrainedRun) -> None:
     left, right = st.columns([1, 3])
     with left:
         index = st.number_input("Test image", 0, len(trained.test_codes) - 1, 0, key="sparsity_index")
-        st.image(to_uint8(trained.test_images[index]), width=112, caption=f"test image {index}")
+        st.image(
+            to_uint8(trained.test_images[index]), width=112, caption=f"test image {index}", alt=f"test image {index}"
+        )
     codes = {f"{trained.record.name} ({trained.config.model.variant})": trained.test_codes[index]}
     plain = plain_run(trained)
     if plain is not None and plain.test_codes.shape[1] <= 256:
         codes[f"{plain.record.name} ({plain.config.model.variant})"] = plain.test_codes[index]
     with right:
         ui.shown_chart(latent_figures.unit_activity(codes), "sparsity_activity")
-    counts = [f"{name}: {latent.active_units(code)} of {np.size(code)} units above 0.1" for name, code in codes.items()]
+    counts = [
+        f"{name}: {latent.active_units(code)} of {np.size(code)} units on (above {latent.ON_THRESHOLD:g})"
+        for name, code in codes.items()
+    ]
     st.caption(
         " · ".join(counts) + ("" if plain else ". Train a plain (undercomplete) run on this dataset to compare.")
     )
@@ -106,6 +145,7 @@ st.caption("How the units of a trained code fire: their mean activations against
 trained = run_picker(per_run_keys=("sparsity_index",))
 if trained is not None:
     sparse_kl = trained.config.model.variant == "sparse" and trained.config.regularisation.sparsity == "kl"
+    sparsity_figures(trained)
     if sparse_kl:
         kl_section(trained)
     elif trained.config.model.variant in SIGMOID_CODES:

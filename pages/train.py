@@ -152,14 +152,26 @@ def before_training(config: Any) -> None:
         # plain images, not a plotly mosaic: quick to draw again at every change of a setting
         if noise.level > 0:
             st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
-            st.image(list(to_uint8(probe)), width=PREVIEW_IMAGE_WIDTH, caption=["clean"] + [""] * (len(probe) - 1))
+            st.image(
+                list(to_uint8(probe)),
+                width=PREVIEW_IMAGE_WIDTH,
+                caption=["clean"] + [""] * (len(probe) - 1),
+                alt=[f"clean probe image {i + 1}" for i in range(len(probe))],
+            )
             noisy = corrupt_images(probe, noise.kind, noise.level, seed=0)
             st.image(
-                list(to_uint8(noisy)), width=PREVIEW_IMAGE_WIDTH, caption=["noisy input"] + [""] * (len(probe) - 1)
+                list(to_uint8(noisy)),
+                width=PREVIEW_IMAGE_WIDTH,
+                caption=["noisy input"] + [""] * (len(probe) - 1),
+                alt=[f"noisy probe image {i + 1}" for i in range(len(probe))],
             )
         else:
             st.markdown("**What the model sees** · clean images (noise level 0)")
-            st.image(list(to_uint8(probe)), width=PREVIEW_IMAGE_WIDTH)
+            st.image(
+                list(to_uint8(probe)),
+                width=PREVIEW_IMAGE_WIDTH,
+                alt=[f"probe image {i + 1}" for i in range(len(probe))],
+            )
         st.caption("The model learns to rebuild the clean image from its input; these probes return during training.")
     with right:
         # a chart here also loads the browser's plotly code before Train: drawn later, the first loss point's

@@ -26,3 +26,12 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
     return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def changed_images(clean: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
+    """Which images the noise changed (a bool per image). An unchanged image has no PSNR of its own (it would count
+    as 120 dB in a mean of per-image PSNRs), so every headline PSNR of noisy input is taken over the changed ones."""
+    clean, corrupted = np.asarray(clean), np.asarray(corrupted)
+    if clean.shape != corrupted.shape:
+        raise AecoreError(f"Cannot compare images of shape {clean.shape} with images of shape {corrupted.shape}.")
+    return np.any((clean != corrupted).reshape(len(clean), -1), axis=1)

@@ -1,4 +1,4 @@
-"""The command line: ``python -m aecore variants | datasets | presets | train | sweep | resume | runs``.
+"""The command line: ``python -m aecore variants | datasets | presets | train | sweep | resume | runs | evaluate``.
 
 ``train`` saves every run in the run store (``$AECORE_RUNS_DIR``, default ``./runs``) and prints its id.
 ``train --json`` prints one JSON object as its last line on stdout (the contract scripts and
@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from aecore.cli.evaluate import add_evaluate_options, evaluate_command
 from aecore.cli.tables import text_table
 from aecore.errors import AecoreError
 from aecore.jobs.manager import backend_from_environment
@@ -154,6 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", required=True, metavar="FILE.zip")
     imported = actions.add_parser("import", help="add a run from a .zip archive to the store")
     imported.add_argument("archive", metavar="FILE.zip")
+
+    add_evaluate_options(
+        commands.add_parser("evaluate", help="a stored run's PSNR under one noise, as the Denoising page shows it")
+    )
     return parser
 
 
@@ -331,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return sweep_command(args, _config)
         if args.command == "resume":
             return _resume(args)
+        if args.command == "evaluate":
+            return evaluate_command(args)
         return _train(args)
     except AecoreError as error:
         print(f"python -m aecore: error: {error}", file=sys.stderr)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aecore.analysis.pixels import changed_images
 from aecore.errors import AecoreError
 
 Reconstruct = Callable[[np.ndarray], np.ndarray]
@@ -35,7 +36,8 @@ PSNR_FORMULA = (
 PSNR_EXPLANATION = (
     "Peak signal-to-noise ratio in decibels for pixels in [0, 1], computed per image over its n pixels and averaged "
     "over the images (as the run's test PSNR is): higher is closer to the clean image, +3 dB halves the squared "
-    "error. An image the noise leaves unchanged has an infinite PSNR, counted as 120 dB in the mean."
+    "error. An image the noise leaves unchanged has no PSNR of its own (it would be infinite), so the input's and "
+    "the output's PSNR are both taken over the images the noise changed."
 )
 MASKED_PSNR_FORMULA = (
     r"\mathrm{PSNR}_M = 10 \log_{10} \frac{1}{\mathrm{MSE}_M}, \qquad"
@@ -67,10 +69,11 @@ NOISE_MODELS: dict[str, tuple[str, str]] = {
         r"\qquad u_i \sim \mathcal{U}(0, 1)",
         "A fraction p of the pixels is set to black, as if they were dropped.",
     ),
-    "block": (
-        r"\tilde x = x \odot (1 - B), \qquad B = \text{a square of side } \operatorname{round}(p H)"
-        r"\text{ at a uniformly random place}",
-        "One square whose side is the fraction p of the image's height is blacked out in each image.",
+    "block": (  # two lines: on one it ran past the right edge of its column at 1280 px
+        r"\begin{aligned} \tilde x &= x \odot (1 - B), \\"
+        r"B &= \text{a square of side } \operatorname{round}(p H) \text{ at a random place} \end{aligned}",
+        "One square whose side is the fraction p of the image's height, placed uniformly at random, is blacked out "
+        "in each image.",
     ),
 }
 
@@ -78,7 +81,7 @@ NOISE_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt and pepper", "maski
 
 
 def psnr(clean: np.ndarray, other: np.ndarray) -> float:
-    """``aecore.models.losses.psnr`` (the run's test PSNR), but +∞ when no image differs at all (noise level 0)."""
+    """``aecore.models.losses.psnr`` (the run's test PSNR), but +∞ when no image differs at all."""
     from aecore.models.losses import psnr as mean_psnr  # imports TensorFlow: only once a PSNR is wanted
 
     clean, other = np.asarray(clean, dtype=np.float32), np.asarray(other, dtype=np.float32)
@@ -89,15 +92,51 @@ def psnr(clean: np.ndarray, other: np.ndarray) -> float:
     return float(mean_psnr(clean, other))
 
 
+def psnr_where_changed(clean: np.ndarray, noisy: np.ndarray, output: np.ndarray) -> tuple[float, float, int]:
+    """PSNR of the noisy input and of the output (dB) over the images the noise changed, and how many it left alone.
+
+    An image the noise left unchanged has no PSNR of its own: in a mean of per-image PSNRs it would count as 120 dB
+    (``aecore.models.losses.psnr``) and lift the input's headline by tens of dB. So both PSNRs, and their gain, are
+    taken over the changed images only. Where the noise changed no image (level 0), the input is the clean image
+    (∞ dB) and the output's PSNR is over every image: the model's own reconstruction error.
+    """
+    clean, noisy = np.asarray(clean, dtype=np.float32), np.asarray(noisy, dtype=np.float32)
+    changed = changed_images(clean, noisy)
+    unchanged = len(clean) - int(changed.sum())
+    if not changed.any():
+        return math.inf, psnr(clean, output), unchanged
+    return psnr(clean[changed], noisy[changed]), psnr(clean[changed], np.asarray(output)[changed]), unchanged
+
+
+def unchanged_sentence(unchanged: int, images: int) -> str:
+    """What the headline PSNRs leave out, in the words the page and the command line share ("" when nothing)."""
+    if unchanged == 0:
+        return ""
+    if unchanged == images:
+        return (
+            f"The noise left {'the image' if images == 1 else f'all {images:,} images'} unchanged: the input is the "
+            "clean image (∞ dB) and the output's PSNR is the model's own reconstruction error."
+        )
+    verb = "was" if unchanged == 1 else "were"
+    return f"{unchanged:,} of {images:,} images {verb} left unchanged by this noise and are not counted."
+
+
 @dataclass(frozen=True)
 class Denoised:
-    """Clean images, their noisy version and the model's output, with the PSNR of input and output in dB."""
+    """Clean images, their noisy version and the model's output, with the PSNR of input and output in dB over the
+    images the noise changed (``psnr_where_changed``), and how many it left unchanged."""
 
     clean: np.ndarray
     noisy: np.ndarray
     denoised: np.ndarray
     psnr_noisy: float
     psnr_denoised: float
+    unchanged: int
+
+    @property
+    def note(self) -> str:
+        """How many images the headline leaves out, as a sentence ("" when none)."""
+        return unchanged_sentence(self.unchanged, len(self.clean))
 
 
 def denoise(reconstruct: Reconstruct, images: np.ndarray, kind: str, level: float, seed: int | None = None) -> Denoised:
@@ -112,18 +151,20 @@ def denoise(reconstruct: Reconstruct, images: np.ndarray, kind: str, level: floa
     clean = np.asarray(images, dtype=np.float32)
     noisy = corrupt_images(clean, kind, float(level), seed=seed)
     denoised = np.asarray(reconstruct(noisy), dtype=np.float32).reshape(clean.shape)
-    return Denoised(clean, noisy, denoised, psnr(clean, noisy), psnr(clean, denoised))
+    return Denoised(clean, noisy, denoised, *psnr_where_changed(clean, noisy, denoised))
 
 
 @dataclass(frozen=True)
 class PsnrCurve:
-    """PSNR of the noisy input and of the model's output at each noise level (dB; +∞ for the input at level 0)."""
+    """PSNR of the noisy input and of the model's output at each noise level (dB; +∞ for the input at level 0), over
+    the images the noise changed at that level, and how many it left unchanged there (``psnr_where_changed``)."""
 
     kind: str
     levels: np.ndarray
     psnr_noisy: np.ndarray
     psnr_denoised: np.ndarray
     images: int
+    unchanged: np.ndarray
 
     @property
     def gain(self) -> np.ndarray:
@@ -154,6 +195,17 @@ class PsnrCurve:
         index = int(np.argmax(self.gain))
         return float(self.levels[index]), float(self.gain[index])
 
+    def unchanged_note(self) -> str:
+        """How many images the noise left unchanged above level 0, at worst, as a sentence ("" when none)."""
+        noisy_levels = np.flatnonzero(self.levels > 0)
+        if not noisy_levels.size or not self.unchanged[noisy_levels].any():
+            return ""
+        worst = noisy_levels[int(np.argmax(self.unchanged[noisy_levels]))]
+        return (
+            f"At each level the images its noise left unchanged are not counted: up to {self.unchanged[worst]:,} of "
+            f"{self.images:,} (at level {self.levels[worst]:.2f})."
+        )
+
 
 def _crossing(levels: np.ndarray, gain: np.ndarray, index: int) -> float:
     """Where the gain crosses 0 between ``levels[index]`` and ``levels[index + 1]`` (the far end if one is infinite)."""
@@ -181,12 +233,13 @@ def psnr_curve(
     clean = np.asarray(images, dtype=np.float32)[:CURVE_IMAGES]
     if len(clean) == 0:
         raise AecoreError("The PSNR curve needs at least one test image; this dataset has none.")
-    noisy_values, output_values = [], []
+    noisy_values, output_values, unchanged = [], [], []
     for level in levels:
         result = denoise(reconstruct, clean, kind, float(level), seed)
         noisy_values.append(result.psnr_noisy)
         output_values.append(result.psnr_denoised)
-    return PsnrCurve(kind, levels, np.array(noisy_values), np.array(output_values), len(clean))
+        unchanged.append(result.unchanged)
+    return PsnrCurve(kind, levels, np.array(noisy_values), np.array(output_values), len(clean), np.array(unchanged))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,6 +18,13 @@ from aecore.errors import AecoreError
 
 #: MNIST's digits fit a 20×20 box inside their 28×28 image, centred by centre of mass (LeCun et al.)
 MNIST_BOX, MNIST_SIDE = 20, 28
+#: a unit is on for an image when its activation is above this (half a sigmoid unit's range): one threshold for
+#: every figure of the Sparsity page
+ON_THRESHOLD = 0.5
+#: a unit's mean activation counts as at its target ρ within this
+NEAR_RHO = 0.05
+#: a sparse code's units average ρ within this
+MEAN_RHO_TOLERANCE = 0.03
 #: the mixture prior of the adversarial autoencoder: 10 Gaussians on a circle (as in aecore.models.aae)
 MIXTURE_COMPONENTS, MIXTURE_RADIUS, MIXTURE_STD = 10, 4.0, 0.5
 
@@ -101,9 +109,41 @@ def population_mean_activation(codes: np.ndarray) -> np.ndarray:
     return np.asarray(codes, dtype=np.float64).mean(axis=0)
 
 
-def units_near(rho_hat: np.ndarray, rho: float, tolerance: float = 0.05) -> int:
+def units_near(rho_hat: np.ndarray, rho: float, tolerance: float = NEAR_RHO) -> int:
     """How many units have ρ̂_j within ±``tolerance`` of the target ρ."""
     return int(np.sum(np.abs(np.asarray(rho_hat) - rho) <= tolerance))
+
+
+def on_fraction(codes: np.ndarray) -> float:
+    """Per image, the fraction of units that are on (above ``ON_THRESHOLD``), averaged over the images: about ρ
+    for a code whose units are selective, near 0 for units that all sit at a small ρ̂ for every image."""
+    return float(np.mean(np.asarray(codes, dtype=np.float64) > ON_THRESHOLD))
+
+
+@dataclass(frozen=True)
+class Sparsity:
+    """The three figures that say whether a sigmoid code is sparse, measured on the test images."""
+
+    rho: float
+    mean_rho_hat: float
+    units_near_rho: int
+    units: int
+    on_fraction: float
+
+    @property
+    def is_sparse(self) -> bool:
+        """The units' mean sits at ρ (±0.03), at least half of them within ±0.05 of it, and per image between ρ/2
+        and 2.5ρ of the units are on: selective units, not every unit at ρ for every image."""
+        return (
+            abs(self.mean_rho_hat - self.rho) <= MEAN_RHO_TOLERANCE
+            and self.units_near_rho >= self.units / 2
+            and self.rho / 2 <= self.on_fraction <= 2.5 * self.rho
+        )
+
+
+def sparsity(codes: np.ndarray, rho: float) -> Sparsity:
+    rho_hat = population_mean_activation(codes)
+    return Sparsity(rho, float(rho_hat.mean()), units_near(rho_hat, rho), rho_hat.size, on_fraction(codes))
 
 
 def sparsity_penalty(rho: float, rho_hat: np.ndarray) -> float:
@@ -114,8 +154,8 @@ def sparsity_penalty(rho: float, rho_hat: np.ndarray) -> float:
     return float(np.sum(bernoulli_kl(rho, np.clip(rho_hat, 1e-6, 1 - 1e-6)).numpy()))
 
 
-def active_units(code: np.ndarray, threshold: float = 0.1) -> int:
-    """How many units of one image's code are above ``threshold``: few, for a sparse code."""
+def active_units(code: np.ndarray, threshold: float = ON_THRESHOLD) -> int:
+    """How many units of one image's code are on (above ``threshold``): few, for a sparse code."""
     return int(np.sum(np.asarray(code) > threshold))
 
 

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from aecore.figures.mosaics import image_rows
 from aecore.figures.style import colours, styled
 
-#: the curve's PSNR axis stops here: a mean near 120 dB only says most images were left unchanged by the noise
+#: the curve's PSNR axis stops here: above it the noise barely changes the images it touches (it says little)
 PSNR_AXIS_CAP = 50.0
 #: how the hidden pixels look in the "masked" row (the model itself receives them as 0, black)
 HIDDEN_SHADE = 0.5

@@ -54,13 +54,23 @@ def selectable_codes(
 
 
 def unit_activity(codes: dict[str, np.ndarray], y_title: str = "activation") -> go.Figure:
-    """One bar per code unit for one image, a group of bars per model (sparse beside plain)."""
-    figure = go.Figure()
-    for (name, code), colour in zip(codes.items(), colours(len(codes)), strict=True):
+    """One bar per code unit for one image, one panel per model (sparse beside plain), each on its own y axis: a
+    sigmoid code lives in 0..1 and a linear one may span ±10, so one shared axis would flatten the sparse bars."""
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=len(codes), subplot_titles=list(codes), horizontal_spacing=0.08)
+    for column, ((name, code), colour) in enumerate(zip(codes.items(), colours(len(codes)), strict=True), start=1):
         values = np.ravel(code)
-        figure.add_trace(go.Bar(x=np.arange(1, values.size + 1), y=values, name=name, marker={"color": colour}))
-    figure.update_layout(barmode="group", bargap=0.1, uirevision=UIREVISION)
-    return styled(figure, None, "code unit", y_title)
+        figure.add_trace(
+            go.Bar(x=np.arange(1, values.size + 1), y=values, name=name, marker={"color": colour}, showlegend=False),
+            row=1,
+            col=column,
+        )
+    styled(figure, None, "code unit", None)
+    figure.update_yaxes(title_text=y_title, row=1, col=1)
+    figure.update_annotations(font_size=12)
+    figure.update_layout(bargap=0.1, margin={"t": 40})
+    return figure
 
 
 def weight_grid(tiles: np.ndarray, columns: int = 16, max_width: int = 900) -> go.Figure:

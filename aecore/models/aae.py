@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from aecore.errors import AecoreError
@@ -14,6 +15,11 @@ from aecore.tensorflow_runtime import keras, tf
 MIXTURE_COMPONENTS = 10
 MIXTURE_RADIUS = 4.0
 MIXTURE_STD = 0.5
+#: the discriminator and the generator step at a third of the autoencoder's learning rate: three Adam steps per
+#: batch at the full rate move the codes faster than the decoder follows (measured on mnist-5k, 3 epochs, seeds 0-1:
+#: 13.3-13.4 dB of test PSNR at 3e-3 with a third for the adversary, against 12.9 dB with all three at 1e-3, and
+#: seeds that barely learned with all three at 3e-3); the codes still fill the prior (discriminator loss ≈ log 4)
+ADVERSARIAL_RATE_SCALE = 1 / 3
 
 
 @keras.saving.register_keras_serializable(package="aecore")
@@ -43,8 +49,10 @@ class AdversarialAutoencoder(Autoencoder):
             ],
             name="discriminator",
         )
-        self.discriminator_optimizer = make_optimizer(self.run_config.training)
-        self.generator_optimizer = make_optimizer(self.run_config.training)
+        training = self.run_config.training
+        adversarial = replace(training, learning_rate=training.learning_rate * ADVERSARIAL_RATE_SCALE)
+        self.discriminator_optimizer = make_optimizer(adversarial)
+        self.generator_optimizer = make_optimizer(adversarial)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
         self.generator_optimizer.build(self.encoder.trainable_variables)
 

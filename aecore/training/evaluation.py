@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aecore.analysis import projections, traversals
-from aecore.analysis.pixels import to_uint8
+from aecore.analysis.pixels import changed_images, to_uint8
 from aecore.data.dataset import Dataset
 from aecore.data.noise import corrupt_images
 from aecore.models import losses
@@ -88,15 +88,20 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
     noise = config.noise
     inputs = corrupt_images(clean, noise.kind, noise.level, seed=TEST_NOISE_SEED) if noise.level > 0 else clean
     reconstruction = compiled.in_batches(compiled.reconstruct, inputs)
+    # PSNR from noisy input is taken over the images the noise changed (block noise may leave some alone), as the
+    # Denoising page and ``python -m aecore evaluate`` take it; without noise, over every image
+    changed = changed_images(clean, inputs) if noise.level > 0 else np.ones(len(clean), dtype=bool)
+    scored = changed if changed.any() else np.ones(len(clean), dtype=bool)
     metrics = {
         "test_mse": float(np.mean((reconstruction - clean) ** 2)),
-        "test_psnr": float(losses.psnr(clean, reconstruction)),
+        "test_psnr": float(losses.psnr(clean[scored], reconstruction[scored])),
         "test_reconstruction": float(
             compiled.model.per_image_reconstruction(tf.constant(clean), tf.constant(reconstruction))
         ),
     }
-    if noise.level > 0:
-        metrics["test_psnr_noisy_input"] = float(losses.psnr(clean, inputs))
+    if noise.level > 0 and changed.any():
+        metrics["test_psnr_noisy_input"] = float(losses.psnr(clean[changed], inputs[changed]))
+        metrics["test_images_unchanged_by_noise"] = int(len(clean) - changed.sum())
     model = compiled.model
     if hasattr(model, "negative_elbo"):
         negative_elbo = tf.function(model.negative_elbo, reduce_retracing=True)

@@ -122,6 +122,8 @@ def test_resume_extends_the_history_and_runs_export_import_delete(capsys, tmp_pa
         (["runs", "show", "no-such-run"], "There is no run 'no-such-run'"),
         (["resume", "no-such-run", "--epochs", "2"], "There is no run 'no-such-run'"),
         (["runs", "import", "/etc/hostname"], "is not a zip archive"),
+        (["evaluate", "no-such-run", "--noise-kind", "block", "--noise-level", "0.2"], "There is no run 'no-such-run'"),
+        (["evaluate", "no-such-run", "--noise-kind", "speckle", "--noise-level", "0.2"], "invalid choice"),
     ],
 )
 def test_invalid_arguments_exit_2_with_one_clear_line(args, says):
@@ -169,3 +171,38 @@ def test_sgd_at_a_wrecking_rate_is_cautioned_before_anything_trains(capsys):
     assert code == 2
     assert "aecore: warning: SGD at learning rate 0.003 can wreck the model" in err and "Try 0.0013" in err
     assert "Unknown dataset" in err
+
+
+def test_evaluate_prints_the_denoising_pages_numbers_for_a_stored_run(capsys, monkeypatch, explore_store):
+    """Block noise that misses some digits: the headline leaves them out and says how many, as the page does."""
+    from aecore.explore.denoising import denoise
+    from aecore.explore.stored_model import TrainedRun
+
+    root, runs = explore_store
+    run_id = runs["conv_denoising"]
+    monkeypatch.setenv("AECORE_RUNS_DIR", str(root))
+    args = ("evaluate", run_id, "--noise-kind", "block", "--noise-level", "0.26", "--images", "64")
+    code, out, err = run_cli(capsys, *args, "--json")
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    store = RunStore(root)
+    trained = TrainedRun.load(store.folder(run_id), store.record(run_id))
+    page = denoise(trained.reconstruct, trained.dataset.x_test[:64], "block", 0.26)
+    assert 0 < page.unchanged < 64, "the test needs a draw where the block misses some digits"
+    assert result == {
+        "run_id": run_id, "variant": "conv_denoising", "dataset": "mnist-5k", "noise_kind": "block",
+        "noise_level": 0.26, "images": 64, "unchanged_images": page.unchanged,
+        "psnr_noisy_input": pytest.approx(page.psnr_noisy), "psnr_output": pytest.approx(page.psnr_denoised),
+        "psnr_gain": pytest.approx(page.psnr_denoised - page.psnr_noisy),
+    }  # fmt: skip
+    assert result["psnr_noisy_input"] < 40, "untouched digits no longer count as 120 dB"
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0 and f"psnr_noisy_input: {page.psnr_noisy:.2f} dB" in out
+    assert f"{page.unchanged} of 64 images were left unchanged by this noise and are not counted." in out
+    code, out, _ = run_cli(capsys, "evaluate", run_id, "--noise-kind", "masking", "--noise-level", "0", "--json")
+    clean = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and clean["images"] == 1000 == clean["unchanged_images"], "default: every test image"
+    assert clean["psnr_noisy_input"] is None and clean["psnr_gain"] is None and clean["psnr_output"] > 0
+    for wrong, says in ((["--noise-level", "1.5"], "must be at most 1"), (["--images", "0"], "at least 1")):
+        code, _, err = run_cli(capsys, "evaluate", run_id, "--noise-kind", "masking", "--noise-level", "0.5", *wrong)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and says in err, err

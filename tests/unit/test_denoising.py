@@ -1,6 +1,7 @@
-"""The Denoising page's computations and figures: noise on a model's input with a fixed seed, the PSNR-versus-noise
-curve (its noisy-input line falls with the level; at the trained level it is the run's test PSNR), where denoising
-helps, inpainting masks from a block or a canvas, and the PSNR inside a mask."""
+"""The Denoising page's computations and figures: noise on a model's input with a fixed seed, the headline PSNR over
+the images the noise changed, the PSNR-versus-noise curve (its noisy-input line falls with the level; at the trained
+level it is the run's test PSNR), where denoising helps, inpainting masks from a block or a canvas, and the PSNR
+inside a mask."""
 
 from __future__ import annotations
 
@@ -67,7 +68,45 @@ def test_noise_on_the_input_is_the_same_for_the_same_level_and_the_model_sees_th
 def test_at_level_zero_the_input_is_clean_with_infinite_psnr(digits):
     result = denoising.denoise(blur, digits[:4], "masking", 0.0)
     assert np.array_equal(result.noisy, result.clean) and result.psnr_noisy == math.inf
-    assert np.isfinite(result.psnr_denoised)
+    assert result.psnr_denoised == pytest.approx(denoising.psnr(result.clean, blur(result.clean))), "every image"
+    assert result.unchanged == 4 and "left all 4 images unchanged" in result.note
+
+
+def test_the_headline_psnr_counts_only_the_images_the_noise_changed():
+    clean = np.zeros((4, 2, 2, 1), np.float32)
+    noisy, output = clean.copy(), clean + 0.01
+    noisy[1], noisy[3] = 0.1, 0.2  # images 0 and 2 left unchanged: each would count as 120 dB in a plain mean
+    psnr_noisy, psnr_output, unchanged = denoising.psnr_where_changed(clean, noisy, output)
+    assert unchanged == 2
+    assert psnr_noisy == pytest.approx((20.0 + 10 * math.log10(25)) / 2, abs=1e-3)  # 10 log10(1/0.01), (1/0.04)
+    assert psnr_output == pytest.approx(40.0, abs=1e-3)
+    assert denoising.psnr_where_changed(clean, clean, output) == (math.inf, pytest.approx(40.0, abs=1e-3), 4)
+    with pytest.raises(AecoreError, match="Cannot compare"):
+        denoising.psnr_where_changed(clean, noisy[:1], output)
+
+
+def test_block_noise_that_misses_some_digits_leaves_them_out_of_the_headline_and_says_how_many(digits):
+    """A 7-pixel block often lands on a digit's black background: those images once counted as 120 dB each, and
+    the page showed 57 dB for the noisy input and a −40 dB gain."""
+    images = digits[:40]
+    result = denoising.denoise(blur, images, "block", 0.26)
+    untouched = np.all((result.noisy == result.clean).reshape(len(images), -1), axis=1)
+    assert 0 < untouched.sum() < len(images), "the test needs a draw where the block misses some digits"
+    assert result.unchanged == untouched.sum()
+    changed = ~untouched
+    assert result.psnr_noisy == pytest.approx(denoising.psnr(images[changed], result.noisy[changed]))
+    assert result.psnr_denoised == pytest.approx(denoising.psnr(images[changed], result.denoised[changed]))
+    assert 5 < result.psnr_noisy < 40 and np.isfinite(result.psnr_denoised)
+    assert result.note == f"{untouched.sum()} of 40 images were left unchanged by this noise and are not counted."
+
+
+def test_the_sentence_on_unchanged_images_fits_every_count():
+    assert denoising.unchanged_sentence(0, 500) == ""
+    assert denoising.unchanged_sentence(12, 500) == (
+        "12 of 500 images were left unchanged by this noise and are not counted."
+    )
+    assert denoising.unchanged_sentence(1, 8).startswith("1 of 8 images was left unchanged")
+    assert denoising.unchanged_sentence(1, 1).startswith("The noise left the image unchanged")
 
 
 def test_a_level_or_kind_a_user_gets_wrong_says_what_to_change(digits):
@@ -96,6 +135,18 @@ def test_the_noisy_input_line_falls_steadily_from_infinity_with_the_level(digits
     assert np.all(np.diff(curve.psnr_noisy) <= 0), curve.psnr_noisy
     assert curve.psnr_noisy[-1] < curve.psnr_noisy[1] - 5
     assert np.all(np.isfinite(curve.psnr_denoised))
+    assert curve.unchanged[0] == len(digits) and curve.unchanged.shape == curve.levels.shape
+
+
+def test_the_block_curve_leaves_out_the_digits_its_block_misses_at_each_level(digits):
+    curve = denoising.psnr_curve(blur, digits, "block", levels=[0.0, 0.1, 0.26, 0.5])
+    assert list(curve.unchanged[1:] > 0) == [True, True, False], curve.unchanged
+    assert np.all(curve.psnr_noisy[1:] < 40), "no untouched digit lifts the mean towards 120 dB"
+    worst = int(curve.unchanged[1])
+    assert curve.unchanged_note() == (
+        f"At each level the images its noise left unchanged are not counted: up to {worst} of 300 (at level 0.10)."
+    )
+    assert denoising.psnr_curve(blur, digits, "gaussian", levels=[0.0, 0.5]).unchanged_note() == ""
 
 
 def test_the_curve_uses_at_most_a_thousand_images_and_needs_increasing_levels(digits):
@@ -112,15 +163,18 @@ def test_where_denoising_helps_is_read_off_the_curve_with_interpolated_ends():
         psnr_noisy=np.array([math.inf, 20.0, 14.0, 10.0, 8.0]),
         psnr_denoised=np.array([18.0, 18.0, 16.0, 11.0, 7.0]),
         images=10,
+        unchanged=np.array([10, 0, 0, 0, 0]),
     )
     # gain: −∞, −2, +2, +1, −1: helps from halfway between 0.25 and 0.5 to halfway between 0.75 and 1
     ranges = curve.helps()
     assert len(ranges) == 1
     assert ranges[0] == pytest.approx((0.375, 0.875))
     assert curve.best() == pytest.approx((0.5, 2.0))
-    never = denoising.PsnrCurve("masking", curve.levels, curve.psnr_noisy, np.array([19.0, 19, 13, 9, 7]), 10)
+    never = denoising.PsnrCurve(
+        "masking", curve.levels, curve.psnr_noisy, np.array([19.0, 19, 13, 9, 7]), 10, curve.unchanged
+    )
     assert never.helps() == []
-    perfect = denoising.PsnrCurve("masking", curve.levels, curve.psnr_noisy, np.full(5, math.inf), 10)
+    perfect = denoising.PsnrCurve("masking", curve.levels, curve.psnr_noisy, np.full(5, math.inf), 10, curve.unchanged)
     assert perfect.gain[0] == 0 and perfect.helps() == [(0.25, 1.0)]
 
 
@@ -233,7 +287,7 @@ def mosaic_pixels(figure) -> np.ndarray:
 
 def test_the_psnr_curve_figure_marks_the_trained_level_and_where_the_model_helps():
     levels = np.linspace(0, 1, 11)
-    noisy = np.concatenate([[math.inf], np.linspace(90, 5, 10)])  # 90 dB: most images left unchanged
+    noisy = np.concatenate([[math.inf], np.linspace(90, 5, 10)])  # 90 dB: the noise barely changed the images
     denoised = np.linspace(18, 10, 11)
     figure = denoising_figures.psnr_versus_noise(levels, noisy, denoised, 0.2, "trained: σ = 0.2", [(0.35, 1.0)])
     names = [trace.name for trace in figure.data]

@@ -409,6 +409,7 @@ def test_the_sgd_choice_gives_every_network_sgd_with_momentum_and_the_run_rate()
     for optimizer in model.optimizers:
         assert type(optimizer).__name__ == "SGD"
         assert optimizer.momentum == pytest.approx(0.9)
-        assert float(optimizer.learning_rate) == pytest.approx(0.002)
+    rates = [float(optimizer.learning_rate) for optimizer in model.optimizers]
+    assert rates == pytest.approx([0.002, 0.002 / 3, 0.002 / 3]), "the adversary steps at a third of the run's rate"
     adam = build_model(validate(RunConfig(model=ModelConfig(variant="aae"))), (28, 28, 1))
     assert {type(optimizer).__name__ for optimizer in adam.optimizers} == {"Adam"}

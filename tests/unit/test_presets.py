@@ -34,9 +34,12 @@ def test_every_preset_beats_the_mean_image_and_shows_its_structure(preset_id):
     baseline = mean_image_psnr(load_dataset(preset.config.dataset))
     assert snapshot.test_metrics["test_psnr"] >= baseline + REQUIRED_GAIN_DB, (snapshot.test_metrics, baseline)
     preview = snapshot.preview
-    if preset.config.model.variant == "sparse":  # the units spread out instead of all sitting at one value
-        rho_hat = preview.mean_activation
+    rho_hat = preview.mean_activation
+    if preset_id == "seed-sparse":  # the units spread out instead of all sitting at one value
         assert rho_hat.std() > 0.01 and rho_hat.max() - rho_hat.min() > 0.1
+    if preset_id == "sparse-code":  # the units' mean activations gather at ρ (tests/unit/test_sparsity.py: and fire)
+        rho = preset.config.regularisation.rho
+        assert abs(rho_hat.mean() - rho) <= 0.03 and np.sum(np.abs(rho_hat - rho) <= 0.05) >= rho_hat.size / 2
     if preset.config.model.variant == "vae":  # a manifold of different digits, not one blur
         tiles = preview.manifold.reshape(-1, preview.manifold[0, 0].size).astype(float)
         assert np.mean(np.abs(tiles - tiles.mean(axis=0))) > 15
