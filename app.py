@@ -69,9 +69,11 @@ def sidebar_run() -> None:
             f"Dataset: `{config.dataset}`  \n"
             f"Device: {shown.device or config.training.device}"
         )
-        if shown.status != "queued":
+        if shown.status != "queued" and (polls or not ui.is_live(shown, entry)):
             epochs = config.training.epochs
             st.progress(shown.progress, text=f"Epoch {min(shown.epoch + 1, epochs)} of {epochs}")
+        elif shown.status != "queued":  # the Train page's live view shows the progress; a copy here would lag it
+            st.caption("Its progress is on this page.")
         elif shown.queue_position:
             st.caption(f"Position {shown.queue_position} in the queue.")
         if shown.status == "failed":

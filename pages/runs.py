@@ -7,6 +7,7 @@ While a run in the table trains (in this session or any other), the table refres
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from pages._ui.compare import compare_section
 if TYPE_CHECKING:
     from aecore.runs.index import RunRecord
 
-#: how often the table refreshes while some run in it trains
+#: how often the table reads the store again: a training run's row moves on, a run started elsewhere appears
 REFRESH_SECONDS = 3.0
 METRIC_COLUMNS = {"test_mse": "Test MSE", "test_psnr": "PSNR (dB)", "test_elbo": "ELBO (nats)"}
 
@@ -50,8 +51,9 @@ def run_table(records: list[RunRecord]) -> pd.DataFrame:
     return frame.drop(columns=empty)  # no ELBO column unless a VAE is listed
 
 
-def filters(records: list[RunRecord]) -> list[Any]:
-    """The filter row: variant, dataset, status, tag and a name search; returns the runs that pass."""
+def filters(records: list[RunRecord]) -> Callable[[RunRecord], bool]:
+    """The filter row: variant, dataset, status, tag and a name search; returns which runs pass (applied to the
+    store as it is at each refresh, so a run started elsewhere appears in the table without a reload)."""
     columns = st.columns([1, 1, 1, 1, 1.4])
 
     def pick(column: int, label: str, options: list[str], none_yet: str = "Any", **more: Any) -> list[str]:
@@ -72,15 +74,17 @@ def filters(records: list[RunRecord]) -> list[Any]:
         help="Select a run alone in the table to tag it.",
     )
     search = columns[4].text_input("Name contains", key="runs_filter_name", placeholder="e.g. sparse")
-    return [
-        record
-        for record in records
-        if (not variants or record.variant in variants)
-        and (not datasets or record.dataset in datasets)
-        and (not statuses or record.status in statuses)
-        and (not tags or set(tags) & set(record.tags))
-        and search.strip().lower() in record.name.lower()
-    ]
+
+    def passes(record: RunRecord) -> bool:
+        return (
+            (not variants or record.variant in variants)
+            and (not datasets or record.dataset in datasets)
+            and (not statuses or record.status in statuses)
+            and (not tags or bool(set(tags) & set(record.tags)))
+            and search.strip().lower() in record.name.lower()
+        )
+
+    return passes
 
 
 def open_in_train_page(record: RunRecord) -> None:
@@ -167,14 +171,14 @@ def runs_view() -> None:
             st.switch_page("pages/train.py")
         import_section()
         return
-    shown = filters(records)
-    active = any(record.status in ACTIVE for record in records)
+    passes = filters(records)
 
-    @st.fragment(run_every=REFRESH_SECONDS if active else None)
+    @st.fragment(run_every=REFRESH_SECONDS)
     def table() -> None:
-        # re-read inside the fragment, so a run training elsewhere updates its row
+        # re-read inside the fragment, so a run training elsewhere updates its row and a run started elsewhere
+        # (the CLI, another tab, a sweep) appears: one indexed read of the store
         current = {record.id: record for record in (ui.guarded(store.list, "The run store could not be read") or [])}
-        visible = [current[record.id] for record in shown if record.id in current]
+        visible = [record for record in current.values() if passes(record)]
         frame = run_table(visible)
         st.caption(f"{len(visible)} of {len(current)} runs · select rows to act on them, or 2 to 6 to compare them.")
         event = st.dataframe(

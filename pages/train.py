@@ -6,19 +6,23 @@ snapshots, inside a fragment that polls while the job runs and stops polling onc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from aecore.data.registry import list_datasets
 from aecore.errors import AecoreError
+from aecore.settings.config import NOISE_NAMES, RunConfig
 from aecore.settings.parameters import PARAMETERS
 from aecore.settings.presets import PRESETS
 from aecore.settings.validation import cautions
-from aecore.settings.variants import VARIANTS
+from aecore.settings.variants import VARIANTS, changed_settings
 from pages import _ui as ui
 from pages._ui.live import live_view, shows_sparsity_kl
 from pages._ui.summary import summary_section
+
+if TYPE_CHECKING:
+    from aecore.runs.snapshots import Snapshot
 
 # ---------------------------------------------------------------------------------------------
 # Controls
@@ -80,8 +84,46 @@ def device_control() -> None:
         st.caption(f"TensorFlow could not list the devices ({warm.error}); the CPU is used.")
 
 
-def render_controls() -> dict[str, Any]:
-    """Every control, built from the variant registry; returns the session's values."""
+def setting_names(names: list[str], variant: str) -> str:
+    """Settings as the controls label them: "variant, learning rate"."""
+    labels = {"variant": "variant", "dataset": "dataset"}
+    return ", ".join(labels.get(name) or VARIANTS[variant].parameter(name).label for name in names)
+
+
+def preset_note(config: RunConfig | None) -> None:
+    """What the picked preset set, and, once a control it set is changed, that the settings are no longer it."""
+    applied = st.session_state.get("preset_applied")
+    if applied not in PRESETS:
+        return
+    preset = PRESETS[applied]
+    changed = [] if config is None else changed_settings(preset.config, config)
+    if changed:
+        st.caption(
+            f"Started from **{preset.title}** (`{applied}`), modified: "
+            f"{setting_names(changed, config.model.variant)} changed since."
+        )
+        return
+    st.caption(f"Applied **{preset.title}** (`{applied}`).")
+    with st.expander("What it reproduces, what to see"):  # folded: the text is long for this column
+        st.caption(f"Reproduces {preset.source}.")
+        st.caption(f"What you should see: {preset.expect}.")
+
+
+def next_run_note(config: RunConfig | None, snapshot: Snapshot | None) -> None:
+    """While a run trains, the controls change the next run, not this one: say so, naming what differs."""
+    if config is None or snapshot is None or snapshot.ended:
+        return
+    changed = changed_settings(snapshot.config, config)
+    detail = f": {setting_names(changed, config.model.variant)}" if changed else ""
+    st.info(
+        f"A run is training with the settings it started with; changes here apply to the next run{detail}.",
+        icon=":material/schedule:",
+    )
+
+
+def render_controls() -> tuple[dict[str, Any], Any]:
+    """Every control, built from the variant registry; returns the session's values and the place for the preset's
+    note (filled once the config they make is known)."""
     st.selectbox(
         "Preset",
         list(PRESETS),
@@ -92,13 +134,7 @@ def render_controls() -> dict[str, Any]:
         placeholder="Choose a seed model",
         help="The seed paper's, report's and assignment's models: one choice fills every control below.",
     )
-    applied = st.session_state.get("preset_applied")
-    if applied in PRESETS:
-        applied_preset = PRESETS[applied]
-        st.caption(f"Applied **{applied_preset.title}** (`{applied}`).")
-        with st.expander("What it reproduces, what to see"):  # folded: the text is long for this column
-            st.caption(f"Reproduces {applied_preset.source}.")
-            st.caption(f"What you should see: {applied_preset.expect}.")
+    note = st.container()
     values = ui.control_values()
     st.selectbox(
         "Variant",
@@ -110,7 +146,8 @@ def render_controls() -> dict[str, Any]:
     variant = ui.remember("variant")
     st.caption(f"**{VARIANTS[variant].title}**: {VARIANTS[variant].description}")
     dataset_control()
-    shown = ui.variant_parameters(variant)
+    now = ui.current_values()
+    shown = [name for name in ui.variant_parameters(variant) if VARIANTS[variant].applies(name, now)]
     for section, title in ui.SECTION_TITLES.items():
         names = [name for name in shown if PARAMETERS[name].section == section]
         if not names and section != "training":
@@ -121,7 +158,7 @@ def render_controls() -> dict[str, Any]:
                 ui.render_parameter(name)
             if section == "training":
                 device_control()
-    return values
+    return values, note
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +188,7 @@ def before_training(config: Any) -> None:
         noise = config.noise
         # plain images, not a plotly mosaic: quick to draw again at every change of a setting
         if noise.level > 0:
-            st.markdown(f"**What the model sees** · {noise.kind.replace('_', ' ')} noise at level {noise.level:g}")
+            st.markdown(f"**What the model sees** · {NOISE_NAMES[noise.kind]} noise at level {noise.level:g}")
             st.image(
                 list(to_uint8(probe)),
                 width=PREVIEW_IMAGE_WIDTH,
@@ -244,8 +281,13 @@ with controls:
             "Some settings in the link were not used, so their defaults apply: " + "; ".join(notices) + ".",
             icon=":material/link_off:",
         )
-    values = render_controls()
+    next_run = st.container()
+    values, note = render_controls()
     config = ui.guarded(lambda: ui.config_from_values(values), "Check the settings")
+    with note:
+        preset_note(config)
+    with next_run:
+        next_run_note(config, snapshot if busy else None)
     if config is not None:
         for caution in cautions(config):
             st.warning(caution, icon=":material/warning:")

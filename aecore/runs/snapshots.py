@@ -125,6 +125,8 @@ class Snapshot:
     queue_position: int | None = None
     estimated_wait_seconds: float | None = None
     store_error: str | None = None
+    #: when its last batch ended (``time.time``), None before the first
+    last_batch_at: float | None = None
 
     @property
     def ended(self) -> bool:

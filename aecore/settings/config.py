@@ -73,6 +73,13 @@ PROBABILITY_LOSSES = {"bce": "binary cross-entropy", "cb": "continuous Bernoulli
 
 
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking", "block")
+#: each noise kind's name wherever a page or the command line names it
+NOISE_NAMES = {
+    "gaussian": "Gaussian",
+    "salt_pepper": "salt and pepper",
+    "masking": "masking",
+    "block": "block occlusion",
+}
 
 
 SPARSITY_PENALTIES = ("kl", "l1")

@@ -8,6 +8,7 @@ variants instantly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -57,6 +58,14 @@ class Variant:
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: optimizer -> why, measured, it does not train this variant (said before a run, never refused)
     untrainable_with: dict[str, str] = field(default_factory=dict)
+    #: setting -> (another setting, the value it needs) for a setting that only means something with that choice:
+    #: the Train page hides it otherwise (the sparse model's λ weighs the L1 penalty, its ρ and β the KL one)
+    applies_when: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def applies(self, name: str, settings: Mapping[str, Any]) -> bool:
+        """Whether the setting ``name`` acts on a run with these settings (named as in the registry)."""
+        condition = self.applies_when.get(name)
+        return condition is None or settings.get(condition[0]) == condition[1]
 
     @property
     def settings(self) -> tuple[str, ...]:
@@ -165,6 +174,7 @@ VARIANTS: dict[str, Variant] = {
                 + SPARSITY_RECIPE
             ),
             code_kind="sigmoid",
+            applies_when={"rho": ("sparsity", "kl"), "beta": ("sparsity", "kl"), "lam": ("sparsity", "l1")},
             # measured on mnist-5k, 5 epochs, seeds 0-3 (tests/unit/test_sparsity.py trains it): at ρ = 0.05 the
             # mean ρ̂ is 0.069-0.071, 58-62 of 64 units lie within ±0.05 of ρ, 3.5-3.7 % of the units are on
             # (h > 0.5) per image and the test PSNR is 4.1 dB above the mean image's; β = 2 at 0.003 left ρ̂ at 0.14
@@ -266,3 +276,22 @@ def resolve(config: RunConfig) -> RunConfig:
         if missing:
             changes[section] = missing
     return config.with_changes(**changes) if changes else config
+
+
+def changed_settings(before: RunConfig, after: RunConfig) -> list[str]:
+    """The settings ``after`` sets otherwise than ``before`` (each config's defaults filled in first): "variant",
+    "dataset", then registry names in registry order, only those the later variant shows. What the Train page
+    names when the controls no longer match a preset or the running run."""
+    before, after = resolve(before), resolve(after)
+    changed = [name for name in ("variant", "dataset") if _top_level(before, name) != _top_level(after, name)]
+    for name in VARIANTS[after.model.variant].settings:
+        parameter = PARAMETERS[name]
+        if getattr(getattr(before, parameter.section), parameter.field) != getattr(
+            getattr(after, parameter.section), parameter.field
+        ):
+            changed.append(name)
+    return changed
+
+
+def _top_level(config: RunConfig, name: str) -> str:
+    return config.model.variant if name == "variant" else config.dataset

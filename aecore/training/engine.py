@@ -175,6 +175,7 @@ class TrainingJob:
         with seeded(config.training.seed), placement.scope():
             self.model = build_model(config, dataset.image_shape)
             compiled = Compiled(self.model, placement)
+            compiled.warm_up = lambda: make_preview(compiled, dataset, config, 0.0)
         first_epoch = self._resume() if self.resume_from is not None else 0
         with seeded(config.training.seed), placement.scope():  # a resumed run shuffles anew, not epoch 1's order
             train_images = dataset_tensor(dataset, "train")
@@ -232,6 +233,7 @@ class TrainingJob:
                 for name, values in terms.items():
                     state.batch_terms.setdefault(name, Series()).extend(values)
                 state.batch = done
+                state.last_batch_at = time.time()
                 state.train_seconds += seconds  # the steps and their batches, not the previews
                 state.samples_seen += steps * images_per_batch
             if not finite.all():

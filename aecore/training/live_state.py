@@ -72,6 +72,8 @@ class JobState:
     samples_seen: int = 0
     started: float | None = None
     ended: float | None = None
+    #: when the last trained batch ended, by the wall clock (``time.time``): what a Stop's latency is read from
+    last_batch_at: float | None = None
     batch_terms: dict[str, Series] = field(default_factory=dict)
     epoch_history: list[dict[str, float]] = field(default_factory=list)
     preview: Preview | None = None
@@ -107,6 +109,7 @@ class JobState:
             preview=self.preview,
             test_metrics=None if self.test_metrics is None else dict(self.test_metrics),
             store_error=self.store_error,
+            last_batch_at=self.last_batch_at,
         )
 
     def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
@@ -127,6 +130,7 @@ class JobState:
             "epoch_history": [dict(record) for record in self.epoch_history[epochs:]],
             "test_metrics": self.test_metrics,
             "store_error": self.store_error,
+            "last_batch_at": self.last_batch_at,
         }
         if preview_now != preview_epoch:
             changes["preview"] = self.preview
@@ -139,10 +143,14 @@ class JobState:
         self.samples_seen = changes["samples_seen"]
         self.test_metrics = changes["test_metrics"]
         self.store_error = changes["store_error"]
+        self.last_batch_at = changes["last_batch_at"]
         now = time.perf_counter()
         if changes["elapsed"] is not None:
-            self.started = now - changes["elapsed"]
-            if self.status in ENDED:
+            # never later than before: between answers the mirror's clock runs on, and the trainer's elapsed time
+            # stops when it begins saving the run's end, so a later start would make the shown time run backwards
+            started = now - changes["elapsed"]
+            self.started = started if self.started is None else min(self.started, started)
+            if self.status in ENDED and self.ended is None:
                 self.ended = now
         for name, values in changes["batch_terms"].items():
             self.batch_terms.setdefault(name, Series()).extend(values)

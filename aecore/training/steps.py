@@ -111,7 +111,10 @@ class Compiled:
             self.train_steps = tf.function(self._steps, jit_compile=xla)
         else:
             self.train_step = self._replicated(model.train_step, xla)
-        self._trained = False  # a run's first batch trains eagerly (``_train_fused``)
+        self._compiling: threading.Thread | None = None  # the fused steps, compiled beside the first batches
+        #: traced in the same thread once the steps are compiled (the engine's preview): a Stop in the first
+        #: seconds then does not wait for the networks' first trace before the run can end
+        self.warm_up: Callable[[], object] | None = None
         self.test_step = self._replicated(model.test_step, xla)
         self.encode = tf.function(model.encode, reduce_retracing=True)
         self.decode = tf.function(model.decode, reduce_retracing=True)
@@ -165,15 +168,24 @@ class Compiled:
                 yield partial(self._train_replicated, iter(batches))
 
     def _train_fused(self, images: tf.Tensor, order: tf.Tensor, start: int, stop: int) -> dict[str, np.ndarray]:
-        if not self._trained:
-            # tracing the steps takes 0.3-1.2 s here and an XLA compile 2 s more; a person who just pressed Train
-            # sees the first batch's loss point before that: it trains eagerly, the same step (the second traces)
-            self._trained = True
+        if self._compiling is None:
+            # tracing the steps takes 0.3-1.2 s here and an XLA compile 2 s more (far more on a busy machine). They
+            # happen in a thread of their own, on a call that trains no batch (start = stop: XLA compiles for the
+            # shapes, not the values), while the first batches train eagerly, the same step: the first loss point
+            # shows at once, and Stop is answered within a batch even while the compiler works
+            self._compiling = threading.Thread(target=self._compile, args=(images, order), daemon=True)
+            self._compiling.start()
+        if self._compiling.is_alive():
             terms = self.model.train_step(tf.gather(images, order[start]))
             return {name: np.array([float(value)]) for name, value in terms.items()}
         stop = min(stop, start + MAX_STEPS_PER_CALL)  # the rest in the next call: the caller goes by the rows
         rows = self.train_steps(images, order, tf.constant(start), tf.constant(stop)).numpy()[: stop - start]
         return dict(zip(self.model.term_trackers, rows.T, strict=True))
+
+    def _compile(self, images: tf.Tensor, order: tf.Tensor) -> None:
+        self.train_steps(images, order, tf.constant(0), tf.constant(0))
+        if self.warm_up is not None:
+            self.warm_up()
 
     def _train_replicated(self, batches: Iterator[Any], start: int, stop: int) -> dict[str, np.ndarray]:
         steps = [self.train_step(next(batches)) for _ in range(start, stop)]

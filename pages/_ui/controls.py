@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from aecore.errors import AecoreError
-from aecore.settings.config import ModelConfig, RunConfig
+from aecore.settings.config import NOISE_NAMES, ModelConfig, RunConfig
 from aecore.settings.links import RESERVED, config_from_query, query_from_config
 from aecore.settings.parameters import PARAMETERS, config_from_settings
 from aecore.settings.presets import PRESETS
@@ -40,11 +40,8 @@ CHOICE_LABELS = {
     "adam": "Adam",
     "sgd": "SGD, momentum 0.9",
     "mean": "mean over the batch",
-    "sum": "sum over the batch (the seed report's scale)",
-    "gaussian": "Gaussian",
-    "salt_pepper": "salt and pepper",
-    "masking": "masking",
-    "block": "block occlusion",
+    "sum": "sum over the batch",
+    **NOISE_NAMES,
     "kl": "KL divergence (ρ, β)",
     "l1": "L1 on activations (λ)",
     "normal": "normal N(0, I)",
@@ -188,6 +185,11 @@ def bind(name: str) -> str:
     if key not in st.session_state:
         st.session_state[key] = control_values()[name]
     return key
+
+
+def current_values() -> dict[str, Any]:
+    """The controls' values as this run of the page sees them: a widget changed just now counts already."""
+    return {name: st.session_state.get(widget_key(name), value) for name, value in control_values().items()}
 
 
 def remember(name: str) -> Any:

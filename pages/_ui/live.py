@@ -100,7 +100,14 @@ def probe_panel(snapshot: Snapshot) -> None:
     st.markdown("**Probe images**")
     figure = ui.preview_figure(snapshot, "probe", lambda: probe_strip(kinds, PROBE_ROWS, HALF_PAGE_WIDTH))
     ui.shown_chart(figure, "probe_chart", width="content")
-    st.caption(f"{', '.join(kinds).capitalize()}: refreshed every epoch, now after epoch {preview.epoch:.2f}.")
+    st.caption(f"{', '.join(kinds).capitalize()}: refreshed every epoch, {trained_so_far(preview.epoch)}.")
+
+
+def trained_so_far(epochs: float) -> str:
+    """``after epoch 2``, or ``after 1.4 epochs`` for a preview taken within an epoch (never "epoch 2.00")."""
+    if float(epochs).is_integer():
+        return f"after epoch {int(epochs)}"
+    return f"after {epochs:.1f} epochs"
 
 
 def sparsity_panel(snapshot: Snapshot) -> None:

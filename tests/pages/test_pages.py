@@ -72,7 +72,8 @@ def test_every_variant_shows_exactly_its_controls(variant: str) -> None:
     assert not at.exception, at.exception
     assert not at.error, texts(at.error)
     shown = labels(at)
-    wanted = ui.variant_parameters(variant)
+    defaults = ui.values_from_config(RunConfig(model=ModelConfig(variant=variant)))
+    wanted = [name for name in ui.variant_parameters(variant) if VARIANTS[variant].applies(name, defaults)]
     for name in PARAMETERS:
         parameter = VARIANTS[variant].parameter(name)
         if name in wanted:
@@ -86,6 +87,10 @@ def test_sparse_shows_rho_and_undercomplete_does_not() -> None:
     at = train_page()
     at.selectbox(key=ui.widget_key("variant")).set_value("sparse").run()
     assert {"ρ (target activation)", "β (sparsity weight)", "α (weight decay)"} <= labels(at)
+    assert "λ (L1 weight)" not in labels(at), "λ weighs the L1 penalty: not shown for the KL one"
+    at.selectbox(key=ui.widget_key("sparsity")).set_value("l1").run()
+    assert "λ (L1 weight)" in labels(at) and "ρ (target activation)" not in labels(at)
+    at.selectbox(key=ui.widget_key("sparsity")).set_value("kl").run()
     assert at.slider(key=ui.widget_key("rho")).value == pytest.approx(0.2)
     at.selectbox(key=ui.widget_key("variant")).set_value("undercomplete").run()
     assert "ρ (target activation)" not in labels(at)
@@ -160,6 +165,10 @@ def test_the_output_layer_initial_weights_and_optimizer_reach_the_run() -> None:
     entry = ui.run_registry().claim(at.session_state[ui.RUN_TOKEN_KEY], "test", at.session_state[ui.SECRET_KEY])
     config = ui.job_manager().snapshot(entry.job_id).config
     assert (config.model.output, config.model.init, config.training.optimizer) == ("linear", "fan_in_uniform", "sgd")
+    assert "apply to the next run" in texts(at.info) and "Learning rate" not in texts(at.info)
+    at.number_input(key=ui.widget_key("learning_rate")).set_value(0.001).run()  # the run keeps its own rate
+    assert "apply to the next run: Learning rate" in texts(at.info)
+    assert ui.job_manager().snapshot(entry.job_id).config.training.learning_rate == 0.0013
     button(at, "Stop").click().run()
     wait_for_end(entry.job_id)
 
@@ -445,3 +454,17 @@ def test_streamlit_no_longer_clears_the_keras_session_after_a_page_run() -> None
     from streamlit.runtime.scriptrunner import script_runner
 
     assert script_runner._clean_problem_modules is ui._close_matplotlib_figures
+
+
+def test_the_preset_note_says_modified_once_a_setting_it_set_changes() -> None:
+    def preset_notes(at: AppTest) -> list[str]:
+        return [str(caption.value) for caption in at.caption if "seed-sparse" in str(caption.value)]
+
+    at = train_page()
+    at.selectbox(key="preset_pick").set_value("seed-sparse").run()
+    assert preset_notes(at) and preset_notes(at)[0].startswith("Applied")
+    at.number_input(key=ui.widget_key("batch_size")).set_value(64).run()
+    (note,) = preset_notes(at)
+    assert "modified" in note and "Batch size" in note and not note.startswith("Applied")
+    at.selectbox(key=ui.widget_key("variant")).set_value("deep").run()
+    assert "variant" in preset_notes(at)[0]
