@@ -8,6 +8,7 @@ from aecore.data.registry import list_datasets
 from aecore.settings.parameters import PARAMETERS
 from aecore.settings.presets import PRESETS
 from aecore.settings.variants import COMMON_HYPERPARAMETERS, VARIANTS
+from pages import _ui  # noqa: F401  (the first request of a tab opened here goes through app.py: its wide layout)
 
 st.title("About Autoencoder Lab")
 st.markdown(

@@ -53,12 +53,8 @@ def ownership_text(ownership: applications.ClusterOwnership, name: Any) -> str:
 
 
 def clustering_section(trained: TrainedRun, stamp: float) -> None:
-    codes = trained.test_codes
-    count = len(codes)
-    with st.spinner(f"k-means on {count:,} codes, their pixels and PCA of the pixels… (once per run)"):
-        results = [panels.code_clustering(trained.record.id, stamp)] + panels.pixel_clusterings(
-            trained.config.dataset, count, codes.shape[1], trained.test_images, trained.test_labels
-        )
+    count = len(trained.test_codes)
+    results = panels.clusterings(trained, stamp)
     k = int(np.unique(trained.test_labels).size)
     st.markdown(f"**k-means with k = {k} on {count:,} test images**, three ways, scored against their classes")
     st.dataframe(

@@ -11,10 +11,10 @@ from aecore.analysis.pixels import to_uint8
 from aecore.errors import AecoreError
 from aecore.explore import denoising
 from aecore.figures import denoising as denoising_figures
-from aecore.settings.config import NOISE_KINDS
+from aecore.settings.config import NOISE_KINDS, NOISE_NAMES
 from pages import _ui as ui
 from pages._ui import denoising_panels as panels
-from pages._ui.explore import model_stamp, run_picker
+from pages._ui.explore import computed_once, model_stamp, run_picker
 
 if TYPE_CHECKING:
     from aecore.explore.stored_model import TrainedRun
@@ -25,10 +25,15 @@ LEVEL_KEY = "denoising_level"
 KIND_KEY = "denoising_kind"
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def psnr_curve(run_id: str, stamp: float, kind: str, _trained: TrainedRun) -> denoising.PsnrCurve:
-    """The PSNR curve of one run and noise kind, computed once (a second or two) and kept for every later rerun."""
-    return denoising.psnr_curve(_trained.reconstruct, _trained.test_images, kind)
+def psnr_curve(trained: TrainedRun, kind: str) -> denoising.PsnrCurve:
+    """The PSNR curve of one run and noise kind, computed once under a progress bar (a level at a time, seconds on a
+    busy server) and kept for every later rerun."""
+    return computed_once(
+        "psnr curve",
+        (trained.record.id, model_stamp(trained.record.id), kind),
+        "Computing the PSNR curve… (once per run and noise kind)",
+        lambda progress: denoising.psnr_curve(trained.reconstruct, trained.test_images, kind, progress=progress),
+    )
 
 
 def level_symbol(kind: str) -> str:
@@ -51,7 +56,7 @@ def noise_section(trained: TrainedRun) -> str:
     left, right = st.columns([1, 2], gap="large")
     with left:
         kind = st.selectbox(
-            "Noise kind", NOISE_KINDS, index=NOISE_KINDS.index(noise.kind), format_func=denoising.NOISE_LABELS.get,
+            "Noise kind", NOISE_KINDS, index=NOISE_KINDS.index(noise.kind), format_func=NOISE_NAMES.get,
             key=KIND_KEY, help="How the images are corrupted; the model's target was always the clean image.",
         )  # fmt: skip
     with right:
@@ -102,9 +107,7 @@ def noisy_rows(trained: TrainedRun, kind: str, default_level: float) -> None:
 def curve_section(trained: TrainedRun, kind: str) -> None:
     noise, label = trained.config.noise, denoising.NOISE_LABELS[kind]
     st.markdown(f"**PSNR versus noise level** · {label.lower()} noise on the test images")
-    with st.spinner("Computing the PSNR curve… (once per run and noise kind)"):
-        stamp = model_stamp(trained.record.id)
-        curve = ui.guarded(lambda: psnr_curve(trained.record.id, stamp, kind, trained), "Cannot draw the PSNR curve")
+    curve = ui.guarded(lambda: psnr_curve(trained, kind), "Cannot draw the PSNR curve")
     if curve is None:
         return
     trained_level, trained_label = None, ""

@@ -14,22 +14,28 @@ from aecore.explore import latent
 from aecore.figures import latent as latent_figures
 from aecore.figures import mosaics
 from pages import _ui as ui
-from pages._ui.explore import model_stamp, run_picker
+from pages._ui.explore import computed_once, model_stamp, run_picker
 
 if TYPE_CHECKING:
     from aecore.explore.stored_model import TrainedRun
 
-METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+METHODS = latent.PROJECTION_NAMES
 INDEX_KEY = "latent_index"
 DRAWN_KEY = "latent_drawn_code"
 INTERPOLATION = r"z(t) = (1 - t)\, z_a + t\, z_b, \quad t \in [0, 1]"
 TRAVERSAL = r"\hat x = g\big(z + \delta\, e_k\big)"
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def projection(run_id: str, stamp: float, method: str, dims: int, _codes: np.ndarray) -> tuple[np.ndarray, Any]:
-    """The scatter's points, computed once per run, method and dimension (t-SNE of 5,000 codes takes a while)."""
-    return latent.fit_projection(_codes, method, dims)
+def projection(trained: TrainedRun, stamp: float, method: str, dims: int) -> tuple[np.ndarray, Any]:
+    """The scatter's points, computed once per run, method and dimension under a progress bar (t-SNE of 5,000 codes
+    takes a while)."""
+    codes = trained.test_codes
+    return computed_once(
+        "projection",
+        (trained.record.id, stamp, method, dims),
+        f"{METHODS[method]} of {len(codes):,} codes… (once per run)",
+        lambda progress: latent.fit_projection(codes, method, dims, progress=progress),
+    )
 
 
 def image(pixels: np.ndarray, caption: str, width: int = 96) -> None:
@@ -47,8 +53,8 @@ def scatter_section(trained: TrainedRun, stamp: float) -> int:
         method = "pca"
         if size > dims:
             method = st.radio("Projection", list(METHODS), format_func=METHODS.get, key="latent_method")
-    with st.spinner(f"Projecting {len(codes):,} codes with {METHODS[method]}… (once per run)"):
-        points, place = projection(trained.record.id, stamp, method, dims, codes)
+    with left:
+        points, place = projection(trained, stamp, method, dims)
     drawn = st.session_state.get(DRAWN_KEY)
     marker = None if drawn is None or drawn[0] != trained.record.id else place(drawn[1][None])[0]
     axes = (

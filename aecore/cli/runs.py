@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from aecore.cli.tables import text_table
 from aecore.errors import AecoreError
+
+#: a record's times, seconds since the epoch: ``show`` prints them as local date-times, ``--json`` as numbers
+TIMES = ("created", "ended")
+
+
+def _local_time(seconds: float | None) -> str:
+    return "–" if seconds is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
 
 
 def runs_command(args: argparse.Namespace) -> int:
@@ -45,7 +53,7 @@ def runs_command(args: argparse.Namespace) -> int:
             print(json.dumps({**record.to_dict(), "config": record.config.to_dict(), "history": history}))
         else:
             for key, value in record.to_dict().items():
-                print(f"{key}: {value}")
+                print(f"{key}: {_local_time(value) if key in TIMES else value}")
             print(history_csv(history), end="")
     elif args.action == "delete":
         store.delete(args.run_id)

@@ -68,6 +68,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _shown(row: dict[str, Any], column: str) -> Any:
+    """The row's value in the text table: one seed has no spread, so its sd (0 in the statistics) shows as missing."""
+    return math.nan if column.endswith("_sd") and row["seeds"] < 2 else row[column]
+
+
 def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namespace], RunConfig]) -> int:
     from aecore.runs.store import RunStore
     from aecore.sweeps import plans, statistics
@@ -126,5 +131,5 @@ def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namesp
         )
     else:
         columns = [*names, "seeds", "reconstruction_mean", "reconstruction_sd", "test_mse_mean", "test_psnr_mean"]
-        print(text_table([{column: _cell(row[column]) for column in columns} for row in rows], columns))
+        print(text_table([{column: _cell(_shown(row, column)) for column in columns} for row in rows], columns))
     return 0 if all(row["seeds"] == plan.seeds for row in rows) else 1

@@ -17,6 +17,7 @@ import numpy as np
 
 from aecore.analysis.pixels import changed_images
 from aecore.errors import AecoreError
+from aecore.settings.config import NOISE_NAMES
 
 Reconstruct = Callable[[np.ndarray], np.ndarray]
 
@@ -77,7 +78,8 @@ NOISE_MODELS: dict[str, tuple[str, str]] = {
     ),
 }
 
-NOISE_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt and pepper", "masking": "Masking", "block": "Block"}
+#: the noise kinds' names (``NOISE_NAMES``, the Train page's words) to start a sentence with
+NOISE_LABELS = {kind: name[0].upper() + name[1:] for kind, name in NOISE_NAMES.items()}
 
 
 def psnr(clean: np.ndarray, other: np.ndarray) -> float:
@@ -221,11 +223,13 @@ def psnr_curve(
     kind: str,
     levels: np.ndarray = CURVE_LEVELS,
     seed: int | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> PsnrCurve:
     """PSNR of input and output over noise levels, on at most ``CURVE_IMAGES`` images and one fixed seed.
 
     One seed for every level makes the input's line fall steadily: more noise of the same draw only moves pixels
     further (Gaussian) or hits more of them (masking, salt and pepper), so the curve shows the model, not chance.
+    ``progress`` hears each level as it starts (fraction done, what is happening), then 1.0.
     """
     levels = np.asarray(levels, dtype=np.float64)
     if levels.ndim != 1 or levels.size < 2 or np.any(np.diff(levels) <= 0):
@@ -233,12 +237,16 @@ def psnr_curve(
     clean = np.asarray(images, dtype=np.float32)[:CURVE_IMAGES]
     if len(clean) == 0:
         raise AecoreError("The PSNR curve needs at least one test image; this dataset has none.")
+    report = progress or (lambda fraction, what: None)
     noisy_values, output_values, unchanged = [], [], []
-    for level in levels:
+    for index, level in enumerate(levels):
+        what = f"{NOISE_LABELS.get(kind, kind)} noise at level {level:g} ({index + 1} of {levels.size} levels)"
+        report(index / levels.size, f"{what} on {len(clean):,} test images…")
         result = denoise(reconstruct, clean, kind, float(level), seed)
         noisy_values.append(result.psnr_noisy)
         output_values.append(result.psnr_denoised)
         unchanged.append(result.unchanged)
+    report(1.0, f"All {levels.size} noise levels done")
     return PsnrCurve(kind, levels, np.array(noisy_values), np.array(output_values), len(clean), np.array(unchanged))
 
 

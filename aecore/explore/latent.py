@@ -194,33 +194,56 @@ def decode_one(decode: Callable[[np.ndarray], np.ndarray], code: np.ndarray) -> 
     return np.asarray(decode(np.asarray(code, dtype=np.float32)[None]))[0, ..., 0]
 
 
-PROJECTIONS = ("pca", "tsne", "umap")
+#: the scatter's projections by the names the pages show
+PROJECTION_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+PROJECTIONS = tuple(PROJECTION_NAMES)
 
 
-def fit_projection(codes: np.ndarray, method: str, dims: int, seed: int = 0) -> tuple[np.ndarray, Callable | None]:
+def fit_projection(
+    codes: np.ndarray,
+    method: str,
+    dims: int,
+    seed: int = 0,
+    progress: Callable[[float, str], None] | None = None,
+) -> tuple[np.ndarray, Callable | None]:
     """Codes (N, K) to ``dims`` dimensions for a scatter, with a function that places new codes on it.
 
     PCA and UMAP project a new code exactly (their ``transform``); t-SNE has no such map, so a new code is put
-    where its nearest code already is. Codes with ``K ≤ dims`` are shown as they are.
+    where its nearest code already is. Codes with ``K ≤ dims`` are shown as they are. ``progress`` hears the stages
+    (fraction done, what is happening): the library's import (UMAP's takes seconds), the fit, done; the fit itself
+    reports nothing on the way.
     """
     matrix = np.asarray(codes, dtype=np.float32).reshape(len(codes), -1)
     if method not in PROJECTIONS:
         raise AecoreError(f"Unknown projection {method!r}: choose one of {', '.join(PROJECTIONS)}.")
+    report = progress or (lambda fraction, what: None)
+    what = f"{PROJECTION_NAMES[method]} of {len(matrix):,} codes"
     if matrix.shape[1] <= dims:
         pad = dims - matrix.shape[1]
+        report(1.0, f"{len(matrix):,} codes of {matrix.shape[1]} dimensions: shown as they are")
         return np.pad(matrix, ((0, 0), (0, pad))), lambda new: np.pad(np.atleast_2d(new), ((0, 0), (0, pad)))
+    report(0.0, f"{what}: loading {'UMAP' if method == 'umap' else 'scikit-learn'}…")
     if method == "pca":
         from sklearn.decomposition import PCA
 
+        report(0.1, f"{what}: fitting…")
         reducer = PCA(n_components=dims, random_state=seed).fit(matrix)
-        return reducer.transform(matrix).astype(np.float32), reducer.transform
-    if method == "umap":
+        points, place = reducer.transform(matrix).astype(np.float32), reducer.transform
+    elif method == "umap":
         import umap
 
+        report(0.1, f"{what}: neighbour graph and layout, the long part…")
         reducer = umap.UMAP(n_components=dims, random_state=seed, n_jobs=1).fit(matrix)
-        return reducer.embedding_.astype(np.float32), reducer.transform
-    from sklearn.manifold import TSNE
+        points, place = reducer.embedding_.astype(np.float32), reducer.transform
+    else:
+        from sklearn.manifold import TSNE
 
-    points = TSNE(n_components=dims, perplexity=min(30.0, len(matrix) - 1.0), init="pca", random_state=seed)
-    points = points.fit_transform(matrix).astype(np.float32)
-    return points, lambda new: points[[int(nearest(matrix, code, 1)[0]) for code in np.atleast_2d(new)]]
+        report(0.1, f"{what}: affinities and layout, the long part…")
+        tsne = TSNE(n_components=dims, perplexity=min(30.0, len(matrix) - 1.0), init="pca", random_state=seed)
+        points = tsne.fit_transform(matrix).astype(np.float32)
+
+        def place(new: np.ndarray) -> np.ndarray:
+            return points[[int(nearest(matrix, code, 1)[0]) for code in np.atleast_2d(new)]]
+
+    report(1.0, f"{what}: done")
+    return points, place

@@ -75,9 +75,10 @@ def metric_heatmap(
 
 
 def curves_by_setting(
-    curves: list[tuple[float, str, np.ndarray, np.ndarray]], setting: str, term: str, log_y: bool = True
+    curves: list[tuple[float, str, np.ndarray, np.ndarray]], y_title: str, log_y: bool = True
 ) -> go.Figure:
-    """Every run's validation curve, ``(value, label, epochs, losses)``, coloured by its value of the setting."""
+    """Every run's validation curve, ``(value, label, epochs, losses)``, coloured by its value of one setting;
+    ``y_title`` names the loss and its unit."""
     numeric = [value for value, *_ in curves if isinstance(value, (int, float)) and not isinstance(value, bool)]
     low, high = (min(numeric), max(numeric)) if len(numeric) == len(curves) and curves else (0, 0)
     figure = go.Figure()
@@ -100,7 +101,7 @@ def curves_by_setting(
                 hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4g}}<extra></extra>",
             )
         )
-    figure = styled(figure, None, "epoch", f"validation {term.replace('_', ' ')}")
+    figure = styled(figure, None, "epoch", y_title)
     if log_y:
         figure.update_yaxes(type="log")
     figure.update_layout(showlegend=len(curves) <= 12, uirevision=UIREVISION)

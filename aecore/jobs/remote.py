@@ -27,6 +27,8 @@ LOG = logging.getLogger(__name__)
 
 #: how often a slot asks its worker what is new: a loss point reaches the page within this of being made
 WORKER_POLL_SECONDS = 0.2
+#: how often it asks once a Stop is on its way: a few small answers while the worker saves the run's end
+STOPPING_POLL_SECONDS = 0.05
 
 
 class WorkerLost(Exception):
@@ -128,7 +130,10 @@ class RemoteJob:
                 self._state.apply(changes)
             if changes["status"] in ENDED:
                 return
-            time.sleep(WORKER_POLL_SECONDS)
+            if stop_sent:  # the end is near: ask often, so "Stopped" shows as soon as the worker has saved it
+                time.sleep(STOPPING_POLL_SECONDS)
+            else:
+                self.stop_event.wait(WORKER_POLL_SECONDS)  # a Stop wakes the loop at once, to send it on
 
     def _lost(self, why: str) -> None:
         message = (

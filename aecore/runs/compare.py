@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,15 +12,49 @@ from aecore.settings.config import RunConfig
 from aecore.settings.parameters import PARAMETERS
 from aecore.settings.variants import VARIANTS
 
-#: test metrics and whether more is better (PSNR and ELBO) or less (MSE)
+#: test metrics and whether more is better (PSNR and ELBO) or less (MSE); None: not a result of the run (the noisy
+#: input's PSNR is the baseline its denoising is measured against)
 METRIC_DIRECTIONS = {
     "test_reconstruction": "min",
     "test_mse": "min",
     "test_psnr": "max",
-    "test_psnr_noisy_input": "max",
+    "test_psnr_noisy_input": None,
     "test_elbo": "max",
 }
 MAX_COMPARED = 6
+
+
+def _test_noise(config: RunConfig) -> str:
+    noise = config.noise
+    return f"{noise.kind} {noise.level:g}" if noise.level > 0 else "none"
+
+
+#: the settings that give a test metric its meaning, as (what several of them are called, the run's value)
+MEANING_SETTINGS: dict[str, tuple[str, Callable[[RunConfig], str]]] = {
+    "dataset": ("datasets", lambda config: config.dataset),
+    "loss": ("losses", lambda config: config.model.loss),
+    "noise": ("test noise", _test_noise),
+}
+
+#: what each ranked metric's number depends on besides the model: runs are ranked only where all of these agree.
+#: Every test metric is per image or per pixel whatever the batch reduction or size (aecore.training.evaluation),
+#: so neither is here. The reconstruction loss is in its loss's units and the ELBO in its likelihood's
+#: (``ELBO_MEANINGS``); MSE and PSNR compare across losses. All but the ELBO (taken on clean test images)
+#: reconstruct the run's noisy test input.
+METRIC_MEANINGS = {
+    "test_reconstruction": ("dataset", "loss", "noise"),
+    "test_mse": ("dataset", "noise"),
+    "test_psnr": ("dataset", "noise"),
+    "test_elbo": ("dataset", "loss"),
+}
+
+
+@dataclass(frozen=True)
+class Best:
+    """The run best at one test metric, or None and why no run is (``no best: …``)."""
+
+    run: str | None
+    why_none: str = ""
 
 
 def flat_settings(config: RunConfig) -> dict[str, Any]:
@@ -42,20 +78,52 @@ def config_differences(configs: dict[str, RunConfig]) -> dict[str, list[Any]]:
     return differences
 
 
-def best_runs(metrics: dict[str, dict[str, float]]) -> dict[str, str]:
-    """For each test metric some run has: the run that is best at it (ties go to the first listed)."""
+def meaning_differences(metric: str, configs: list[RunConfig]) -> str:
+    """``losses (bce, mse) and datasets (digits, mnist-5k)``: the settings that give ``metric`` another meaning in
+    some of ``configs``, with their values; empty when its numbers mean the same in all of them."""
+    parts = []
+    for setting in METRIC_MEANINGS[metric]:
+        plural, value_of = MEANING_SETTINGS[setting]
+        values = list(dict.fromkeys(value_of(config) for config in configs))
+        if len(values) > 1:
+            parts.append(f"{plural} ({', '.join(values)})")
+    return " and ".join(parts)
+
+
+def best_runs(metrics: dict[str, dict[str, float]], configs: dict[str, RunConfig]) -> dict[str, Best]:
+    """For each test metric some run has: the run best at it among runs whose numbers mean the same (ties go to the
+    first listed), or why none is. ``metrics`` and ``configs`` are keyed by the same run labels."""
     best = {}
     for metric, direction in METRIC_DIRECTIONS.items():
         values = {run: values[metric] for run, values in metrics.items() if np.isfinite(values.get(metric, np.nan))}
-        if values:
+        if not values:
+            continue
+        if direction is None:
+            best[metric] = Best(None, "no best: it scores the noisy input, the baseline a denoiser must beat")
+            continue
+        if len(values) < 2:
+            best[metric] = Best(None, "no best: only one of these runs has it")
+            continue
+        differences = meaning_differences(metric, [configs[run] for run in values])
+        if differences:
+            best[metric] = Best(None, f"no best: these runs use different {differences}")
+        else:
             pick = min if direction == "min" else max
-            best[metric] = pick(values, key=values.get)
+            best[metric] = Best(pick(values, key=values.get))
     return best
 
 
 def epoch_axis(batch_count: int, batches_per_epoch: int) -> np.ndarray:
     """Batch numbers as fractional epochs (1/n … N), so runs with other batch sizes share one x axis."""
     return np.arange(1, batch_count + 1) / max(batches_per_epoch, 1)
+
+
+def per_image(values: np.ndarray, config: RunConfig) -> np.ndarray:
+    """A term the run combined over each batch with ``Autoencoder.batch_reduced`` (the reconstruction loss; not the
+    sparsity KL, which is a whole batch's) as the value of an average image, the test metrics' scale:
+    ``reduction="sum"`` multiplied it by the training batch size, for validation batches too."""
+    values = np.asarray(values, dtype=float)
+    return values / config.training.batch_size if config.model.reduction == "sum" else values
 
 
 def settings_summary(variant: str, parameters: dict[str, Any]) -> str:

@@ -127,6 +127,8 @@ class Snapshot:
     store_error: str | None = None
     #: when its last batch ended (``time.time``), None before the first
     last_batch_at: float | None = None
+    #: a Stop took effect and the run's end is being saved: "stopped" to a person, not yet to the store
+    training_stopped: bool = False
 
     @property
     def ended(self) -> bool:

@@ -161,6 +161,17 @@ class SweepPoint:
         settings = " ".join(f"{name}={format_value(value)}" for name, value in self.values.items())
         return f"{settings} seed {self.seed}"
 
+    @property
+    def legend(self) -> str:
+        """``ρ = 0.1 · β = 3 · seed 1``: every swept setting (its short name, else the variant's label for it) and the
+        seed, so a chart's legend tells the runs of a two-setting sweep apart."""
+        variant = VARIANTS[self.config.model.variant]
+        settings = []
+        for name, value in self.values.items():
+            parameter = variant.parameter(name)
+            settings.append(f"{parameter.short or parameter.label} = {format_value(value)}")
+        return " · ".join([*settings, f"seed {self.seed}"])
+
 
 @dataclass
 class SweepPlan:

@@ -175,7 +175,6 @@ class TrainingJob:
         with seeded(config.training.seed), placement.scope():
             self.model = build_model(config, dataset.image_shape)
             compiled = Compiled(self.model, placement)
-            compiled.warm_up = lambda: make_preview(compiled, dataset, config, 0.0)
         first_epoch = self._resume() if self.resume_from is not None else 0
         with seeded(config.training.seed), placement.scope():  # a resumed run shuffles anew, not epoch 1's order
             train_images = dataset_tensor(dataset, "train")
@@ -185,25 +184,30 @@ class TrainingJob:
         self._update(batches_per_epoch=per_epoch, epoch=first_epoch)
         if self.recorder is not None:
             self.recorder.started(self.model, config, placement.label, per_epoch, first_epoch)
-        outcome = (FINISHED, "")
-        for epoch in range(first_epoch, config.training.epochs):
-            self._update(epoch=epoch, batch=0)
-            finished_epoch, failure = self._train_epoch(compiled, next(training_epochs), dataset, epoch)
-            if failure:
-                outcome = (FAILED, failure)
-                break
-            if not finished_epoch:
-                # no validation for a part of an epoch: Stop answers at once, the history has no half epochs
-                done = epoch + self._state.batch / self._state.batches_per_epoch
-                self._update(preview=make_preview(compiled, dataset, config, done))
-                outcome = (STOPPED, f"Stopped during epoch {epoch + 1}; the model trained so far is kept.")
-                break
-            self._finish_epoch(compiled, dataset, epoch + 1.0)
-            self._finite_weights = self.model.get_weights()
-            if self.recorder is not None:
-                self.recorder.epoch_ended(self.model, self.history(), self._state.preview, epoch + 1)
-        if outcome[0] != FAILED:
-            self._update(test_metrics=evaluate(compiled, dataset, config))
+        try:
+            outcome = (FINISHED, "")
+            for epoch in range(first_epoch, config.training.epochs):
+                self._update(epoch=epoch, batch=0)
+                finished_epoch, failure = self._train_epoch(compiled, next(training_epochs), dataset, epoch)
+                if failure:
+                    outcome = (FAILED, failure)
+                    break
+                if not finished_epoch:
+                    # no validation for a part of an epoch: Stop answers at once, the history has no half epochs; the
+                    # page says "stopped" now, while the preview, the test metrics and the files are made
+                    outcome = (STOPPED, f"Stopped during epoch {epoch + 1}; the model trained so far is kept.")
+                    self._update(training_stopped=True, message=outcome[1])
+                    done = epoch + self._state.batch / self._state.batches_per_epoch
+                    self._update(preview=make_preview(compiled, dataset, config, done))
+                    break
+                self._finish_epoch(compiled, dataset, epoch + 1.0)
+                self._finite_weights = self.model.get_weights()
+                if self.recorder is not None:
+                    self.recorder.epoch_ended(self.model, self.history(), self._state.preview, epoch + 1)
+            if outcome[0] != FAILED:
+                self._update(test_metrics=evaluate(compiled, dataset, config))
+        finally:  # a worker clears Keras' session after each run: never under the compiler thread
+            compiled.wait_compiled()
         return outcome
 
     def _train_epoch(self, compiled: Compiled, train: EpochTrainer, dataset: Dataset, epoch: int) -> tuple[bool, str]:

@@ -102,10 +102,8 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
     if noise.level > 0 and changed.any():
         metrics["test_psnr_noisy_input"] = float(losses.psnr(clean[changed], inputs[changed]))
         metrics["test_images_unchanged_by_noise"] = int(len(clean) - changed.sum())
-    model = compiled.model
-    if hasattr(model, "negative_elbo"):
-        negative_elbo = tf.function(model.negative_elbo, reduce_retracing=True)
+    if compiled.negative_elbo is not None:
         batches = [clean[start : start + 512] for start in range(0, len(clean), 512)]
-        values = [float(negative_elbo(batch, batch)) * len(batch) for batch in batches]
+        values = [float(compiled.negative_elbo(batch, batch)) * len(batch) for batch in batches]
         metrics["test_elbo"] = -sum(values) / len(clean)
     return metrics

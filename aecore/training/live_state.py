@@ -74,6 +74,8 @@ class JobState:
     ended: float | None = None
     #: when the last trained batch ended, by the wall clock (``time.time``): what a Stop's latency is read from
     last_batch_at: float | None = None
+    #: a Stop took effect: no batch trains any more, and the run's end is being saved (the status follows)
+    training_stopped: bool = False
     batch_terms: dict[str, Series] = field(default_factory=dict)
     epoch_history: list[dict[str, float]] = field(default_factory=list)
     preview: Preview | None = None
@@ -110,6 +112,7 @@ class JobState:
             test_metrics=None if self.test_metrics is None else dict(self.test_metrics),
             store_error=self.store_error,
             last_batch_at=self.last_batch_at,
+            training_stopped=self.training_stopped,
         )
 
     def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
@@ -131,6 +134,7 @@ class JobState:
             "test_metrics": self.test_metrics,
             "store_error": self.store_error,
             "last_batch_at": self.last_batch_at,
+            "training_stopped": self.training_stopped,
         }
         if preview_now != preview_epoch:
             changes["preview"] = self.preview
@@ -144,6 +148,7 @@ class JobState:
         self.test_metrics = changes["test_metrics"]
         self.store_error = changes["store_error"]
         self.last_batch_at = changes["last_batch_at"]
+        self.training_stopped = changes["training_stopped"]
         now = time.perf_counter()
         if changes["elapsed"] is not None:
             # never later than before: between answers the mirror's clock runs on, and the trainer's elapsed time

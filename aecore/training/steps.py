@@ -112,14 +112,16 @@ class Compiled:
         else:
             self.train_step = self._replicated(model.train_step, xla)
         self._compiling: threading.Thread | None = None  # the fused steps, compiled beside the first batches
-        #: traced in the same thread once the steps are compiled (the engine's preview): a Stop in the first
-        #: seconds then does not wait for the networks' first trace before the run can end
-        self.warm_up: Callable[[], object] | None = None
+
         self.test_step = self._replicated(model.test_step, xla)
         self.encode = tf.function(model.encode, reduce_retracing=True)
         self.decode = tf.function(model.decode, reduce_retracing=True)
         self.reconstruct = tf.function(model.call, reduce_retracing=True)
         self.diagnostics = tf.function(model.diagnostics, reduce_retracing=True)
+        #: the VAE's −ELBO of clean images (None for the other variants), traced once per job like the rest
+        self.negative_elbo = (
+            tf.function(model.negative_elbo, reduce_retracing=True) if hasattr(model, "negative_elbo") else None
+        )
 
     def _replicated(self, step: Callable[[tf.Tensor], dict[str, tf.Tensor]], xla: bool) -> Callable:
         if self.strategy is None:
@@ -182,10 +184,26 @@ class Compiled:
         rows = self.train_steps(images, order, tf.constant(start), tf.constant(stop)).numpy()[: stop - start]
         return dict(zip(self.model.term_trackers, rows.T, strict=True))
 
+    def wait_compiled(self) -> None:
+        """Wait for the thread that compiles the steps, if one was started (a run stopped in its first seconds)."""
+        if self._compiling is not None:
+            self._compiling.join()
+
     def _compile(self, images: tf.Tensor, order: tf.Tensor) -> None:
         self.train_steps(images, order, tf.constant(0), tf.constant(0))
-        if self.warm_up is not None:
-            self.warm_up()
+        self._trace_networks(tuple(images.shape[1:]))
+
+    def _trace_networks(self, image_shape: tuple[int, ...]) -> None:
+        """Trace the networks the previews and the test metrics call, for any batch size, without running them
+        (running would draw from the model's random streams beside the training and break a seed's repeat): the
+        run's end, a Stop's too, then does not wait for their first trace."""
+        images = tf.TensorSpec((None, *image_shape), tf.float32)
+        codes = self.encode.get_concrete_function(images).structured_outputs
+        self.decode.get_concrete_function(tf.TensorSpec((None, *codes.shape[1:]), codes.dtype))
+        self.reconstruct.get_concrete_function(images)
+        self.diagnostics.get_concrete_function(images)
+        if self.negative_elbo is not None:
+            self.negative_elbo.get_concrete_function(images, images)
 
     def _train_replicated(self, batches: Iterator[Any], start: int, stop: int) -> dict[str, np.ndarray]:
         steps = [self.train_step(next(batches)) for _ in range(start, stop)]

@@ -20,7 +20,7 @@ from aecore.explore import applications
 from aecore.figures import applications as application_figures
 from aecore.runs.snapshots import ACTIVE
 from pages import _ui as ui
-from pages._ui.explore import model_stamp, trained_run
+from pages._ui.explore import model_stamp, progress_bar, result_slot, trained_run
 from pages._ui.live import loss_panel
 
 if TYPE_CHECKING:
@@ -59,18 +59,28 @@ def reconstruction_scores(run_id: str, stamp: float) -> np.ndarray:
     return anomaly.reconstruction_errors(trained.test_images, trained.reconstruct(trained.test_images))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def code_clustering(run_id: str, stamp: float) -> applications.Clustering:
-    trained = trained_run(run_id, stamp)
-    return applications.cluster(trained.test_codes, trained.test_labels, "autoencoder codes")
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def pixel_clusterings(
-    dataset: str, count: int, code_dims: int, _images: np.ndarray, _labels: np.ndarray
-) -> list[applications.Clustering]:
-    """k-means on raw pixels and on PCA to the code's size: the same for every run of a dataset and code size."""
-    return applications.pixel_baselines(_images, _labels, code_dims)
+def clusterings(trained: TrainedRun, stamp: float) -> list[applications.Clustering]:
+    """k-means on the codes, on the raw pixels and on PCA of the pixels, computed the first time under one progress
+    bar. The codes' result is kept per run and checkpoint, the pixels' per dataset and code size (the same for every
+    run of them: a second run of a dataset waits only for its codes)."""
+    codes, labels = trained.test_codes, trained.test_labels
+    codes_kept = result_slot("code clustering", (trained.record.id, stamp))
+    pixels_kept = result_slot("pixel clusterings", (trained.config.dataset, len(codes), codes.shape[1]))
+    if not (codes_kept and pixels_kept):
+        steps = f"k-means on the codes of {len(codes):,} test images, then on their pixels, then on PCA of the pixels…"
+        with progress_bar(steps) as report:
+            if not codes_kept:
+                codes_kept.append(applications.cluster(codes, labels, "autoencoder codes"))
+            if not pixels_kept:
+                pixels_kept.append(
+                    applications.pixel_baselines(
+                        trained.test_images,
+                        labels,
+                        codes.shape[1],
+                        progress=lambda fraction, text: report((1 + 2 * fraction) / 3, text),
+                    )
+                )
+    return [codes_kept[0], *pixels_kept[0]]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -74,14 +74,22 @@ def metrics_panel(snapshots: dict[str, Any]) -> None:
         {METRIC_LABELS[name][0]: [metrics[label].get(name, np.nan) for label in metrics] for name in present},
         index=list(metrics),
     )
-    best = best_runs(metrics)
+    best = best_runs(metrics, {label: snapshot.config for label, snapshot in snapshots.items()})
 
     def highlight(column: pd.Series) -> list[str]:
         name = next(key for key, (label, _) in METRIC_LABELS.items() if label == column.name)
-        return ["font-weight: bold; background-color: #d8f3dc" if run == best.get(name) else "" for run in column.index]
+        best_run = best[name].run if name in best else None
+        return ["font-weight: bold; background-color: #d8f3dc" if run == best_run else "" for run in column.index]
 
     st.table(frame.style.apply(highlight).format("{:.4g}", na_rep="–"))
-    st.caption("Highlighted: the best run in each column (lowest MSE; highest PSNR and ELBO).")
+    st.caption(
+        "Highlighted: the best run in each column (lowest loss and MSE; highest PSNR and ELBO), among runs on the "
+        "same dataset and test noise. MSE and PSNR compare across losses; the reconstruction loss and the ELBO only "
+        "within one loss. All are per image or pixel, whatever the batch reduction."
+    )
+    for name, verdict in best.items():
+        if verdict.why_none:
+            st.caption(f"{METRIC_LABELS[name][0]}: {verdict.why_none}.")
 
 
 def probes_panel(snapshots: dict[str, Any]) -> None:

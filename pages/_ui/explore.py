@@ -1,4 +1,5 @@
-"""What the explore pages share: the run picker at the top of each, and the run's model, loaded once per process.
+"""What the explore pages share: the run picker at the top of each, the run's model, loaded once per process, and
+long computations kept once per process, computed under a progress bar.
 
 Each explore page works on an ended run from the store (default: this tab's latest run, else the newest) and
 never needs the job that trained it. With no trained run at all, a page says so in one line, with a button to
@@ -7,7 +8,9 @@ the Train page.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
@@ -21,6 +24,10 @@ if TYPE_CHECKING:
     from aecore.runs.index import RunRecord
 
 PICKED_KEY = "explore_run"
+
+#: what a long computation of ``aecore`` tells its caller: the fraction done and what is happening
+Progress = Callable[[float, str], None]
+Result = TypeVar("Result")
 
 
 def explorable_runs() -> list[Any]:
@@ -80,3 +87,35 @@ def trained_run(run_id: str, stamp: float) -> TrainedRun:
 
     store = run_store()
     return TrainedRun.load(store.folder(run_id), store.record(run_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def result_slot(computation: str, key: tuple) -> list:
+    """Where one long computation's result for ``key`` is kept for the process: an empty list until it is computed
+    (Streamlit keeps the 64 slots used last)."""
+    return []
+
+
+@contextlib.contextmanager
+def progress_bar(what: str) -> Iterator[Progress]:
+    """An ``st.progress`` bar saying ``what`` until the computation reports; the callback it yields moves it (fraction
+    done, what is happening). Removed when the computation ends, or fails."""
+    bar = st.progress(0.0, text=what)
+    try:
+        yield lambda fraction, text: bar.progress(fraction, text=text)
+    finally:
+        bar.empty()
+
+
+def computed_once(computation: str, key: tuple, what: str, compute: Callable[[Progress], Result]) -> Result:
+    """``compute(progress)``'s result for ``key``: computed the first time under a progress bar, then kept.
+
+    Not ``st.cache_data``: Streamlit replays the elements a cached function drew at every later hit, and a bar
+    created outside the function cannot be replayed (``CacheReplayClosureError``). So only the slot is cached and the
+    computation runs outside it; a kept result draws nothing, so a rerun does not flash a bar.
+    """
+    slot = result_slot(computation, key)
+    if not slot:
+        with progress_bar(what) as report:
+            slot.append(compute(report))
+    return slot[0]

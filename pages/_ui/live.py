@@ -232,6 +232,8 @@ def status_panel(snapshot: Snapshot, entry: ui.RunEntry) -> None:
             f"{snapshot.message} Resume it from the **Runs** page to continue from its last checkpoint.",
             icon=":material/power_off:",
         )
+    elif snapshot.status == RUNNING and snapshot.training_stopped:
+        st.info(f"{snapshot.message} Saving it…", icon=":material/stop_circle:")
     elif snapshot.status == RUNNING and not snapshot.batch_steps.size:
         st.caption("Building the model and loading the data…")
     if snapshot.store_error:
@@ -239,6 +241,8 @@ def status_panel(snapshot: Snapshot, entry: ui.RunEntry) -> None:
     text = ui.progress_text(snapshot) if snapshot.status != QUEUED else "Waiting…"
     if snapshot.status == FINISHED:
         text = "Finished · " + text
+    elif snapshot.status == RUNNING and snapshot.training_stopped:
+        text = "Stopped, saving… · " + text
     elif snapshot.status == RUNNING and stopping:
         text = "Stopping… · " + text
     st.progress(snapshot.progress, text=text)
@@ -300,10 +304,12 @@ def draw_run(snapshot: Snapshot, entry: ui.RunEntry) -> None:
 
 
 def poll_interval(snapshot: Snapshot, entry: ui.RunEntry) -> float | None:
-    """How often the live view polls: quickly until the first loss point shows, once a second while it trains,
-    seldom while it waits its turn in the queue, never once it ended."""
+    """How often the live view polls: quickly until the first loss point shows and once Stop was pressed, once a
+    second while it trains, seldom while it waits its turn in the queue, never once it ended."""
     if not ui.is_live(snapshot, entry):
         return None
+    if ui.stop_requested(entry):
+        return ui.STOPPING_POLL_SECONDS
     if snapshot.status == QUEUED and snapshot.queue_position is not None:
         return ui.QUEUED_POLL_SECONDS
     return ui.POLL_SECONDS if snapshot.batch_steps.size else ui.FIRST_POINT_POLL_SECONDS

@@ -35,6 +35,8 @@ POLL_SECONDS = 1.0
 FIRST_POINT_POLL_SECONDS = 0.3
 #: how often it polls a run that waits for a free trainer (its place in the queue changes slowly)
 QUEUED_POLL_SECONDS = 3.0
+#: how often once Stop was pressed: "Stopped" shows within this of the run saving its end
+STOPPING_POLL_SECONDS = 0.25
 #: a run whose tab went away is stopped after this long unless a reloaded tab takes it back
 ABANDONED_RUN_GRACE_SECONDS = 120.0
 
@@ -251,6 +253,8 @@ def is_live(snapshot: Snapshot, entry: RunEntry | None) -> bool:
 def status_text(snapshot: Snapshot, stopping: bool = False) -> str:
     if snapshot.status == QUEUED and stopping:
         return "stopped before it started"
+    if snapshot.status == RUNNING and snapshot.training_stopped:
+        return "stopped, saving"
     if snapshot.status == RUNNING and stopping:
         return "stopping"
     return STATUS_LABELS.get(snapshot.status, snapshot.status)

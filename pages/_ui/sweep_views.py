@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from aecore.runs.compare import per_image
 from aecore.runs.folder import validation_points
 from aecore.settings.parameters import PARAMETERS
 from aecore.settings.variants import VARIANTS
@@ -120,22 +121,25 @@ def plot_panel(rows: list[dict[str, Any]], plan: plans.SweepPlan, key: str) -> N
 
 
 def curves_panel(plan: plans.SweepPlan, key: str) -> None:
-    """Every finished run's validation reconstruction loss per epoch, coloured by the first setting's value."""
+    """Every finished run's validation reconstruction loss per epoch, per image as in the table, coloured by the
+    first setting's value."""
     from aecore.figures import sweeps as sweep_figures
 
     store = run_store()
     name = next(iter(plan.parameters))
-    parameter = PARAMETERS[name]
+    finished = plans.finished_points(store, plan)
     curves = []
-    for record in plans.finished_points(store, plan).values():
-        history = store.folder(record.id).history().epochs
-        value = getattr(getattr(record.config, parameter.section), parameter.field)
-        legend = f"{name} = {plans.format_value(value)} · seed {record.config.training.seed}"
-        curves.append((value, legend, *validation_points(history, "reconstruction")))
+    for point in plan.points():  # the grid's order, so the legend lists values as the table does
+        record = finished.get(point.key)
+        if record is None:
+            continue
+        epochs, losses = validation_points(store.folder(record.id).history().epochs, "reconstruction")
+        curves.append((point.values[name], point.legend, epochs, per_image(losses, record.config)))
     if not curves:
         return
-    curves.sort(key=lambda curve: str(curve[0]))
-    shown_chart(sweep_figures.curves_by_setting(curves, label(name, plan), "reconstruction"), f"{key}_curves")
+    figure = sweep_figures.curves_by_setting(curves, "validation reconstruction loss per image")
+    shown_chart(figure, f"{key}_curves")
     st.caption(
-        f"One line per run: its validation reconstruction loss after each epoch, coloured by {label(name, plan)}."
+        "One line per run: its validation reconstruction loss after each epoch, per image like the table's (a run "
+        f"that sums its loss over a batch is divided by its batch size), coloured by {label(name, plan)}."
     )

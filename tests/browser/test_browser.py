@@ -99,11 +99,11 @@ def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page)
 
     expect(button(page, "Stop")).to_be_enabled()
     button(page, "Stop").click()
-    page.get_by_text(re.compile(r"Stopped during epoch \d+")).first.wait_for()
+    page.get_by_text(re.compile(r"Stopped during epoch \d+")).first.wait_for()  # at once, while its end is saved
+    page.get_by_text("After training").first.wait_for()
     wait_idle(page)
     stopped_at = batches_shown(page)
     assert button(page, "Train").is_enabled()
-    page.get_by_text("After training").first.wait_for()
     page.get_by_text("Model summary").first.wait_for()
 
     go_to(page, "About")

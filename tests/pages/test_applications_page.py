@@ -1,5 +1,6 @@
 """AppTest tests of the Applications page: no run yet; finished sparse, VAE and conv runs (anomaly AUC, the
-clustering table beside raw pixels and PCA, retrieval); and a short run on chosen classes through the job system."""
+clustering table beside raw pixels and PCA, retrieval); and a short run on chosen classes through the job system;
+the progress bar of the clustering."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from page_support import texts
 from streamlit.testing.v1 import AppTest
+from test_latent_pages import assert_rises_to_one, recorded_progress
 
+from aecore.explore import applications
 from pages._ui.explore import PICKED_KEY
 
 PAGE = Path(__file__).resolve().parents[2] / "pages" / "applications.py"
@@ -137,3 +141,30 @@ def test_choosing_every_class_as_normal_leaves_nothing_to_train_on(explore_pages
     assert_fine(at)
     assert at.button(key="anomaly_train").disabled
     assert "leaving at least one class out" in texts(at.info)
+
+
+def test_the_pixel_baselines_report_each_k_means_up_to_done() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 20)
+    images = (rng.random((40, 8, 8)) + labels[:, None, None]).astype(np.float32)
+    reports = []
+    applications.pixel_baselines(images, labels, 3, progress=lambda fraction, what: reports.append((fraction, what)))
+    assert_rises_to_one(reports)
+    assert "raw pixels" in reports[0][1] and "PCA of the pixels to 3 dimensions" in reports[1][1]
+
+
+def test_the_clustering_shows_one_progress_bar_over_codes_pixels_and_pca_the_first_time_only(
+    explore_pages, monkeypatch
+) -> None:
+    drawn = recorded_progress(monkeypatch)
+    at = page(explore_pages["vae"], "Clustering")
+    assert list(at.dataframe[0].value["representation"]) == ["autoencoder codes", "raw pixels", "PCA of the pixels"]
+    assert_rises_to_one(drawn)
+    shown = [text for _, text in drawn]
+    assert shown[0].startswith("k-means on the codes of 1,000 test images, then on their pixels"), shown
+    assert any("raw pixels" in text for text in shown) and any("PCA of the pixels to 2" in text for text in shown)
+    assert not at.get("progress"), "the bar is removed once the clustering is done"
+    drawn.clear()
+    at.segmented_control(key="clustering_confusion_of").set_value("raw pixels").run()
+    assert_fine(at)
+    assert drawn == [], "kept clusterings draw no bar at a rerun"

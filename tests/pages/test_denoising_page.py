@@ -7,10 +7,13 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from page_support import texts
 from streamlit.testing.v1 import AppTest
+from test_latent_pages import assert_rises_to_one, recorded_progress
 
+from aecore.explore import denoising
 from pages._ui.explore import PICKED_KEY
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "denoising.py")
@@ -149,3 +152,25 @@ def test_block_noise_that_misses_some_images_leaves_them_out_of_the_headline_and
     assert "3 of 8 images were left unchanged by this noise and are not counted." in texts(at.caption)
     assert "At each level the images its noise left unchanged are not counted: up to" in texts(at.caption)
     assert "\\begin{aligned}" in texts(at.latex), "the block formula is broken into two lines to fit its column"
+
+
+def test_the_psnr_curve_reports_each_noise_level_up_to_done() -> None:
+    images = np.random.default_rng(0).random((5, 8, 8, 1)).astype(np.float32)
+    reports = []
+    denoising.psnr_curve(
+        lambda noisy: noisy, images, "masking", levels=[0.0, 0.3, 0.6], progress=lambda *report: reports.append(report)
+    )
+    assert [fraction for fraction, _ in reports] == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert reports[1][1] == "Masking noise at level 0.3 (2 of 3 levels) on 5 test images…"
+
+
+def test_the_psnr_curve_shows_a_progress_bar_level_by_level_the_first_time_only(explore_pages, monkeypatch) -> None:
+    drawn = recorded_progress(monkeypatch)
+    at = page(explore_pages["conv_denoising"])
+    assert_rises_to_one(drawn)
+    assert any(text.startswith("Gaussian noise at level 0.3 (7 of 21 levels)") for _, text in drawn), drawn
+    assert not at.get("progress"), "the bar is removed once the curve is drawn"
+    drawn.clear()
+    at.run()
+    assert_clean(at)
+    assert drawn == [], "a kept curve draws no bar at a rerun"

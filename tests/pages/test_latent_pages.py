@@ -1,14 +1,19 @@
-"""AppTest tests of the Latent space and Sparsity pages: no run yet, and finished sparse, VAE and conv runs."""
+"""AppTest tests of the Latent space and Sparsity pages: no run yet, and finished sparse, VAE and conv runs; the
+progress bar of a long projection."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import streamlit as st
 from page_support import texts
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-from pages._ui.explore import PICKED_KEY
+from aecore.explore import latent
+from pages._ui.explore import PICKED_KEY, result_slot
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 
@@ -95,3 +100,54 @@ def test_latent_space_of_a_sparse_run_shows_its_projected_codes_and_no_prior(exp
     shown = texts(at.markdown)
     assert "PCA of its 64-D code" in shown and "Samples of the prior" not in shown
     assert len([slider for slider in at.slider if slider.label.startswith("z")]) == 16
+
+
+def recorded_progress(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, str]]:
+    """Every state of every ``st.progress`` bar drawn from now on, in order: a page removes its bar once the
+    computation is done, so AppTest's final tree no longer holds it. Clears the kept results first, so the page
+    computes again."""
+    drawn: list[tuple[float, str]] = []
+    draw = DeltaGenerator.progress
+
+    def recorded(self, value, text=None, **kwargs):
+        drawn.append((value, text))
+        return draw(self, value, text, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "progress", recorded)
+    monkeypatch.setattr(st, "progress", recorded.__get__(st.progress.__self__))
+    result_slot.clear()
+    return drawn
+
+
+def assert_rises_to_one(reports: list[tuple[float, str]]) -> None:
+    fractions = [fraction for fraction, _ in reports]
+    assert len(fractions) >= 3 and fractions == sorted(fractions) and fractions[-1] == 1.0, reports
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_a_projection_reports_its_stages_up_to_done(method) -> None:
+    codes = np.random.default_rng(0).normal(size=(60, 6)).astype(np.float32)
+    reports = []
+    latent.fit_projection(codes, method, 2, progress=lambda fraction, what: reports.append((fraction, what)))
+    assert_rises_to_one(reports)
+    assert all(what.startswith(f"{latent.PROJECTION_NAMES[method]} of 60 codes: ") for _, what in reports)
+    reports.clear()
+    latent.fit_projection(codes[:, :2], method, 2, progress=lambda fraction, what: reports.append((fraction, what)))
+    assert [fraction for fraction, _ in reports] == [1.0], "codes shown as they are are done at once"
+
+
+def test_a_t_sne_projection_shows_a_progress_bar_the_first_time_only(explore_pages, monkeypatch) -> None:
+    drawn = recorded_progress(monkeypatch)
+    at = AppTest.from_file(str(PAGES / "latent.py"), default_timeout=180)
+    at.session_state[PICKED_KEY] = explore_pages["sparse"]
+    at.session_state["latent_method"] = "tsne"
+    at.run()
+    assert not at.exception, at.exception
+    assert "t-SNE of its 64-D code" in texts(at.markdown)
+    assert_rises_to_one(drawn)
+    assert all(text.startswith("t-SNE of 1,000 codes") for _, text in drawn), drawn
+    assert not at.get("progress"), "the bar is removed once the projection is done"
+    drawn.clear()
+    at.number_input(key="latent_index").set_value(3).run()
+    assert not at.exception, at.exception
+    assert drawn == [], "a kept projection draws no bar at a rerun"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,31 @@ def sparse_run(page_store: RunStore, beta: float, name: str) -> str:
     job = new_job(config, page_store, name=name)
     job.run()
     return job.run_id
+
+
+def stored_run(page_store: RunStore, name: str, loss: str, reduction: str, metrics: dict[str, float]) -> str:
+    """A finished run with the given test metrics, stored without training."""
+    config = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="sparse", latent_dim=16, loss=loss, reduction=reduction),
+        training=TrainingConfig(epochs=1, batch_size=64),
+    )
+    folder, lock = page_store.create(config, name=name)
+    folder.write_json("metrics.json", metrics)
+    page_store.save(folder, status="finished", ended=time.time(), epochs_done=1)
+    lock.release()
+    return folder.run_id
+
+
+def highlighted_cells(table) -> set[tuple[str, str]]:
+    """The (run, metric) cells of an ``st.table`` the comparison's highlight colours."""
+    frame = table.value
+    rules = [rule for rule in table.proto.arrow_data.styler.styles.split("}") if "#d8f3dc" in rule]
+    return {
+        (frame.index[int(row)], frame.columns[int(column)])
+        for rule in rules
+        for row, column in re.findall(r"_row(\d+)_col(\d+)", rule)
+    }
 
 
 def runs_page(selected: list[int] | None = None) -> AppTest:
@@ -77,6 +104,20 @@ def test_comparing_two_runs_overlays_their_curves_and_names_what_differs(page_st
     assert list(differences.loc["regularisation.beta"]) == ["4.0", "1.0"]
     assert "model.variant" not in differences.index, "only what differs is shown"
     assert "Highlighted: the best run" in texts(at.caption)
+
+
+def test_a_comparison_marks_no_best_loss_between_runs_of_different_losses(page_store) -> None:
+    """A summed BCE of 150 and an MSE of 28 are not the same quantity: only MSE and PSNR, which are, get a best."""
+    stored_run(
+        page_store, "bce summed", "bce", "sum", {"test_reconstruction": 150.0, "test_mse": 0.05, "test_psnr": 13}
+    )
+    stored_run(page_store, "mse", "mse", "mean", {"test_reconstruction": 28.34, "test_mse": 0.04, "test_psnr": 14})
+    at = runs_page(selected=[0, 1])
+    metrics = next(table for table in at.table if "Test reconstruction loss" in table.value.columns)
+    assert highlighted_cells(metrics) == {("mse", "Test MSE"), ("mse", "Test PSNR (dB)")}
+    captions = texts(at.caption)
+    assert "Test reconstruction loss: no best: these runs use different losses (mse, bce)." in captions
+    assert "MSE and PSNR compare across losses" in captions
 
 
 def tag_filter(at: AppTest):
@@ -129,7 +170,7 @@ def test_a_shared_link_sets_the_controls_and_drops_what_it_cannot_use(page_store
     notice = texts(at.warning)
     assert "β (sparsity weight): 'lots' is not a number" in notice and "'nope' is not a setting" in notice
     shared = {name: query_value(at, name) for name in ("variant", "rho", "beta", "latent_dim")}
-    assert shared == {"variant": "sparse", "rho": "0.3", "beta": "2", "latent_dim": "32"}, "the URL now reproduces them"
+    assert shared == {"variant": "sparse", "rho": "0.3", "beta": "8", "latent_dim": "32"}, "β: the sparse default"
     assert "nope" not in at.query_params
 
 

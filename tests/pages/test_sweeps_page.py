@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 from page_support import texts
 from streamlit.testing.v1 import AppTest
 from sweep_support import BASE, fake_finished
@@ -19,6 +22,13 @@ def sweeps_page() -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def plotted(values: dict | list) -> list[float]:
+    """A trace's values from plotly's JSON, which packs numpy arrays as base64 ``bdata``."""
+    if isinstance(values, list):
+        return values
+    return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
 
 
 def test_no_sweeps_yet(page_store) -> None:
@@ -41,6 +51,19 @@ def test_a_finished_sweep_shows_its_table_plot_and_download(page_store) -> None:
     assert len(at.get("plotly_chart")) == 2  # the metric with error bars, and the validation curves
     assert any(widget.proto.label == "Results (CSV)" for widget in at.get("download_button"))
     assert any("\\bar x" in latex.value for latex in at.latex)
+
+
+def test_the_validation_curves_are_per_image_like_the_table_and_name_both_settings(page_store) -> None:
+    summed = BASE.with_changes(model={"reduction": "sum"})
+    plan = SweepPlan(summed, {"rho": [0.1, 0.3], "beta": [1.0, 3.0]}, seeds=1, name="rho by beta")
+    save_plan(page_store, plan)
+    fake_finished(page_store, plan, {(rho, beta): [100 * rho + beta] for rho in (0.1, 0.3) for beta in (1.0, 3.0)})
+    at = sweeps_page()
+    curves = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    lines = {trace["name"]: plotted(trace["y"]) for trace in curves["data"]}
+    assert lines["ρ = 0.1 · β = 3 · seed 0"] == [13.0], "the batch-summed 832 over the batch of 64: the table's units"
+    assert set(lines) == {f"ρ = {rho} · β = {beta} · seed 0" for rho in (0.1, 0.3) for beta in (1, 3)}
+    assert curves["layout"]["yaxis"]["title"]["text"] == "validation reconstruction loss per image"
 
 
 def test_a_reproduced_seed_table_stands_beside_the_published_numbers(page_store) -> None:

@@ -206,3 +206,44 @@ def test_evaluate_prints_the_denoising_pages_numbers_for_a_stored_run(capsys, mo
     for wrong, says in ((["--noise-level", "1.5"], "must be at most 1"), (["--images", "0"], "at least 1")):
         code, _, err = run_cli(capsys, "evaluate", run_id, "--noise-kind", "masking", "--noise-level", "0.5", *wrong)
         assert code == 2 and len(err.strip().splitlines()) == 1 and says in err, err
+
+
+def test_a_sweep_of_one_seed_shows_no_spread_in_its_table(capsys, tmp_path, monkeypatch):
+    """One seed has no standard deviation: the table says so with a dash, not an sd of 0; two seeds show theirs."""
+    from sweep_support import BASE, fake_finished
+
+    from aecore.sweeps.plans import SweepPlan, save_plan
+
+    monkeypatch.setenv("AECORE_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("AECORE_BACKEND", "thread")  # every point is stored already: no worker to start
+    shown = {}
+    for seeds in (1, 2):
+        plan = SweepPlan(BASE, {"rho": [0.1, 0.2]}, seeds=seeds)
+        fake_finished(RunStore(), plan, {(0.1,): [10.0, 12.0][:seeds], (0.2,): [12.0, 14.0][:seeds]})
+        save_plan(RunStore(), plan)
+        code, out, err = run_cli(capsys, "sweep", "--resume", plan.sweep_id)
+        assert code == 0, err
+        header, *rows = (line.split() for line in out.strip().splitlines())
+        shown[seeds] = [row[header.index("reconstruction_sd")] for row in rows]
+    assert shown[1] == ["–", "–"]
+    assert shown[2] == ["1.414", "1.414"]
+
+
+def test_runs_show_prints_its_times_as_local_date_times_and_its_json_as_numbers(capsys, tmp_path, monkeypatch):
+    import time
+
+    from sweep_support import BASE
+
+    monkeypatch.setenv("AECORE_RUNS_DIR", str(tmp_path / "runs"))
+    store = RunStore()
+    folder, lock = store.create(BASE, name="timed")
+    ended = 1_800_000_000.5
+    store.save(folder, status="finished", ended=ended, epochs_done=1)
+    lock.release()
+    code, out, _ = run_cli(capsys, "runs", "show", folder.run_id)
+    lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    assert code == 0
+    assert lines["ended"] == time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ended))
+    created = json.loads(run_cli(capsys, "runs", "show", folder.run_id, "--json")[1])["created"]
+    assert isinstance(created, float)
+    assert lines["created"] == time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created))

@@ -80,7 +80,8 @@ def test_unit_statistics():
     rho_hat = latent.population_mean_activation(codes)
     assert np.allclose(rho_hat, [0.8, 0.1, 0.2])
     assert latent.units_near(rho_hat, 0.2) == 1 and latent.units_near(rho_hat, 0.1, tolerance=0.15) == 2
-    assert latent.active_units(codes[2]) == 3 and latent.active_units(codes[0]) == 2
+    assert latent.active_units(codes[2]) == 1 and latent.active_units(codes[0]) == 1  # on: above 0.5
+    assert latent.active_units(codes[2], threshold=0.1) == 3
 
 
 def test_weight_tiles_show_each_unit_or_filter_in_its_own_range():

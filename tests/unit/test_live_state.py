@@ -29,10 +29,11 @@ def test_a_mirrors_elapsed_time_never_runs_backwards_when_the_trainer_stops_its_
     assert shown[-1] == shown[-2], "an ended run's time stands still"
 
 
-def test_the_last_batch_stamp_travels_to_the_mirror_and_its_snapshot():
-    trainer, mirror = JobState(status=RUNNING, last_batch_at=1234.5), JobState()
+def test_the_last_batch_stamp_and_a_stop_that_took_effect_travel_to_the_mirror_and_its_snapshot():
+    trainer, mirror = JobState(status=RUNNING, last_batch_at=1234.5, training_stopped=True), JobState()
     mirror.apply(trainer.changes_since(START)[1])
-    assert mirror.snapshot("run", 1, RunConfig()).last_batch_at == 1234.5
+    snapshot = mirror.snapshot("run", 1, RunConfig())
+    assert snapshot.last_batch_at == 1234.5 and snapshot.training_stopped and snapshot.status == RUNNING
 
 
 def test_a_previews_epoch_reads_as_an_epoch():

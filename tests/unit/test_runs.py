@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -23,11 +24,13 @@ from aecore.errors import AecoreError
 from aecore.jobs.manager import new_job, resumed_job
 from aecore.runs.archive import export_archive, import_archive
 from aecore.runs.checkpoints import load_run_model
+from aecore.runs.compare import Best, best_runs, per_image
 from aecore.runs.folder import CHECKPOINT_FILE, MODEL_FILE, THUMBNAIL_FILE
 from aecore.runs.index import INDEX_FILE
 from aecore.runs.store import RunStore
 from aecore.runs.view import stored_snapshot
 from aecore.settings.config import ModelConfig, RegularisationConfig, RunConfig, TrainingConfig
+from aecore.settings.validation import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -402,3 +405,64 @@ def test_a_run_saved_before_a_term_existed_resumes_with_that_term_empty_before(s
     assert np.isnan(snapshot.batch_terms["beta_kl"][: old.batch_count]).all()
     assert np.isfinite(snapshot.batch_terms["beta_kl"][old.batch_count :]).all()
     curves.loss_curves(snapshot.batch_steps, snapshot.batch_terms, np.array([1, 2]), {})
+
+
+def compared_config(loss: str = "bce", reduction: str = "mean", dataset: str = "digits", **changes) -> RunConfig:
+    config = RunConfig(dataset=dataset, model=ModelConfig(variant="vae", loss=loss, reduction=reduction))
+    return validate(config.with_changes(**changes))
+
+
+def test_a_best_run_is_marked_only_among_runs_whose_metric_means_the_same():
+    configs = {
+        "bce summed": compared_config("bce", "sum"),
+        "mse": compared_config("mse"),
+        "bce": compared_config("bce"),
+    }
+    metrics = {
+        "bce summed": {"test_reconstruction": 150.0, "test_mse": 0.05, "test_psnr": 13.0, "test_elbo": -160.0},
+        "mse": {"test_reconstruction": 28.34, "test_mse": 0.04, "test_psnr": 14.0, "test_elbo": -750.0},
+        "bce": {"test_reconstruction": 140.0, "test_mse": 0.06, "test_psnr": 12.0, "test_elbo": -150.0},
+    }
+    best = best_runs(metrics, configs)
+    different_losses = "no best: these runs use different losses (bce, mse)"
+    assert best["test_reconstruction"] == Best(None, different_losses)
+    assert best["test_elbo"] == Best(None, different_losses), "the ELBO's likelihood is the loss's"
+    assert best["test_mse"] == Best("mse") and best["test_psnr"] == Best("mse"), "MSE and PSNR compare across losses"
+    bce_only = {run: metrics[run] for run in ("bce summed", "bce")}
+    assert best_runs(bce_only, configs)["test_reconstruction"] == Best("bce"), "per image whatever the reduction"
+    assert best_runs(bce_only, configs)["test_elbo"] == Best("bce")
+
+
+def test_no_best_across_datasets_or_test_noise_and_none_for_the_noisy_inputs_baseline():
+    configs = {
+        "digits": compared_config(),
+        "mnist": compared_config(dataset="mnist-5k"),
+        "noisy": compared_config(noise={"kind": "gaussian", "level": 0.3}),
+    }
+    metrics = {
+        "digits": {"test_mse": 0.05, "test_elbo": -30.0},
+        "mnist": {"test_mse": 0.02, "test_elbo": -100.0},
+        "noisy": {"test_mse": 0.06, "test_psnr_noisy_input": 11.0},
+    }
+    best = best_runs(metrics, configs)
+    assert best["test_mse"].why_none == (
+        "no best: these runs use different datasets (digits, mnist-5k) and test noise (none, gaussian 0.3)"
+    )
+    assert best["test_elbo"].why_none == "no best: these runs use different datasets (digits, mnist-5k)"
+    assert best["test_psnr_noisy_input"].run is None and "baseline" in best["test_psnr_noisy_input"].why_none
+    alone = best_runs({"digits": metrics["digits"], "noisy": {"test_elbo": math.nan}}, configs)
+    assert alone["test_elbo"] == Best(None, "no best: only one of these runs has it")
+    assert "test_psnr" not in best, "a metric no run has is left out"
+
+
+def test_a_summed_runs_validation_loss_per_image_is_on_its_test_reconstructions_scale(store):
+    """``reduction='sum'`` multiplies the validation loss by the batch size; per image it meets the test metric."""
+    config = small_config().with_changes(model={"reduction": "sum"}, training={"xla": False})  # XLA: 2 s to compile
+    assert per_image(np.array([640.0, 320.0]), config).tolist() == [10.0, 5.0]
+    assert per_image(np.array([640.0]), small_config()).tolist() == [640.0], "a mean-reduced run is per image already"
+    snapshot = trained(store, config).snapshot()
+    last = snapshot.epoch_history[-1]["val_reconstruction"]
+    assert last > 20 * snapshot.test_metrics["test_reconstruction"], "on the batch-summed scale"
+    assert per_image(np.array([last]), config)[0] == pytest.approx(
+        snapshot.test_metrics["test_reconstruction"], rel=0.1
+    )

@@ -254,3 +254,8 @@ def test_a_resumed_sweep_does_not_queue_again_what_is_waiting_or_training(tmp_pa
     finally:
         lock.release()
     assert len(missing_points(store, plan)) == 2, "once its process is gone, the interrupted point is trained again"
+
+
+def test_a_runs_legend_names_every_swept_setting_and_its_seed():
+    plan = SweepPlan(BASE, {"rho": [0.1, 0.3], "noise_kind": ["masking"]}, seeds=2)
+    assert plan.points()[-1].legend == "ρ = 0.3 · Noise kind = masking · seed 1", "the short name, else the label"
