@@ -101,7 +101,7 @@ def test_sparse_shows_rho_and_undercomplete_does_not() -> None:
     ("variant", "wanted", "unwanted"),
     [
         ("vae", {"β (KL weight)"}, {"β (sparsity weight)"}),
-        ("sparse", {"β (sparsity weight)", "λ (L1 weight)"}, {"β (KL weight)"}),
+        ("sparse", {"β (sparsity weight)"}, {"β (KL weight)", "λ (L1 weight)"}),  # λ: with the L1 penalty only
         ("contractive", {"λ (contractive weight)"}, {"λ (L1 weight)"}),
     ],
 )

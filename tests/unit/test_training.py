@@ -137,17 +137,21 @@ def test_a_vae_job_publishes_its_kl_per_dimension_manifold_and_test_elbo():
     assert set(snapshot.epoch_history[0]) >= {"train_kl", "val_kl", "val_reconstruction"}
 
 
-def test_a_job_stops_within_two_seconds_and_keeps_its_model_and_history(mnist):
+def test_a_job_stops_after_the_steps_it_is_running_and_keeps_its_model_and_history(mnist):
+    """No more than the call of steps under way trains after a Stop (how fast, in seconds, is measured by
+    ``benchmarks/stop_latency.py``, not asserted here)."""
+    from aecore.training.steps import MAX_STEPS_PER_CALL
+
     job = TrainingJob(job_config(epochs=500))
     start(job)
     wait_until(lambda: len(job.snapshot().batch_steps) >= 3)
-    asked = time.perf_counter()
+    trained_when_asked = len(job.snapshot().batch_steps)
     job.request_stop()
-    wait_until(lambda: job.status != RUNNING, timeout=10.0, interval=0.005)
-    took = time.perf_counter() - asked
+    wait_until(lambda: job.snapshot().training_stopped, timeout=60.0, interval=0.005)
+    assert len(job.snapshot().batch_steps) <= trained_when_asked + MAX_STEPS_PER_CALL
+    wait_until(lambda: job.status != RUNNING, timeout=60.0, interval=0.005)
     snapshot = job.snapshot()
     assert snapshot.status == STOPPED, snapshot.message
-    assert took < 2.0, f"took {took:.2f} s to stop"
     assert "Stopped" in snapshot.message and "kept" in snapshot.message
     assert snapshot.epoch < 499  # it really stopped early
     assert len(snapshot.batch_steps) >= 3

@@ -1,8 +1,13 @@
-"""Every page passes axe-core's WCAG 2 A/AA audit in Chromium: text contrast of at least 4.5:1 (grey captions and
-help text included), names for controls, valid ARIA.
+"""Every page at a laptop's 1280 px, as a student sees it: no text cut off, and axe-core's WCAG 2 A/AA audit passes.
 
-A student on a projector or with weak eyesight reads the captions first; Streamlit's own tests cannot see colours.
-The explore pages are audited over a store with finished runs, so they show their real content, not an empty state.
+- **Text fits.** Labels, captions, metrics, formulas and the sidebar's text all fit the box Streamlit gives them: a
+  label cut to "Same class, code sp…" or a formula that scrolls sideways reads as a bug on a projector, and
+  Streamlit's own tests cannot see it (they have no layout).
+- **WCAG 2 A/AA.** Text contrast of at least 4.5:1 (grey captions and help text included), names for controls,
+  valid ARIA: a student on a projector or with weak eyesight reads the captions first.
+
+One server over a store with finished runs, so the explore pages show their real content, not an empty state; one
+tab visits each page once and runs both checks there.
 
 axe-core 4.14.1 is vendored in tests/browser/vendor/axe.min.js, taken unchanged from the npm package axe-core@4.14.1
 (``npm install axe-core``, its ``axe.min.js``), under the MPL-2.0 (tests/browser/vendor/LICENSE.axe-core): the test
@@ -28,6 +33,37 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
 )
 
 pytestmark = BROWSER_MARKS
+
+#: the text elements that must fit, by what they are
+CHECKED = {
+    "label": 'label, [data-testid="stWidgetLabel"]',
+    "caption": '[data-testid="stCaptionContainer"]',
+    "metric": '[data-testid="stMetricLabel"], [data-testid="stMetricValue"]',
+    "formula": ".katex-display",
+}
+#: every displayed element of ``CHECKED``, and every displayed element of the sidebar with text of its own, whose
+#: content is wider than its box (by more than a rounding pixel): what it is, its text (a formula's TeX) and both
+#: widths. A formula's content is its glyphs: KaTeX ends every stacked formula with an empty 2 px strut
+#: (``.vlist-s``), which widens its scrollWidth but draws nothing
+CUT_OFF = """(checked) => {
+  const ownText = (element) => [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim());
+  const candidates = Object.entries(checked).flatMap(([kind, selector]) =>
+    [...document.querySelectorAll(selector)].map((element) => [kind, element]));
+  const sidebar = document.querySelector('[data-testid=stSidebar]');
+  if (sidebar) candidates.push(...[...sidebar.querySelectorAll('*')].filter(ownText).map((e) => ['sidebar', e]));
+  const textOf = (element) => element.querySelector('annotation')?.textContent || element.innerText;
+  const contentWidth = (kind, element) => {
+    if (kind !== 'formula') return element.scrollWidth;
+    const glyphs = document.createRange();
+    glyphs.selectNodeContents(element.querySelector('.katex-html') || element);
+    return Math.round(glyphs.getBoundingClientRect().right - element.getBoundingClientRect().left);
+  };
+  return candidates
+    .filter(([, element]) => element.checkVisibility())
+    .map(([kind, element]) => ({kind, text: textOf(element).trim().replace(/\\s+/g, ' ').slice(0, 100),
+                                content: contentWidth(kind, element), box: element.clientWidth}))
+    .filter((item) => item.content > item.box + 1);
+}"""
 
 AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe.min.js"
 #: every page of app.py's st.navigation, by its URL path ("" is Train, the default page), in the order audited: the
@@ -64,11 +100,11 @@ AUDIT = """async () => {
 
 
 @pytest.fixture(scope="module")
-def audited_tab(browser, explore_store) -> Iterator[object]:
-    """One dashboard server over the store with finished runs, and one tab at a laptop's size that visits each page."""
+def laptop_tab(browser, explore_store) -> Iterator[object]:
+    """One dashboard server over the store with finished runs, and one tab at 1280×720 that visits each page."""
     root, _ = explore_store
-    # the audit trains nothing: one worker process loads TensorFlow beside the server's own import, not one a core
-    with dashboard_server(root, "accessibility-server", {"AECORE_MAX_JOBS": "1"}) as url:
+    # nothing trains here: one worker process loads TensorFlow beside the server's own import, not one a core
+    with dashboard_server(root, "every-page-server", {"AECORE_MAX_JOBS": "1"}) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=url)
         page = context.new_page()
         page.set_default_timeout(PATIENCE_MS)
@@ -88,8 +124,8 @@ def describe(violations: list[dict]) -> str:
 
 
 @pytest.mark.parametrize("title", list(PAGE_PATHS))
-def test_the_page_passes_axe_cores_wcag_2_aa_audit(audited_tab, title: str) -> None:
-    page = audited_tab
+def test_the_page_fits_1280_px_and_passes_axe_cores_wcag_2_aa_audit(laptop_tab, title: str) -> None:
+    page = laptop_tab
     page.goto(f"/{PAGE_PATHS[title]}")
     page.get_by_test_id("stHeading").first.wait_for()
     if title == "Train":
@@ -97,6 +133,10 @@ def test_the_page_passes_axe_cores_wcag_2_aa_audit(audited_tab, title: str) -> N
     wait_idle(page)
     page.wait_for_function(SETTLED)
     assert_no_exception(page)
+    cut = page.evaluate(CUT_OFF, CHECKED)
+    assert not cut, f"text cut off on the {title} page at 1280 px:\n" + "\n".join(
+        f"  {item['kind']}: {item['text']!r} ({item['content']} px of content in {item['box']} px)" for item in cut
+    )
     page.add_script_tag(path=str(AXE_SCRIPT))
     violations = page.evaluate(AUDIT)
     assert not violations, f"axe-core finds WCAG 2 A/AA violations on the {title} page:\n{describe(violations)}"
