@@ -47,7 +47,7 @@ def sparsity_figures(trained: TrainedRun) -> None:
     figures = latent.sparsity(trained.test_codes, rho)
     metrics = st.columns(3)
     metrics[0].metric(
-        "Mean ρ̂ of the units",
+        "Mean activation ρ̂ of the units",
         f"{figures.mean_rho_hat:.3f}",
         help="The average over the units of each unit's mean activation on the test images.",
     )

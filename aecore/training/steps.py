@@ -158,9 +158,9 @@ class Compiled:
         return rows.stack()
 
     def training_epochs(self, images: tf.Tensor, batch_size: int, seed: int) -> Iterator[EpochTrainer]:
-        """For every epoch, ``train(start, stop)``: trains that epoch's batches from start on, up to stop-1 (fewer
-        when the first batch trains eagerly, or past ``MAX_STEPS_PER_CALL``), and returns each step's terms, by
-        name, one value per step trained."""
+        """For every epoch, ``train(start, stop)``: trains that epoch's batches from start on, up to stop-1 (one
+        batch, eagerly, while the loop of steps is still being compiled; never past ``MAX_STEPS_PER_CALL``), and
+        returns each step's terms, by name, one value per step trained."""
         if self.strategy is None:
             for order in epoch_orders(int(images.shape[0]), batch_size, seed):
                 yield partial(self._train_fused, images, order)

@@ -30,10 +30,10 @@ CHOICE_LABELS = {
     "leaky_relu": "leaky ReLU",
     "sigmoid": "sigmoid",
     "tanh": "tanh",
-    "mse": "squared error Σ(x − x̂)²",
+    "mse": "squared error",
     "bce": "binary cross-entropy (BCE)",
-    "mae": "absolute error Σ|x − x̂|",
-    "cb": "continuous Bernoulli −log p(x|x̂)",
+    "mae": "absolute error",
+    "cb": "continuous Bernoulli",
     "linear": "linear",
     "glorot_uniform": "Glorot uniform",
     "fan_in_uniform": "uniform ±1/√fan-in",
@@ -208,7 +208,7 @@ def render_parameter(name: str, disabled: bool = False) -> Any:
     elif parameter.kind == "bool":
         st.toggle(**common)
     elif parameter.kind == "widths":
-        st.text_input(placeholder="e.g. 128, 64 (empty: none)", **common)
+        st.text_input(placeholder="e.g. 128, 64", **common)
     elif parameter.kind == "int":
         st.number_input(
             min_value=int(parameter.minimum), max_value=int(parameter.maximum), step=int(parameter.step), **common

@@ -36,6 +36,9 @@ def test_a_run_added_elsewhere_appears_without_a_reload(browser, tmp_path):
         page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/runs")
         wait_idle(page)
-        page.get_by_text("1 of 1 runs").wait_for()
+        expect(page.get_by_text("1 of 1 runs")).to_be_visible()
         stored_run(store, "started from the command line")  # no run of the page is training
-        page.get_by_text("2 of 2 runs").wait_for(timeout=15_000)  # the table reads the store every 3 s
+        caption = page.get_by_text("2 of 2 runs")
+        caption.wait_for(timeout=15_000)  # the table reads the store every 3 s; no reload happens here
+        assert caption.is_visible() and page.get_by_text("1 of 1 runs").count() == 0
+        assert "runs" in page.url and page.locator("[data-testid='stException']").count() == 0
