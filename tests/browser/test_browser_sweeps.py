@@ -33,9 +33,11 @@ def test_a_sweep_started_in_the_browser_fills_its_table_as_runs_finish(browser, 
         page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/?variant=sparse&dataset=digits&epochs=2&latent_dim=8")  # the Train page's settings
         wait_idle(page)
+        page.get_by_label("ρ (target activation)").first.wait_for()  # the Train page took the link's settings
         page.get_by_role("link", name="Sweeps").first.click()
         wait_idle(page)
-        page.get_by_text("Base: sparse on").wait_for()
+        # on failure the message names the base the page did show
+        expect(page.get_by_text(re.compile("^Base: ")).first).to_contain_text("Base: sparse on digits", timeout=PATIENCE_MS)
         field = page.get_by_label("Values of ρ (target activation)")
         field.fill("0.1, 0.4")
         field.press("Enter")
