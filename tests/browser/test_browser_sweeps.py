@@ -37,7 +37,8 @@ def test_a_sweep_started_in_the_browser_fills_its_table_as_runs_finish(browser, 
         page.get_by_role("link", name="Sweeps").first.click()
         wait_idle(page)
         # on failure the message names the base the page did show
-        expect(page.get_by_text(re.compile("^Base: ")).first).to_contain_text("Base: sparse on digits", timeout=PATIENCE_MS)
+        base = page.get_by_text(re.compile("^Base: ")).first
+        expect(base).to_contain_text("Base: sparse on digits", timeout=PATIENCE_MS)
         field = page.get_by_label("Values of ρ (target activation)")
         field.fill("0.1, 0.4")
         field.press("Enter")
