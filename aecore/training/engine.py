@@ -3,7 +3,8 @@
 A ``TrainingJob`` runs in a background thread (see ``aecore.jobs``) and talks to the outside
 world only through its own lock-protected state: ``snapshot()`` hands out copies of plain
 numpy data, ``request_stop()`` sets an event checked after every call of training steps
-(about every ``STEPS_CALL_SECONDS``). Nothing here knows about Streamlit.
+(about every ``STEPS_CALL_SECONDS``); pressed between calls (an epoch's validation, a preview), it is
+published at once, since no batch trains after it. Nothing here knows about Streamlit.
 
 Speed: up to ``MAX_STEPS_PER_CALL`` of the model's own steps run in one compiled loop (no Keras
 ``fit`` machinery, no Python between them), gathering their batches by shuffled index from one
@@ -66,6 +67,8 @@ class TrainingJob:
         self.resume_from = resume_from
         self.unsaved_reason = unsaved_reason
         self._trained_batches = 0  # by this job (a resumed run's earlier batches are not counted)
+        self._stepping = False  # a call of training steps is under way (guarded by ``_lock``)
+        self._epochs_over = False  # no epoch loop any more: the run only finishes (guarded by ``_lock``)
         self._steps_per_call = 1  # grows to what fits STEPS_CALL_SECONDS once the steps are compiled
         self.stop_event = threading.Event()
         self.model: Autoencoder | None = None
@@ -76,8 +79,30 @@ class TrainingJob:
 
     # ---- what other threads call ----------------------------------------------------------
     def request_stop(self) -> None:
-        """Stop after the steps being run (within about ``STEPS_CALL_SECONDS``); the model is kept."""
-        self.stop_event.set()
+        """Stop after the steps being run (within about ``STEPS_CALL_SECONDS``); the model is kept.
+
+        Between two calls of steps (an epoch's validation or preview, the first compile) no batch will train
+        again, so the run says it stopped at once instead of after that work.
+        """
+        with self._lock:
+            self.stop_event.set()
+            if self._state.status == RUNNING and not self._stepping and not self._epochs_over:
+                self._publish_stop_locked()
+
+    def _publish_stop_locked(self) -> str:
+        """Mark the training as stopped, with where it stopped; the caller holds ``_lock``."""
+        state = self._state
+        if not state.training_stopped:
+            within = f"during epoch {state.epoch + 1}"
+            if state.batches_per_epoch and state.batch >= state.batches_per_epoch:
+                within = f"after epoch {state.epoch + 1}"
+            state.training_stopped = True
+            state.message = f"Stopped {within}; the model trained so far is kept."
+        return state.message
+
+    def _stopped(self) -> str:
+        with self._lock:
+            return self._publish_stop_locked()
 
     def cancel(self) -> None:
         """End a job that was stopped while it waited in the queue."""
@@ -187,6 +212,9 @@ class TrainingJob:
         try:
             outcome = (FINISHED, "")
             for epoch in range(first_epoch, config.training.epochs):
+                if epoch > first_epoch and self.stop_event.is_set():  # pressed during the last epoch's end
+                    outcome = (STOPPED, self._stopped())  # whose preview shows the model as it is
+                    break
                 self._update(epoch=epoch, batch=0)
                 finished_epoch, failure = self._train_epoch(compiled, next(training_epochs), dataset, epoch)
                 if failure:
@@ -195,8 +223,7 @@ class TrainingJob:
                 if not finished_epoch:
                     # no validation for a part of an epoch: Stop answers at once, the history has no half epochs; the
                     # page says "stopped" now, while the preview, the test metrics and the files are made
-                    outcome = (STOPPED, f"Stopped during epoch {epoch + 1}; the model trained so far is kept.")
-                    self._update(training_stopped=True, message=outcome[1])
+                    outcome = (STOPPED, self._stopped())
                     done = epoch + self._state.batch / self._state.batches_per_epoch
                     self._update(preview=make_preview(compiled, dataset, config, done))
                     break
@@ -204,6 +231,8 @@ class TrainingJob:
                 self._finite_weights = self.model.get_weights()
                 if self.recorder is not None:
                     self.recorder.epoch_ended(self.model, self.history(), self._state.preview, epoch + 1)
+            with self._lock:
+                self._epochs_over = True
             if outcome[0] != FAILED:
                 self._update(test_metrics=evaluate(compiled, dataset, config))
         finally:  # a worker clears Keras' session after each run: never under the compiler thread
@@ -219,8 +248,10 @@ class TrainingJob:
         per_epoch = self._state.batches_per_epoch
         done = 0
         while done < per_epoch:
-            if self.stop_event.is_set():
-                return False, ""
+            with self._lock:
+                if self.stop_event.is_set():
+                    return False, ""
+                self._stepping = True
             started = time.perf_counter()
             terms = train(done, min(per_epoch, done + self._steps_per_call))
             seconds = time.perf_counter() - started
@@ -238,6 +269,7 @@ class TrainingJob:
                     state.batch_terms.setdefault(name, Series()).extend(values)
                 state.batch = done
                 state.last_batch_at = time.time()
+                self._stepping = False
                 state.train_seconds += seconds  # the steps and their batches, not the previews
                 state.samples_seen += steps * images_per_batch
             if not finite.all():

@@ -31,6 +31,8 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     wait_idle,
 )
 
+#: what the Train page says as soon as a Stop took: no batch trains after it
+STOPPED = re.compile(r"Stopped (during|after) epoch \d+")
 pytestmark = BROWSER_MARKS
 
 
@@ -99,7 +101,7 @@ def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page)
 
     expect(button(page, "Stop")).to_be_enabled()
     button(page, "Stop").click()
-    page.get_by_text(re.compile(r"Stopped during epoch \d+")).first.wait_for()  # at once, while its end is saved
+    page.get_by_text(STOPPED).first.wait_for()  # at once, while its end is saved
     page.get_by_text("After training").first.wait_for()
     wait_idle(page)
     stopped_at = batches_shown(page)
@@ -113,14 +115,14 @@ def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page)
     screenshot(page, "about")
 
     go_to(page, "Train")
-    page.get_by_text(re.compile(r"Stopped during epoch \d+")).first.wait_for()
+    page.get_by_text(STOPPED).first.wait_for()
     assert batches_shown(page) == stopped_at, "the run shown after switching back is the same run"
     page.get_by_text("KL sparsity penalty").first.wait_for()
 
     assert "run=" in page.url, "the run is in the URL so a reload finds it"
     page.reload()
     wait_idle(page)
-    page.get_by_text(re.compile(r"Stopped during epoch \d+")).first.wait_for()
+    page.get_by_text(STOPPED).first.wait_for()
     assert batches_shown(page) == stopped_at
     assert_no_exception(page)
     screenshot(page, "train-sparse-stopped")

@@ -163,6 +163,35 @@ def test_a_job_stops_after_the_steps_it_is_running_and_keeps_its_model_and_histo
     assert reconstruction.shape == mnist.probe_images.shape and np.all(np.isfinite(reconstruction))
 
 
+def test_a_stop_pressed_while_an_epoch_ends_is_published_at_once_and_no_batch_trains_after_it():
+    """An epoch's validation and preview run between two calls of steps: a Stop pressed then says so at once,
+    instead of after that work (the browser's "Stopped" waited for it, up to a second on the deep model)."""
+    job = TrainingJob(job_config(epochs=50))
+    in_epoch_end, release = threading.Event(), threading.Event()
+    finish_epoch = job._finish_epoch
+
+    def held_epoch_end(*arguments):
+        in_epoch_end.set()
+        assert release.wait(60)
+        finish_epoch(*arguments)
+
+    job._finish_epoch = held_epoch_end
+    start(job)
+    assert in_epoch_end.wait(120)
+    trained = len(job.snapshot().batch_steps)
+    job.request_stop()
+    snapshot = job.snapshot()  # the epoch's end is still held: nothing but request_stop can have said it
+    assert snapshot.status == RUNNING and snapshot.training_stopped
+    assert snapshot.message == "Stopped after epoch 1; the model trained so far is kept."
+    release.set()
+    wait_until(lambda: job.status != RUNNING, timeout=60.0)
+    final = job.snapshot()
+    assert final.status == STOPPED and final.message == snapshot.message
+    assert len(final.batch_steps) == trained, "not one batch after the Stop"
+    assert len(final.epoch_history) == 1 and final.preview.epoch == 1.0  # the epoch's own record and preview
+    assert final.test_metrics is not None
+
+
 def test_a_job_whose_loss_turns_nan_fails_with_a_message_and_keeps_its_history():
     # the VAE's exp(log σ²) overflows within a few batches at this rate (checked for several seeds)
     job = TrainingJob(job_config(epochs=2, model=ModelConfig(variant="vae"), learning_rate=1e3))
