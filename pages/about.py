@@ -5,10 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from aecore.data.registry import list_datasets
+from aecore.settings.lessons import LESSONS, ReadyLesson, lesson_link
 from aecore.settings.parameters import PARAMETERS
 from aecore.settings.presets import PRESETS
 from aecore.settings.variants import COMMON_HYPERPARAMETERS, VARIANTS
 from pages import _ui  # noqa: F401  (the first request of a tab opened here goes through app.py: its wide layout)
+
+
+def shown_settings(ready: ReadyLesson) -> str:
+    variant = VARIANTS[ready.config.model.variant]
+    return ", ".join(variant.parameter(name).label for name in variant.settings if name not in ready.lesson.fixed)
+
 
 st.title("About Autoencoder Lab")
 st.markdown(
@@ -63,6 +70,22 @@ with right:
     st.markdown("**Peak signal-to-noise ratio**")
     st.latex(r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}(x, \hat x)}\ \mathrm{dB}")
     st.caption("How close a reconstruction is to the clean image; every 10 dB is a tenfold smaller squared error.")
+
+st.header("Lessons")
+st.markdown(
+    "Ready lessons to start a class from: each link opens the **Train** page with its settings, shows only the "
+    "controls the lesson is about, and puts its title and instructions at the top. Change what you like on the "
+    "Train page and make your own with **Copy a lesson link**."
+)
+train_page_url = (st.context.url or "").split("?")[0].rsplit("/", 1)[0] + "/"  # the Train page is the root
+for lesson_id, ready in LESSONS.items():
+    with st.container(border=True):
+        st.markdown(f"#### {ready.lesson.title}")
+        st.markdown(ready.lesson.note)
+        st.caption(f"What to see: {ready.what_to_see}. Students change: {shown_settings(ready)}.")
+        link = lesson_link(train_page_url, ready.config, ready.lesson)
+        st.markdown(f"[Open this lesson]({link}) · `{lesson_id}`")
+        st.code(link, language=None)  # one line that scrolls, with its copy button
 
 st.header("Presets")
 st.dataframe(

@@ -28,13 +28,15 @@ if TYPE_CHECKING:
 # Controls
 
 
-def dataset_control() -> str:
+def dataset_control(lesson: ui.Lesson) -> str:
     infos = {info.name: info for info in list_datasets()}
     values = ui.control_values()
     if values["dataset"] not in infos:
         ui.control_values()["dataset"] = ui.DEFAULT_DATASET
         st.session_state.pop(ui.widget_key("dataset"), None)
     key = ui.bind("dataset")
+    if lesson.is_hidden("dataset"):
+        return ui.remember("dataset")
 
     def label(name: str) -> str:
         info = infos[name]
@@ -45,6 +47,7 @@ def dataset_control() -> str:
         list(infos),
         format_func=label,
         key=key,
+        disabled=lesson.is_locked("dataset"),
         help="Images the autoencoder learns to rebuild. All are scaled to [0, 1], with a fixed validation split.",
     )
     name = ui.remember("dataset")
@@ -58,7 +61,7 @@ def dataset_control() -> str:
     return name
 
 
-def device_control() -> None:
+def device_control(lesson: ui.Lesson) -> None:
     """The device picker: the CPU, and every GPU once TensorFlow has started (listed from the next rerun on).
 
     No polling fragment that reruns the whole page when TensorFlow is ready: a full rerun fired while the
@@ -70,11 +73,15 @@ def device_control() -> None:
     key = ui.bind("device")
     if st.session_state[key] not in devices:
         st.session_state[key] = "cpu"
+    if lesson.is_hidden("device"):
+        ui.remember("device")
+        return
     st.selectbox(
         "Device",
         list(devices),
         format_func=devices.get,
         key=key,
+        disabled=lesson.is_locked("device"),
         help="Where the model trains: the CPU, one GPU, or all GPUs together.",
     )
     ui.remember("device")
@@ -121,43 +128,52 @@ def next_run_note(config: RunConfig | None, snapshot: Snapshot | None) -> None:
     )
 
 
-def render_controls() -> tuple[dict[str, Any], Any]:
-    """Every control, built from the variant registry; returns the session's values and the place for the preset's
-    note (filled once the config they make is known)."""
-    st.selectbox(
-        "Preset",
-        list(PRESETS),
-        format_func=lambda preset_id: PRESETS[preset_id].title,
-        index=None,
-        key="preset_pick",
-        on_change=ui.on_preset_pick,
-        placeholder="Choose a seed model",
-        help="The seed paper's, report's and assignment's models: one choice fills every control below.",
-    )
+def render_controls(lesson: ui.Lesson) -> tuple[dict[str, Any], Any]:
+    """Every control, built from the variant registry, but those the tab's lesson hides (and those it locks
+    disabled); returns the session's values and the place for the preset's note (filled once the config they make
+    is known)."""
+    if not lesson.fixed:  # a preset would move what the lesson holds
+        st.selectbox(
+            "Preset",
+            list(PRESETS),
+            format_func=lambda preset_id: PRESETS[preset_id].title,
+            index=None,
+            key="preset_pick",
+            on_change=ui.on_preset_pick,
+            placeholder="Choose a seed model",
+            help="The seed paper's, report's and assignment's models: one choice fills every control below.",
+        )
     note = st.container()
     values = ui.control_values()
-    st.selectbox(
-        "Variant",
-        list(VARIANTS),
-        key=ui.bind("variant"),
-        on_change=ui.on_variant_change,
-        help="The kind of autoencoder: each shows only the settings it uses.",
-    )
+    variant_key = ui.bind("variant")
+    if not lesson.is_hidden("variant"):
+        st.selectbox(
+            "Variant",
+            list(VARIANTS),
+            key=variant_key,
+            on_change=ui.on_variant_change,
+            disabled=lesson.is_locked("variant"),
+            help="The kind of autoencoder: each shows only the settings it uses.",
+        )
     variant = ui.remember("variant")
     st.caption(f"**{VARIANTS[variant].title}**: {VARIANTS[variant].description}")
-    dataset_control()
+    dataset_control(lesson)
     now = ui.current_values()
-    shown = [name for name in ui.variant_parameters(variant) if VARIANTS[variant].applies(name, now)]
+    shown = [
+        name
+        for name in ui.variant_parameters(variant)
+        if VARIANTS[variant].applies(name, now) and not lesson.is_hidden(name)
+    ]
     for section, title in ui.SECTION_TITLES.items():
         names = [name for name in shown if PARAMETERS[name].section == section]
-        if not names and section != "training":
+        if not names and (section != "training" or lesson.is_hidden("device")):
             continue
         with st.container(border=True):
             st.markdown(f"**{title}**")
             for name in names:
-                ui.render_parameter(name)
+                ui.render_parameter(name, disabled=lesson.is_locked(name))
             if section == "training":
-                device_control()
+                device_control(lesson)
     return values, note
 
 
@@ -239,6 +255,7 @@ def start_training() -> None:
         key = ui.widget_key(name)
         if key in st.session_state:
             values[name] = st.session_state[key]
+    ui.hold_lesson_settings(values)  # a locked control edited by hand does not reach the run
     entry = ui.current_run()
     if ui.is_busy(ui.run_snapshot(entry), entry):
         st.session_state["train_error"] = "A run is already going: stop it before starting another."
@@ -269,20 +286,23 @@ entry = ui.current_run()
 snapshot = ui.run_snapshot(entry)
 busy = ui.is_busy(snapshot, entry)
 ui.control_values(initial=None if snapshot is None else snapshot.config)
+lesson = ui.current_lesson()
+ui.hold_lesson_settings(ui.control_values())
 
 st.title("Train")
-if snapshot is None:  # once a run shows, its charts need the height
+ui.lesson_header()
+if snapshot is None and not lesson.active:  # once a run shows, its charts need the height; a lesson says its own
     st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
 controls, live = st.columns([1, 2.5], gap="large")
 with controls:
     notices = st.session_state.pop(ui.LINK_NOTICE_KEY, None)
     if notices:
         st.warning(
-            "Some settings in the link were not used, so their defaults apply: " + "; ".join(notices) + ".",
+            "Some parts of the link were not used (the defaults apply): " + "; ".join(notices) + ".",
             icon=":material/link_off:",
         )
     next_run = st.container()
-    values, note = render_controls()
+    values, note = render_controls(lesson)
     config = ui.guarded(lambda: ui.config_from_values(values), "Check the settings")
     with note:
         preset_note(config)
@@ -291,10 +311,11 @@ with controls:
     if config is not None:
         for caution in cautions(config):
             st.warning(caution, icon=":material/warning:")
-        ui.share_in_url(config)  # the address bar now reproduces these settings
+        ui.share_in_url(config, ui.query_from_lesson(lesson))  # the address bar now reproduces these settings
         with st.popover("Share these settings", icon=":material/link:", width="stretch"):
             st.code(ui.settings_link(config), language=None, wrap_lines=True)
             st.caption("Whoever opens this link gets these settings in their own tab; your run stays yours.")
+        ui.lesson_link_popover(config)
 
 with live:
     buttons = st.columns([1, 1, 4], vertical_alignment="center")

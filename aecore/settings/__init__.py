@@ -5,7 +5,8 @@
   are generated from it);
 - ``variants``: the variant registry (one entry per autoencoder);
 - ``validation``: ``validate`` and ``cautions`` (they need the variants, so they sit above them);
-- ``presets``: the seed documents' models; ``links``: settings as URL query parameters.
+- ``presets``: the seed documents' models; ``links``: settings as URL query parameters;
+- ``lessons``: lesson links (controls hidden or locked, a title and a note) and the ready lessons.
 
 The bottom of the house: imports nothing of ``aecore`` but ``errors``, and never TensorFlow.
 """

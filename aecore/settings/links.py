@@ -16,8 +16,10 @@ from aecore.settings.parameters import PARAMETERS, config_from_settings, parse_w
 from aecore.settings.validation import validate
 from aecore.settings.variants import VARIANTS
 
-#: query parameters that are not settings (the run a tab shows and the secret that makes the tab its owner)
-RESERVED = ("run", "key")
+#: a lesson's own query parameters (``aecore.settings.lessons``), in this order
+LESSON_PARAMETERS = ("hide", "lock", "title", "note")
+#: query parameters that are not settings (the run a tab shows, the secret that makes the tab its owner, a lesson)
+RESERVED = ("run", "key", *LESSON_PARAMETERS)
 
 
 def _text(value: Any) -> str:

@@ -6,6 +6,7 @@ grace timers that stop an abandoned run) touch only plain Python objects: a thre
 context that used ``st.session_state`` would silently write to one state shared by every user.
 """
 
+from aecore.settings.lessons import Lesson, query_from_lesson
 from pages._ui.controls import (
     CHOICE_LABELS,
     DEFAULT_VARIANT,
@@ -29,6 +30,7 @@ from pages._ui.controls import (
     variant_parameters,
     widget_key,
 )
+from pages._ui.lesson import current_lesson, hold_lesson_settings, lesson_header, lesson_link_popover
 from pages._ui.panels import (
     CHART_HEIGHT,
     METRIC_LABELS,
@@ -85,6 +87,7 @@ __all__ = [
     "STATUS_ICONS",
     "STATUS_LABELS",
     "VALUES_KEY",
+    "Lesson",
     "RunEntry",
     "RunRegistry",
     "_close_matplotlib_figures",
@@ -93,11 +96,15 @@ __all__ = [
     "config_from_values",
     "control_values",
     "current_values",
+    "current_lesson",
     "current_run",
     "guarded",
+    "hold_lesson_settings",
     "is_busy",
     "is_live",
     "job_manager",
+    "lesson_header",
+    "lesson_link_popover",
     "on_preset_pick",
     "on_variant_change",
     "curves_figure",
@@ -105,6 +112,7 @@ __all__ = [
     "progress_text",
     "remember",
     "render_parameter",
+    "query_from_lesson",
     "queue_text",
     "resume_run",
     "run_registry",

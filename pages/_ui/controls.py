@@ -120,9 +120,10 @@ def settings_link(config: RunConfig) -> str:
     return f"{page}?{urlencode(query_from_config(config))}"
 
 
-def share_in_url(config: RunConfig) -> None:
-    """Put the settings in the address bar (only what changed, so the URL stays as the person left it)."""
-    query = query_from_config(config)
+def share_in_url(config: RunConfig, lesson_query: dict[str, str] | None = None) -> None:
+    """Put the settings, and the tab's lesson if it has one, in the address bar (only what changed, so the URL stays
+    as the person left it)."""
+    query = {**query_from_config(config), **(lesson_query or {})}
     for name in [name for name in st.query_params if name not in RESERVED and name not in query]:
         del st.query_params[name]
     for name, text in query.items():
