@@ -34,6 +34,7 @@ from aecore.runs.store import RunStore
 from aecore.settings.config import RunConfig
 from aecore.settings.validation import validate
 from aecore.training.live_state import Job, new_job_id
+from aecore.training.pacing import PACE_COMMANDS
 
 if TYPE_CHECKING:  # the engine imports TensorFlow: only where a job trains in this process
     from aecore.training.engine import TrainingJob
@@ -293,6 +294,15 @@ class JobManager:
                 self._waiting.remove(job_id)
         if waiting:
             job.cancel()
+
+    def control(self, job_id: int, command: str, *argument: float) -> None:
+        """Pause, Continue, Step or a pace (``aecore.training.pacing.PACE_COMMANDS``) for a job; a paused job keeps
+        its training slot until it continues, stops, or its pause runs out."""
+        if command not in PACE_COMMANDS:
+            raise AecoreError(f"Unknown command '{command}': one of {', '.join(PACE_COMMANDS)}.")
+        job = self.get(job_id)
+        if job is not None:
+            getattr(job, command)(*argument)
 
     def stop_requested(self, job_id: int) -> bool:
         job = self.get(job_id)

@@ -39,6 +39,9 @@ class TrainerActor:
     def stop(self) -> None:
         self._trainer.stop()
 
+    def control(self, command: str, *argument: Any) -> None:
+        self._trainer.control(command, *argument)
+
 
 def connect(local_cpus: int) -> int:
     """Join the Ray named by ``AECORE_RAY_ADDRESS`` or start a local one; returns the cluster's CPUs."""

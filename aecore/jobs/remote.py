@@ -44,6 +44,9 @@ class Worker(Protocol):
 
     def stop(self) -> None: ...
 
+    def control(self, command: str, *argument: Any) -> None:
+        """Pause, Continue, Step or a pace (``aecore.training.pacing.PACE_COMMANDS``) for the run it trains."""
+
     def close(self) -> None: ...
 
 
@@ -62,6 +65,9 @@ class CalledWorker:
     def stop(self) -> None:
         self._call("stop")
 
+    def control(self, command: str, *argument: Any) -> None:
+        self._call("control", command, *argument)
+
 
 class RemoteJob:
     """A run that a worker trains, as the server sees it; created queued, with the run's lock held."""
@@ -76,6 +82,8 @@ class RemoteJob:
         self.run_id = folder.run_id
         self.spec = {"store": str(store.root), "run_id": folder.run_id, "config": config.to_dict(), "resume": resumed}
         self.stop_event = threading.Event()
+        self._wake = threading.Event()  # a Stop or a command for the worker: the slot sends it at once
+        self._commands: list[tuple[str, tuple[Any, ...]]] = []
         self._store, self._folder, self._run_lock, self._resumed = store, folder, lock, resumed
         self._lock = threading.Lock()
         self._state = JobState(device=config.training.device.upper())
@@ -95,8 +103,33 @@ class RemoteJob:
             return self._state.snapshot(self.run_id, self.job_id, self.config)
 
     def request_stop(self) -> None:
-        """The slot passes it on to the worker at its next poll (Stop answers within about a batch and a poll)."""
+        """The slot wakes and passes it on to the worker at once (Stop answers within about a call of steps)."""
         self.stop_event.set()
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._send("pause")
+
+    def resume(self) -> None:
+        self._send("resume")
+
+    def step(self) -> None:
+        self._send("step")
+
+    def set_pace(self, batches_per_second: float) -> None:
+        self._send("set_pace", float(batches_per_second))
+
+    def _send(self, command: str, *argument: Any) -> None:
+        """Queue a command for the worker; the slot sends it at once, in order (a queued run takes them when it
+        starts: a run paused while it waits starts paused)."""
+        with self._lock:
+            self._commands.append((command, argument))
+        self._wake.set()
+
+    def _take_commands(self) -> list[tuple[str, tuple[Any, ...]]]:
+        with self._lock:
+            commands, self._commands = self._commands, []
+        return commands
 
     def cancel(self) -> None:
         """End a run stopped while it waited: saved as stopped (a resume: as it was before), its lock freed."""
@@ -122,9 +155,12 @@ class RemoteJob:
         worker.start(self.spec)
         cursor, stop_sent = START, False
         while True:
+            self._wake.clear()  # before looking: a Stop or a command after this wakes the wait below at once
             if self.stop_event.is_set() and not stop_sent:
                 worker.stop()
                 stop_sent = True
+            for command, argument in self._take_commands():
+                worker.control(command, *argument)
             cursor, changes = worker.changes_since(cursor)
             with self._lock:
                 self._state.apply(changes)
@@ -133,7 +169,7 @@ class RemoteJob:
             if stop_sent:  # the end is near: ask often, so "Stopped" shows as soon as the worker has saved it
                 time.sleep(STOPPING_POLL_SECONDS)
             else:
-                self.stop_event.wait(WORKER_POLL_SECONDS)  # a Stop wakes the loop at once, to send it on
+                self._wake.wait(WORKER_POLL_SECONDS)  # a Stop or a command wakes the loop at once, to send it on
 
     def _lost(self, why: str) -> None:
         message = (

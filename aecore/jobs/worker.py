@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aecore.jobs.remote import CalledWorker, WorkerLost
 from aecore.training.live_state import Cursor
+from aecore.training.pacing import PACE_COMMANDS
 
 if TYPE_CHECKING:  # imported by ``warm``, once the worker has started
     from aecore.training.engine import TrainingJob
@@ -84,6 +85,13 @@ class Trainer:
     def stop(self) -> None:
         if self._job is not None:
             self._job.request_stop()
+
+    def control(self, command: str, *argument: Any) -> None:
+        """Pause, Continue, Step or a pace for the run under way (``aecore.training.pacing.PACE_COMMANDS``)."""
+        if command not in PACE_COMMANDS:
+            raise ValueError(f"unknown command {command!r}")
+        if self._job is not None:
+            getattr(self._job, command)(*argument)
 
 
 def serve(connection: Any, threads: int, dataset: str | None) -> None:

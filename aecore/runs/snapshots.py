@@ -129,6 +129,9 @@ class Snapshot:
     last_batch_at: float | None = None
     #: a Stop took effect and the run's end is being saved: "stopped" to a person, not yet to the store
     training_stopped: bool = False
+    #: held by Pause (Step trains one batch at a time); ``pace``: batches a second in slow motion, 0 at full speed
+    paused: bool = False
+    pace: float = 0.0
 
     @property
     def ended(self) -> bool:

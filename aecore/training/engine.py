@@ -33,8 +33,9 @@ from aecore.runs.snapshots import FAILED, FINISHED, RUNNING, STOPPED, Series, Sn
 from aecore.settings.config import RunConfig
 from aecore.settings.validation import validate
 from aecore.tensorflow_runtime import tf
+from aecore.training import pacing
 from aecore.training.devices import resolve_device
-from aecore.training.evaluation import evaluate, make_preview
+from aecore.training.evaluation import evaluate, make_preview, refresh_probe
 from aecore.training.live_state import Cursor, JobState, new_job_id
 from aecore.training.steps import MAX_STEPS_PER_CALL, Compiled, EpochTrainer, dataset_tensor, validation_inputs
 
@@ -71,6 +72,7 @@ class TrainingJob:
         self._epochs_over = False  # no epoch loop any more: the run only finishes (guarded by ``_lock``)
         self._steps_per_call = 1  # grows to what fits STEPS_CALL_SECONDS once the steps are compiled
         self.stop_event = threading.Event()
+        self._pacer = pacing.Pacer(self.stop_event, pacing.PAUSE_LIMIT_SECONDS)
         self.model: Autoencoder | None = None
         self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
         self._validation_inputs: tf.Tensor | None = None  # the validation images, corrupted once
@@ -88,6 +90,25 @@ class TrainingJob:
             self.stop_event.set()
             if self._state.status == RUNNING and not self._stepping and not self._epochs_over:
                 self._publish_stop_locked()
+        self._pacer.wake()  # a paused or slow loop waits on the pacer: it looks again at once
+
+    def pause(self) -> None:
+        """Hold the run after the steps under way; it keeps its training slot (``step`` trains one batch)."""
+        self._pacer.pause()
+        self._update(paused=True)
+
+    def resume(self) -> None:
+        self._pacer.resume()
+        self._update(paused=False)
+
+    def step(self) -> None:
+        """Train one batch of a paused run."""
+        self._pacer.step()
+
+    def set_pace(self, batches_per_second: float) -> None:
+        """Slow motion: 1 to ``pacing.MAX_PACE`` batches a second, or 0 for full speed."""
+        self._pacer.set_pace(batches_per_second)
+        self._update(pace=self._pacer.pace)
 
     def _publish_stop_locked(self) -> str:
         """Mark the training as stopped, with where it stopped; the caller holds ``_lock``."""
@@ -98,6 +119,11 @@ class TrainingJob:
                 within = f"after epoch {state.epoch + 1}"
             state.training_stopped = True
             state.message = f"Stopped {within}; the model trained so far is kept."
+            if self._pacer.timed_out:
+                state.message = (
+                    f"Stopped {within}, paused for over {self._pacer.limit_minutes:g} minutes; the model trained so "
+                    "far is kept: resume it from the Runs page."
+                )
         return state.message
 
     def _stopped(self) -> str:
@@ -248,12 +274,14 @@ class TrainingJob:
         per_epoch = self._state.batches_per_epoch
         done = 0
         while done < per_epoch:
+            wanted = self._pacer.steps_now(self._steps_per_call)  # waits while paused or between slow batches
             with self._lock:
-                if self.stop_event.is_set():
+                if wanted == 0 or self.stop_event.is_set():
                     return False, ""
                 self._stepping = True
+            slow = self._pacer.slow
             started = time.perf_counter()
-            terms = train(done, min(per_epoch, done + self._steps_per_call))
+            terms = train(done, min(per_epoch, done + wanted))
             seconds = time.perf_counter() - started
             steps = len(next(iter(terms.values())))
             finite = np.logical_and.reduce([np.isfinite(values) for values in terms.values()])
@@ -262,7 +290,8 @@ class TrainingJob:
                 terms = {name: values[:steps] for name, values in terms.items()}
             self._trained_batches += steps
             done += steps
-            self._steps_per_call = max(1, min(MAX_STEPS_PER_CALL, int(STEPS_CALL_SECONDS * steps / seconds)))
+            if not slow:  # one batch a call says nothing of how many fit in a quarter of a second
+                self._steps_per_call = max(1, min(MAX_STEPS_PER_CALL, int(STEPS_CALL_SECONDS * steps / seconds)))
             with self._lock:
                 state = self._state
                 for name, values in terms.items():
@@ -279,7 +308,11 @@ class TrainingJob:
                     f"batch {done}. Lower the learning rate (now {self.config.training.learning_rate:g}) or the "
                     "penalty weights."
                 )
-            if time.perf_counter() - last_preview > PREVIEW_INTERVAL_SECONDS:
+            if slow:  # a class watching batch by batch sees each one change the reconstructions
+                with self._lock:
+                    preview = self._state.preview
+                self._update(preview=refresh_probe(compiled, dataset, self.config, preview, epoch + done / per_epoch))
+            elif time.perf_counter() - last_preview > PREVIEW_INTERVAL_SECONDS:
                 self._update(preview=make_preview(compiled, dataset, self.config, epoch + done / per_epoch))
                 last_preview = time.perf_counter()
         return True, ""

@@ -67,6 +67,21 @@ def make_preview(compiled: Compiled, dataset: Dataset, config: RunConfig, epoch:
     )
 
 
+def refresh_probe(
+    compiled: Compiled, dataset: Dataset, config: RunConfig, preview: Preview | None, epoch: float
+) -> Preview:
+    """The preview with the probe images rebuilt by the model as it is now, the rest as it was: a few
+    milliseconds, so that a paused or slow run refreshes them after every batch (a whole preview once there is
+    none)."""
+    if preview is None:
+        return make_preview(compiled, dataset, config, epoch)
+    noise = config.noise
+    probe = dataset.probe_images
+    inputs = corrupt_images(probe, noise.kind, noise.level, seed=TEST_NOISE_SEED) if noise.level > 0 else probe
+    reconstruction = to_uint8(compiled.reconstruct(inputs).numpy())
+    return dataclasses.replace(preview, epoch=epoch, probe_reconstruction=reconstruction)
+
+
 def mean_image_psnr(dataset: Dataset) -> float:
     """Test PSNR of the model that ignores its input and outputs the average training image: the floor a model
     that learned anything must clear (a dead model sits on it)."""

@@ -51,6 +51,17 @@ class Job(Protocol):
     def cancel(self) -> None:
         """End a job that was stopped while it waited in the queue."""
 
+    def pause(self) -> None:
+        """Hold the run after the steps under way; it keeps its training slot."""
+
+    def resume(self) -> None: ...
+
+    def step(self) -> None:
+        """Train one batch of a paused run."""
+
+    def set_pace(self, batches_per_second: float) -> None:
+        """Slow motion (1 to 20 batches a second), or 0 for full speed."""
+
 
 #: what the receiving side has: (batches, epoch records, the preview's epoch); ``START`` before anything
 Cursor = tuple[int, int, float | None]
@@ -76,6 +87,9 @@ class JobState:
     last_batch_at: float | None = None
     #: a Stop took effect: no batch trains any more, and the run's end is being saved (the status follows)
     training_stopped: bool = False
+    #: held by Pause (Step trains one batch); ``pace``: batches a second in slow motion, 0 at full speed
+    paused: bool = False
+    pace: float = 0.0
     batch_terms: dict[str, Series] = field(default_factory=dict)
     epoch_history: list[dict[str, float]] = field(default_factory=list)
     preview: Preview | None = None
@@ -113,6 +127,8 @@ class JobState:
             store_error=self.store_error,
             last_batch_at=self.last_batch_at,
             training_stopped=self.training_stopped,
+            paused=self.paused,
+            pace=self.pace,
         )
 
     def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
@@ -135,6 +151,8 @@ class JobState:
             "store_error": self.store_error,
             "last_batch_at": self.last_batch_at,
             "training_stopped": self.training_stopped,
+            "paused": self.paused,
+            "pace": self.pace,
         }
         if preview_now != preview_epoch:
             changes["preview"] = self.preview
@@ -149,6 +167,7 @@ class JobState:
         self.store_error = changes["store_error"]
         self.last_batch_at = changes["last_batch_at"]
         self.training_stopped = changes["training_stopped"]
+        self.paused, self.pace = changes["paused"], changes["pace"]
         now = time.perf_counter()
         if changes["elapsed"] is not None:
             # never later than before: between answers the mirror's clock runs on, and the trainer's elapsed time

@@ -97,6 +97,29 @@ def test_stop_ends_a_running_run_and_keeps_what_it_learned(manager) -> None:
     assert manager.store.folder(job.run_id).file("model.keras").is_file()
 
 
+def test_pause_step_and_slow_motion_reach_the_worker(manager) -> None:
+    job = manager.submit(config(epochs=500))
+    wait_for(manager, job, lambda snapshot: snapshot.batch_steps.size > 0)
+    manager.control(job.job_id, "pause")
+    paused = wait_for(manager, job, lambda snapshot: snapshot.paused)
+    time.sleep(0.5)  # what was under way has been mirrored: nothing trains any more
+    held = manager.snapshot(job.job_id).batch_steps.size
+    time.sleep(0.5)
+    assert manager.snapshot(job.job_id).batch_steps.size == held and paused.status == "running"
+    manager.control(job.job_id, "step")
+    stepped = wait_for(manager, job, lambda snapshot: snapshot.batch_steps.size > held)
+    assert stepped.batch_steps.size == held + 1, "one Step, one batch"
+    manager.control(job.job_id, "set_pace", 5.0)
+    manager.control(job.job_id, "resume")
+    slow = wait_for(manager, job, lambda snapshot: not snapshot.paused and snapshot.pace == 5.0)
+    time.sleep(1.0)
+    assert 2 <= manager.snapshot(job.job_id).batch_steps.size - slow.batch_steps.size <= 8, "about 5 a second"
+    with pytest.raises(AecoreError, match="Unknown command"):
+        manager.control(job.job_id, "explode")
+    manager.stop(job.job_id)
+    assert ended(manager, job).status == "stopped"
+
+
 def test_the_queue_gives_positions_and_a_stopped_waiting_run_leaves_it(manager) -> None:
     jobs = [manager.submit(config(epochs=500)), manager.submit(config(epochs=2)), manager.submit(config(epochs=2))]
     wait_for(manager, jobs[0], lambda snapshot: snapshot.status == "running")
