@@ -104,7 +104,7 @@ def test_a_paused_and_stepped_run_learns_as_one_that_ran_straight_through() -> N
         snapshot = stepped.snapshot()
         assert len(snapshot.batch_steps) == count and snapshot.paused and snapshot.status == RUNNING
         probes.append(snapshot.preview.probe_reconstruction)
-    assert all(not np.array_equal(before, after) for before, after in zip(probes, probes[1:])), (
+    assert all(not np.array_equal(before, after) for before, after in zip(probes, probes[1:], strict=False)), (
         "every step refreshes the probe images"
     )
     stepped.resume()
