@@ -75,7 +75,8 @@ st.header("Lessons")
 st.markdown(
     "Ready lessons to start a class from: each link opens the **Train** page with its settings, shows only the "
     "controls the lesson is about, and puts its title and instructions at the top. Change what you like on the "
-    "Train page and make your own with **Copy a lesson link**."
+    "Train page and make your own with **Copy a lesson link**: opened from a lesson, it starts from that lesson "
+    "and gives its link to copy, with the server's network address."
 )
 train_page_url = (st.context.url or "").split("?")[0].rsplit("/", 1)[0] + "/"  # the Train page is the root
 for lesson_id, ready in LESSONS.items():
@@ -85,7 +86,6 @@ for lesson_id, ready in LESSONS.items():
         st.caption(f"What to see: {ready.what_to_see}. Students change: {shown_settings(ready)}.")
         link = lesson_link(train_page_url, ready.config, ready.lesson)
         st.markdown(f"[Open this lesson]({link}) · `{lesson_id}`")
-        st.code(link, language=None)  # one line that scrolls, with its copy button
 
 st.header("Presets")
 st.dataframe(

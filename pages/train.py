@@ -261,7 +261,8 @@ def start_training() -> None:
         st.session_state["train_error"] = "A run is already going: stop it before starting another."
         return
     try:
-        ui.start_run(ui.config_from_values(values))
+        started = ui.start_run(ui.config_from_values(values))
+        ui.send_pace(started.job_id)
     except AecoreError as error:
         st.session_state["train_error"] = str(error)
 
@@ -318,7 +319,7 @@ with controls:
         ui.lesson_link_popover(config)
 
 with live:
-    buttons = st.columns([1, 1, 4], vertical_alignment="center")
+    buttons = st.columns([1, 1, 1.25, 1, 1.45], vertical_alignment="center")
     buttons[0].button(
         "Train",
         type="primary",
@@ -337,9 +338,10 @@ with live:
         width="stretch",
         help="Stop after the current batch; the model trained so far is kept.",
     )
+    ui.pace_controls(buttons[2:], entry, snapshot, busy)
     if snapshot is not None:
         run_config = snapshot.config
-        buttons[2].caption(
+        st.caption(
             f"Run `{snapshot.run_id}` · **{VARIANTS[run_config.model.variant].title}** on {run_config.dataset} · "
             f"{run_config.training.epochs} epochs, batch {run_config.training.batch_size} · "
             f"{ui.STATUS_LABELS.get(snapshot.status, snapshot.status)}"

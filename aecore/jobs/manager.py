@@ -337,6 +337,13 @@ class JobManager:
             return sum(1 for job in self._jobs.values() if job.status == RUNNING)
 
     @property
+    def paused_count(self) -> int:
+        """Runs that hold a training slot while paused (until they continue, stop, or their pause runs out)."""
+        with self._lock:
+            jobs = [job for job in self._jobs.values() if job.status == RUNNING]
+        return sum(1 for job in jobs if job.snapshot().paused)
+
+    @property
     def waiting_count(self) -> int:
         with self._lock:
             return len(self._waiting)

@@ -31,6 +31,7 @@ from pages._ui.controls import (
     widget_key,
 )
 from pages._ui.lesson import current_lesson, hold_lesson_settings, lesson_header, lesson_link_popover
+from pages._ui.pace_controls import is_paused, pace_controls, pace_label, send_pace
 from pages._ui.panels import (
     CHART_HEIGHT,
     METRIC_LABELS,
@@ -48,6 +49,7 @@ from pages._ui.session import (
     RUN_TOKEN_KEY,
     SECRET_KEY,
     SECRET_PARAM,
+    SLOW_POLL_SECONDS,
     STATUS_ICONS,
     STATUS_LABELS,
     STOPPING_POLL_SECONDS,
@@ -78,6 +80,7 @@ __all__ = [
     "METRIC_LABELS",
     "POLL_SECONDS",
     "QUEUED_POLL_SECONDS",
+    "SLOW_POLL_SECONDS",
     "STOPPING_POLL_SECONDS",
     "QUERY_PARAM",
     "RUN_TOKEN_KEY",
@@ -102,12 +105,15 @@ __all__ = [
     "hold_lesson_settings",
     "is_busy",
     "is_live",
+    "is_paused",
     "job_manager",
     "lesson_header",
     "lesson_link_popover",
     "on_preset_pick",
     "on_variant_change",
     "curves_figure",
+    "pace_controls",
+    "pace_label",
     "preview_figure",
     "progress_text",
     "remember",
@@ -119,6 +125,7 @@ __all__ = [
     "run_snapshot",
     "run_store",
     "selection_key",
+    "send_pace",
     "settings_link",
     "share_in_url",
     "show_run",

@@ -100,7 +100,8 @@ def probe_panel(snapshot: Snapshot) -> None:
     st.markdown("**Probe images**")
     figure = ui.preview_figure(snapshot, "probe", lambda: probe_strip(kinds, PROBE_ROWS, HALF_PAGE_WIDTH))
     ui.shown_chart(figure, "probe_chart", width="content")
-    st.caption(f"{', '.join(kinds).capitalize()}: refreshed every epoch, {trained_so_far(preview.epoch)}.")
+    when = "after every batch" if snapshot.paused or snapshot.pace else "every epoch"
+    st.caption(f"{', '.join(kinds).capitalize()}: refreshed {when}, {trained_so_far(preview.epoch)}.")
 
 
 def trained_so_far(epochs: float) -> str:
@@ -245,6 +246,10 @@ def status_panel(snapshot: Snapshot, entry: ui.RunEntry) -> None:
         text = "Stopped, saving… · " + text
     elif snapshot.status == RUNNING and stopping:
         text = "Stopping… · " + text
+    elif snapshot.status == RUNNING and ui.is_paused(entry, snapshot):
+        text = "Paused: press Step for one batch, or Continue · " + text
+    elif snapshot.status == RUNNING and snapshot.pace:
+        text = f"Slow motion, {ui.pace_label(snapshot.pace)} · " + text
     st.progress(snapshot.progress, text=text)
 
 
@@ -310,6 +315,8 @@ def poll_interval(snapshot: Snapshot, entry: ui.RunEntry) -> float | None:
         return None
     if ui.stop_requested(entry):
         return ui.STOPPING_POLL_SECONDS
+    if snapshot.status == RUNNING and (snapshot.pace or ui.is_paused(entry, snapshot)):
+        return ui.SLOW_POLL_SECONDS
     if snapshot.status == QUEUED and snapshot.queue_position is not None:
         return ui.QUEUED_POLL_SECONDS
     return ui.POLL_SECONDS if snapshot.batch_steps.size else ui.FIRST_POINT_POLL_SECONDS

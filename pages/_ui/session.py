@@ -22,6 +22,7 @@ import streamlit as st
 from aecore.errors import AecoreError
 from aecore.runs.snapshots import FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, STATUS_LABELS, STOPPED
 from aecore.settings.config import RunConfig
+from aecore.training.pacing import PAUSE_LIMIT_SECONDS
 from pages._ui.runtime import job_manager, run_store
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ FIRST_POINT_POLL_SECONDS = 0.3
 QUEUED_POLL_SECONDS = 3.0
 #: how often once Stop was pressed: "Stopped" shows within this of the run saving its end
 STOPPING_POLL_SECONDS = 0.25
+#: how often while paused or in slow motion: each Step or slow batch shows within this
+SLOW_POLL_SECONDS = 0.5
 #: a run whose tab went away is stopped after this long unless a reloaded tab takes it back
 ABANDONED_RUN_GRACE_SECONDS = 120.0
 
@@ -277,7 +280,16 @@ def queue_text(snapshot: Snapshot, manager: JobManager) -> str:
         if wait >= 90
         else f", about {wait:.0f} s to wait"
     )
-    return f"Waiting for a free trainer: **position {snapshot.queue_position}** in the queue{expected} ({at_once})."
+    paused = manager.paused_count
+    held = (
+        ""
+        if not paused
+        else f" {paused} paused run{'s' if paused > 1 else ''} keep{'' if paused > 1 else 's'} a trainer until "
+        f"it continues or stops (a pause ends the run after {PAUSE_LIMIT_SECONDS / 60:g} minutes)."
+    )
+    return (
+        f"Waiting for a free trainer: **position {snapshot.queue_position}** in the queue{expected} ({at_once})." + held
+    )
 
 
 def progress_text(snapshot: Snapshot) -> str:

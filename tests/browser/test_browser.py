@@ -147,3 +147,34 @@ def test_vae_shows_its_traversal_and_manifold(page) -> None:
     assert button(page, "Train").is_enabled()
     assert_no_exception(page)
     screenshot(page, "train-vae-finished")
+
+
+def test_pause_step_and_slow_motion_show_one_batch_at_a_time(page, server_url: str) -> None:
+    page.goto(f"{server_url}/?variant=undercomplete&dataset=digits&epochs=200&batch_size=16")
+    wait_idle(page)
+    button(page, "Train").click()
+    batches_grow(page, than=0)
+    button(page, "Pause").click()
+    page.get_by_text("Paused: press Step").first.wait_for()
+    expect(button(page, "Step")).to_be_enabled()
+    page.wait_for_timeout(1500)  # what trained before the pause took is on the chart
+    held = batches_shown(page)
+    page.wait_for_timeout(1500)
+    assert batches_shown(page) == held, "nothing trains while paused"
+    button(page, "Step").click()
+    assert batches_grow(page, than=held, timeout_s=10) == held + 1, "one Step, one batch"
+    page.wait_for_timeout(1000)
+    assert batches_shown(page) == held + 1
+    assert_no_exception(page)
+    screenshot(page, "train-paused")
+
+    page.get_by_role("combobox", name="Pace").click()
+    page.get_by_role("option", name="2 batches/s").click()
+    wait_idle(page)
+    button(page, "Continue").click()
+    page.get_by_text("Slow motion, 2 batches/s").first.wait_for()
+    start = batches_shown(page)
+    page.wait_for_timeout(3000)
+    assert 2 <= batches_shown(page) - start <= 10, "about two batches a second"
+    button(page, "Stop").click()
+    page.get_by_text(STOPPED).first.wait_for()

@@ -414,9 +414,10 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
 def test_the_queue_notice_says_where_a_waiting_run_stands() -> None:
     from types import SimpleNamespace
 
-    def notice(position, wait, loading=0):
+    def notice(position, wait, loading=0, paused=0):
         snapshot = SimpleNamespace(queue_position=position, estimated_wait_seconds=wait)
-        return ui.queue_text(snapshot, SimpleNamespace(max_concurrent=2, backend="local", loading_count=loading))
+        manager = SimpleNamespace(max_concurrent=2, backend="local", loading_count=loading, paused_count=paused)
+        return ui.queue_text(snapshot, manager)
 
     assert notice(3, 150) == (
         "Waiting for a free trainer: **position 3** in the queue, about 2 min to wait (2 runs train at once on "
@@ -427,6 +428,10 @@ def test_the_queue_notice_says_where_a_waiting_run_stands() -> None:
     assert notice(1, None, loading=1).startswith("A trainer is loading TensorFlow; this run starts as soon")
     assert "position 2** in the queue" in notice(2, None, loading=1)
     assert notice(None, None).startswith("Starting a worker for this run")
+    # a paused run keeps its trainer: the wait says why it does not shorten
+    assert notice(2, 60, paused=1).endswith(
+        " 1 paused run keeps a trainer until it continues or stops (a pause ends the run after 10 minutes)."
+    )
 
 
 def test_each_polling_phase_of_the_live_view_is_a_fragment_of_its_own() -> None:
