@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aecore.errors import AecoreError
 from aecore.jobs.remote import RemoteJob, Worker, WorkerLost
@@ -33,8 +33,7 @@ from aecore.runs.snapshots import ENDED, FINISHED, QUEUED, RUNNING, Snapshot
 from aecore.runs.store import RunStore
 from aecore.settings.config import RunConfig
 from aecore.settings.validation import validate
-from aecore.training.live_state import Job, new_job_id
-from aecore.training.pacing import PACE_COMMANDS
+from aecore.training.live_state import JOB_COMMANDS, Job, new_job_id
 
 if TYPE_CHECKING:  # the engine imports TensorFlow: only where a job trains in this process
     from aecore.training.engine import TrainingJob
@@ -295,11 +294,11 @@ class JobManager:
         if waiting:
             job.cancel()
 
-    def control(self, job_id: int, command: str, *argument: float) -> None:
-        """Pause, Continue, Step or a pace (``aecore.training.pacing.PACE_COMMANDS``) for a job; a paused job keeps
-        its training slot until it continues, stops, or its pause runs out."""
-        if command not in PACE_COMMANDS:
-            raise AecoreError(f"Unknown command '{command}': one of {', '.join(PACE_COMMANDS)}.")
+    def control(self, job_id: int, command: str, *argument: Any) -> None:
+        """Pause, Continue, Step, a pace or a live change of a setting (``aecore.training.live_state.JOB_COMMANDS``)
+        for a job; a paused job keeps its training slot until it continues, stops, or its pause runs out."""
+        if command not in JOB_COMMANDS:
+            raise AecoreError(f"Unknown command '{command}': one of {', '.join(JOB_COMMANDS)}.")
         job = self.get(job_id)
         if job is not None:
             getattr(job, command)(*argument)

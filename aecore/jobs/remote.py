@@ -21,6 +21,7 @@ from aecore.runs.folder import History, RunFolder, RunLock
 from aecore.runs.snapshots import ENDED, FAILED, STOPPED, Snapshot
 from aecore.runs.store import RunStore
 from aecore.settings.config import RunConfig
+from aecore.settings.live import checked_change
 from aecore.training.live_state import START, Cursor, JobState
 
 LOG = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Worker(Protocol):
     def stop(self) -> None: ...
 
     def control(self, command: str, *argument: Any) -> None:
-        """Pause, Continue, Step or a pace (``aecore.training.pacing.PACE_COMMANDS``) for the run it trains."""
+        """Pause, Continue, Step or a pace (``aecore.training.live_state.JOB_COMMANDS``) for the run it trains."""
 
     def close(self) -> None: ...
 
@@ -118,6 +119,9 @@ class RemoteJob:
 
     def set_pace(self, batches_per_second: float) -> None:
         self._send("set_pace", float(batches_per_second))
+
+    def change_setting(self, name: str, value: float) -> None:
+        self._send("change_setting", name, checked_change(self.config, name, value))  # refused here, not there
 
     def _send(self, command: str, *argument: Any) -> None:
         """Queue a command for the worker; the slot sends it at once, in order (a queued run takes them when it

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aecore.jobs.remote import CalledWorker, WorkerLost
-from aecore.training.live_state import Cursor
-from aecore.training.pacing import PACE_COMMANDS
+from aecore.training.live_state import JOB_COMMANDS, Cursor
 
 if TYPE_CHECKING:  # imported by ``warm``, once the worker has started
     from aecore.training.engine import TrainingJob
@@ -87,8 +86,8 @@ class Trainer:
             self._job.request_stop()
 
     def control(self, command: str, *argument: Any) -> None:
-        """Pause, Continue, Step or a pace for the run under way (``aecore.training.pacing.PACE_COMMANDS``)."""
-        if command not in PACE_COMMANDS:
+        """Pause, Continue, Step or a pace for the run under way (``aecore.training.live_state.JOB_COMMANDS``)."""
+        if command not in JOB_COMMANDS:
             raise ValueError(f"unknown command {command!r}")
         if self._job is not None:
             getattr(self._job, command)(*argument)

@@ -79,7 +79,7 @@ class AdversarialAutoencoder(Autoencoder):
         inputs = self.corrupt(clean)
         with tf.GradientTape() as tape:
             reconstruction = self.reconstruction_loss(clean, self(inputs, training=True))
-            decay = losses.weight_decay(self.autoencoder_kernels, self.run_config.regularisation.alpha)
+            decay = losses.weight_decay(self.autoencoder_kernels, self.live["alpha"])
             objective = reconstruction + decay
             share = replica_share(objective)
         descend(self.optimizer, tape, share, self.encoder.trainable_variables + self.decoder.trainable_variables)

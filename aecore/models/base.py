@@ -15,6 +15,7 @@ from aecore.data.noise import corrupt
 from aecore.errors import AecoreError
 from aecore.models import losses
 from aecore.settings.config import RunConfig
+from aecore.settings.live import LIVE_SETTINGS, setting_value
 from aecore.tensorflow_runtime import keras, tf
 
 
@@ -69,6 +70,7 @@ class Autoencoder(keras.Model):
         self.hidden = self.run_config.model.hidden
         self.latent_dim = self.run_config.model.latent_dim
         self.random = tf.random.Generator.from_seed(self.run_config.training.seed)
+        self.live = LiveSettings(self.run_config)
         self.encoder = self.build_encoder()
         self.decoder = self.build_decoder()
         self.term_trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_term_names}
@@ -134,11 +136,28 @@ class Autoencoder(keras.Model):
         return self.decode(self.encode(images, training=training), training=training)
 
     def corrupt(self, images: tf.Tensor) -> tf.Tensor:
-        """The training input: the clean batch corrupted by the run's noise (identity at level 0)."""
+        """The training input: the clean batch corrupted by the run's noise (identity for a run started at level 0,
+        whose level cannot change while it trains)."""
         noise = self.run_config.noise
         if noise.level == 0:
             return images
-        return corrupt(images, noise.kind, noise.level, self.random.make_seeds(1)[:, 0])
+        return corrupt(images, noise.kind, self.live["noise_level"], self.random.make_seeds(1)[:, 0])
+
+    def live_value(self, name: str) -> float:
+        """The value in force of a setting that can change while the run trains (``aecore.settings.live``)."""
+        if name == "learning_rate":
+            return float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
+        return float(self.live[name].numpy())
+
+    def set_live(self, name: str, value: float) -> None:
+        """Change such a setting between two calls of steps: the compiled steps read it, no new trace. A new
+        learning rate scales every optimiser's (the AAE's adversarial ones keep their ratio to the main one)."""
+        if name == "learning_rate":
+            ratio = value / self.live_value("learning_rate")
+            for optimizer in self.optimizers:
+                optimizer.learning_rate.assign(keras.ops.convert_to_numpy(optimizer.learning_rate) * ratio)
+        else:
+            self.live[name].assign(value)
 
     # ---- losses ---------------------------------------------------------------------------
     @property
@@ -177,7 +196,7 @@ class Autoencoder(keras.Model):
     def loss_terms(self, inputs: tf.Tensor, target: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
         """Every loss term for one batch, and under ``total`` the sum the autoencoder minimises."""
         terms = self.data_terms(inputs, target, training)
-        terms["weight_decay"] = losses.weight_decay(self.autoencoder_kernels, self.run_config.regularisation.alpha)
+        terms["weight_decay"] = losses.weight_decay(self.autoencoder_kernels, self.live["alpha"])
         terms["total"] = tf.add_n([value for name, value in terms.items() if name not in self.monitored_terms])
         return terms
 
@@ -260,6 +279,22 @@ class Autoencoder(keras.Model):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Autoencoder:
         return cls(**config)
+
+
+class LiveSettings:
+    """The settings a run may change while it trains (but the learning rate, the optimisers' own), as variables
+    the compiled steps read (``aecore.settings.live``). A plain object, not a Keras one: the model's weights and
+    checkpoints stay as they were."""
+
+    def __init__(self, config: RunConfig) -> None:
+        names = [name for name in LIVE_SETTINGS if name != "learning_rate"]
+        self.variables = {
+            name: tf.Variable(float(setting_value(config, name)), trainable=False, dtype=tf.float32, name=name)
+            for name in names
+        }
+
+    def __getitem__(self, name: str) -> tf.Variable:
+        return self.variables[name]
 
 
 def replica_share(loss: tf.Tensor) -> tf.Tensor:

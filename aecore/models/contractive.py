@@ -40,5 +40,4 @@ class ContractiveAutoencoder(Autoencoder):
         ]
 
     def penalty_terms(self, inputs: tf.Tensor, codes: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
-        lam = self.run_config.regularisation.lam
-        return {"contractive": self.batch_reduced(losses.contractive(inputs, self.dense_layers, lam))}
+        return {"contractive": self.batch_reduced(losses.contractive(inputs, self.dense_layers, self.live["lam"]))}

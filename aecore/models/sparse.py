@@ -18,14 +18,15 @@ class SparseAutoencoder(Autoencoder):
         return ("sparsity_kl",) if self.run_config.regularisation.sparsity == "kl" else ("l1",)
 
     def penalty_terms(self, inputs: tf.Tensor, codes: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
-        reg = self.run_config.regularisation
-        if reg.sparsity == "kl":
-            return {"sparsity_kl": losses.sparsity_kl(codes, reg.rho, reg.beta)}
-        return {"l1": self.batch_reduced(losses.l1_activity(codes, reg.lam))}
+        live = self.live
+        if self.run_config.regularisation.sparsity == "kl":
+            return {"sparsity_kl": losses.sparsity_kl(codes, live["rho"], live["beta"])}
+        return {"l1": self.batch_reduced(losses.l1_activity(codes, live["lam"]))}
 
     def population_terms(self, codes: tf.Tensor) -> dict[str, tf.Tensor]:
         """ρ̂_j over the whole validation set: KL is convex, so a batch mean's KL grows as batches shrink (about
         0.5 at batch 32 against 0.03 at batch 512 for units whose population mean is exactly ρ); the
         validation value must not depend on the batch size it happens to be computed with."""
-        reg = self.run_config.regularisation
-        return {"sparsity_kl": losses.sparsity_kl(codes, reg.rho, reg.beta)} if reg.sparsity == "kl" else {}
+        if self.run_config.regularisation.sparsity != "kl":
+            return {}
+        return {"sparsity_kl": losses.sparsity_kl(codes, self.live["rho"], self.live["beta"])}

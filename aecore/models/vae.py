@@ -51,7 +51,7 @@ class VariationalAutoencoder(Autoencoder):
         return {
             "reconstruction": self.reconstruction_loss(target, reconstruction),
             "kl": divergence,
-            "beta_kl": self.run_config.regularisation.beta * divergence,
+            "beta_kl": self.live["beta"] * divergence,
         }
 
     def negative_elbo(self, inputs: tf.Tensor, target: tf.Tensor) -> tf.Tensor:

@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from aecore.errors import AecoreError
 from aecore.settings.config import RunConfig
+from aecore.settings.live import LiveChange
 
 RUN_FILE, CONFIG_FILE, HISTORY_FILE, METRICS_FILE = "run.json", "config.json", "history.npz", "metrics.json"
 PREVIEW_FILE, CHECKPOINT_FILE, MODEL_FILE, THUMBNAIL_FILE = (
@@ -88,10 +89,12 @@ def validation_points(epochs: list[dict[str, float]], term: str, x: str = "epoch
 
 @dataclass
 class History:
-    """What a run's curves are drawn from: one value per batch per term, one record per epoch."""
+    """What a run's curves are drawn from: one value per batch per term, one record per epoch, and the settings
+    changed while it trained."""
 
     batch_terms: dict[str, np.ndarray]
     epochs: list[dict[str, float]]
+    live_changes: list[LiveChange] = field(default_factory=list)
 
     @property
     def batch_count(self) -> int:
@@ -103,24 +106,37 @@ class History:
         for key in keys:
             arrays[f"epoch/{key}"] = np.array([record.get(key, np.nan) for record in self.epochs], dtype=np.float64)
         arrays["epoch_count"] = np.array(len(self.epochs))
+        if self.live_changes:
+            arrays["change/batch"] = np.array([change.batch for change in self.live_changes], dtype=np.int64)
+            arrays["change/name"] = np.array([change.name for change in self.live_changes], dtype=np.str_)
+            arrays["change/old"] = np.array([change.old for change in self.live_changes], dtype=np.float64)
+            arrays["change/new"] = np.array([change.new for change in self.live_changes], dtype=np.float64)
         return npz_bytes(arrays)
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> History:
         batch_terms = {key[6:]: value for key, value in arrays.items() if key.startswith("batch/")}
+        changes = [
+            LiveChange(int(batch), str(name), float(old), float(new))
+            for batch, name, old, new in zip(
+                *(arrays.get(f"change/{key}", ()) for key in ("batch", "name", "old", "new")), strict=True
+            )
+        ]
         columns = {key[6:]: value for key, value in arrays.items() if key.startswith("epoch/")}
         count = int(arrays.get("epoch_count", 0))
         epochs = [
             {key: float(values[index]) for key, values in columns.items() if np.isfinite(values[index])}
             for index in range(count)
         ]
-        return cls(batch_terms, epochs)
+        return cls(batch_terms, epochs, changes)
 
     def truncated(self, epochs: int) -> History:
         """The history as it was at the end of epoch ``epochs`` (a checkpoint written before a later history)."""
         records = self.epochs[:epochs]
         batches = int(records[-1]["batches"]) if records else 0
-        return History({name: values[:batches] for name, values in self.batch_terms.items()}, records)
+        # a change made after that epoch stays in force: the run goes on from there with it
+        changes = [replace(change, batch=min(change.batch, batches + 1)) for change in self.live_changes]
+        return History({name: values[:batches] for name, values in self.batch_terms.items()}, records, changes)
 
 
 def history_csv(epochs: list[dict[str, float]]) -> str:

@@ -7,12 +7,13 @@ No TensorFlow here: the Runs page and the CLI's listings stay quick to open.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from aecore.analysis.traversals import Traversal
 from aecore.settings.config import RunConfig
+from aecore.settings.live import LiveChange
 
 QUEUED, RUNNING, FINISHED, STOPPED, FAILED, INTERRUPTED = (
     "queued",
@@ -132,6 +133,8 @@ class Snapshot:
     #: held by Pause (Step trains one batch at a time); ``pace``: batches a second in slow motion, 0 at full speed
     paused: bool = False
     pace: float = 0.0
+    #: settings changed while it trained (``aecore.settings.live``): its config alone no longer describes it
+    live_changes: list[LiveChange] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:

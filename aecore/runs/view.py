@@ -49,4 +49,5 @@ def _read_snapshot(store: RunStore, run_id: str) -> Snapshot:
         epoch_history=history.epochs,
         preview=None if preview_arrays is None else Preview.from_arrays(preview_arrays),
         test_metrics=folder.metrics() or None,
+        live_changes=history.live_changes,
     )

@@ -31,6 +31,7 @@ from aecore.runs.folder import History, RunFolder
 from aecore.runs.recorder import RunOutcome, RunRecorder, untrained_outcome
 from aecore.runs.snapshots import FAILED, FINISHED, RUNNING, STOPPED, Series, Snapshot
 from aecore.settings.config import RunConfig
+from aecore.settings.live import LiveChange, checked_change
 from aecore.settings.validation import validate
 from aecore.tensorflow_runtime import tf
 from aecore.training import pacing
@@ -73,6 +74,7 @@ class TrainingJob:
         self._steps_per_call = 1  # grows to what fits STEPS_CALL_SECONDS once the steps are compiled
         self.stop_event = threading.Event()
         self._pacer = pacing.Pacer(self.stop_event, pacing.PAUSE_LIMIT_SECONDS)
+        self._pending_changes: list[tuple[str, float]] = []  # live changes for the next call (guarded by _lock)
         self.model: Autoencoder | None = None
         self._finite_weights: list[np.ndarray] | None = None  # the weights at the last finite epoch end
         self._validation_inputs: tf.Tensor | None = None  # the validation images, corrupted once
@@ -109,6 +111,24 @@ class TrainingJob:
         """Slow motion: 1 to ``pacing.MAX_PACE`` batches a second, or 0 for full speed."""
         self._pacer.set_pace(batches_per_second)
         self._update(pace=self._pacer.pace)
+
+    def change_setting(self, name: str, value: float) -> None:
+        """Change a setting from the next call of steps on (``aecore.settings.live``; raises ``AecoreError``)."""
+        value = checked_change(self.config, name, value)
+        with self._lock:
+            self._pending_changes.append((name, value))
+
+    def _apply_live_changes(self) -> None:
+        """The settings changed since the last call, assigned between two calls and recorded from the next batch."""
+        with self._lock:
+            pending, self._pending_changes = self._pending_changes, []
+        for name, value in pending:
+            old = float(f"{self.model.live_value(name):.6g}")  # the float32 variable, as the person typed it
+            if old == value:
+                continue
+            self.model.set_live(name, value)
+            with self._lock:
+                self._state.live_changes.append(LiveChange(self._state.batch_count + 1, name, old, value))
 
     def _publish_stop_locked(self) -> str:
         """Mark the training as stopped, with where it stopped; the caller holds ``_lock``."""
@@ -164,7 +184,8 @@ class TrainingJob:
     def history(self) -> History:
         with self._lock:
             terms = {name: series.view() for name, series in self._state.batch_terms.items()}
-            return History(terms, [dict(record) for record in self._state.epoch_history])
+            records = [dict(record) for record in self._state.epoch_history]
+            return History(terms, records, list(self._state.live_changes))
 
     def run(self) -> None:
         """Train to the end, to a stop, or to a failure; never raises, the snapshot tells."""
@@ -212,9 +233,12 @@ class TrainingJob:
         terms = {name: Series(values) for name, values in history.batch_terms.items()}
         for name in self.model.loss_term_names:  # a term added since the run was saved: no values before now
             terms.setdefault(name, Series(np.full(history.batch_count, np.nan)))
+        for change in history.live_changes:  # the settings in force at the end: the run goes on with them
+            self.model.set_live(change.name, change.new)
         with self._lock:
             self._state.batch_terms = terms
             self._state.epoch_history = list(history.epochs)
+            self._state.live_changes = list(history.live_changes)
         return done
 
     def _train(self) -> tuple[str, str]:
@@ -279,6 +303,7 @@ class TrainingJob:
                 if wanted == 0 or self.stop_event.is_set():
                     return False, ""
                 self._stepping = True
+            self._apply_live_changes()
             slow = self._pacer.slow
             started = time.perf_counter()
             terms = train(done, min(per_epoch, done + wanted))

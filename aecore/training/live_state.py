@@ -18,8 +18,13 @@ import numpy as np
 
 from aecore.runs.snapshots import ENDED, QUEUED, Preview, Series, Snapshot
 from aecore.settings.config import RunConfig
+from aecore.settings.live import LiveChange
 
 _JOB_IDS = itertools.count(1)
+
+
+#: what a page may ask of a job while it runs, beside Stop (the ``Job`` methods of the same names)
+JOB_COMMANDS = ("pause", "resume", "step", "set_pace", "change_setting")
 
 
 def new_job_id() -> int:
@@ -62,6 +67,10 @@ class Job(Protocol):
     def set_pace(self, batches_per_second: float) -> None:
         """Slow motion (1 to 20 batches a second), or 0 for full speed."""
 
+    def change_setting(self, name: str, value: float) -> None:
+        """Change a setting while the run trains, from its next call of steps (raises ``AecoreError`` for one that
+        cannot change live, or a value out of range)."""
+
 
 #: what the receiving side has: (batches, epoch records, the preview's epoch); ``START`` before anything
 Cursor = tuple[int, int, float | None]
@@ -90,6 +99,8 @@ class JobState:
     #: held by Pause (Step trains one batch); ``pace``: batches a second in slow motion, 0 at full speed
     paused: bool = False
     pace: float = 0.0
+    #: settings changed while it trains, in order (``aecore.settings.live``)
+    live_changes: list[LiveChange] = field(default_factory=list)
     batch_terms: dict[str, Series] = field(default_factory=dict)
     epoch_history: list[dict[str, float]] = field(default_factory=list)
     preview: Preview | None = None
@@ -129,6 +140,7 @@ class JobState:
             training_stopped=self.training_stopped,
             paused=self.paused,
             pace=self.pace,
+            live_changes=list(self.live_changes),
         )
 
     def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
@@ -153,6 +165,7 @@ class JobState:
             "training_stopped": self.training_stopped,
             "paused": self.paused,
             "pace": self.pace,
+            "live_changes": list(self.live_changes),  # a few at most: whole, every time
         }
         if preview_now != preview_epoch:
             changes["preview"] = self.preview
@@ -168,6 +181,7 @@ class JobState:
         self.last_batch_at = changes["last_batch_at"]
         self.training_stopped = changes["training_stopped"]
         self.paused, self.pace = changes["paused"], changes["pace"]
+        self.live_changes = changes["live_changes"]
         now = time.perf_counter()
         if changes["elapsed"] is not None:
             # never later than before: between answers the mirror's clock runs on, and the trainer's elapsed time

@@ -17,8 +17,6 @@ from collections.abc import Callable
 PAUSE_LIMIT_SECONDS = 600.0
 #: slow motion runs 1 to this many batches a second
 MAX_PACE = 20.0
-#: the commands a page may send to a running job, with the argument each takes
-PACE_COMMANDS = ("pause", "resume", "step", "set_pace")
 
 
 class Pacer:

@@ -97,7 +97,7 @@ def test_stop_ends_a_running_run_and_keeps_what_it_learned(manager) -> None:
     assert manager.store.folder(job.run_id).file("model.keras").is_file()
 
 
-def test_pause_step_and_slow_motion_reach_the_worker(manager) -> None:
+def test_pause_step_slow_motion_and_live_changes_reach_the_worker(manager) -> None:
     job = manager.submit(config(epochs=500))
     wait_for(manager, job, lambda snapshot: snapshot.batch_steps.size > 0)
     manager.control(job.job_id, "pause")
@@ -116,6 +116,11 @@ def test_pause_step_and_slow_motion_reach_the_worker(manager) -> None:
     assert 2 <= manager.snapshot(job.job_id).batch_steps.size - slow.batch_steps.size <= 8, "about 5 a second"
     with pytest.raises(AecoreError, match="Unknown command"):
         manager.control(job.job_id, "explode")
+    manager.control(job.job_id, "change_setting", "alpha", 0.25)  # a live change, recorded by the worker
+    changed = wait_for(manager, job, lambda snapshot: bool(snapshot.live_changes))
+    assert [(c.name, c.old, c.new) for c in changed.live_changes] == [("alpha", 0.0, 0.25)]
+    with pytest.raises(AecoreError, match="cannot change while this run trains"):
+        manager.control(job.job_id, "change_setting", "latent_dim", 2.0)
     manager.stop(job.job_id)
     assert ended(manager, job).status == "stopped"
 
