@@ -6,6 +6,7 @@ snapshots, inside a fragment that polls while the job runs and stops polling onc
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -13,6 +14,7 @@ import streamlit as st
 from aecore.data.registry import list_datasets
 from aecore.errors import AecoreError
 from aecore.settings.config import NOISE_NAMES, RunConfig
+from aecore.settings.live import live_settings
 from aecore.settings.parameters import PARAMETERS
 from aecore.settings.presets import PRESETS
 from aecore.settings.validation import cautions
@@ -120,18 +122,21 @@ def next_run_note(config: RunConfig | None, snapshot: Snapshot | None) -> None:
     """While a run trains, the controls change the next run, not this one: say so, naming what differs."""
     if config is None or snapshot is None or snapshot.ended:
         return
-    changed = changed_settings(snapshot.config, config)
-    detail = f": {setting_names(changed, config.model.variant)}" if changed else ""
-    st.info(
-        f"A run is training with the settings it started with; changes here apply to the next run{detail}.",
-        icon=":material/schedule:",
+    live = live_settings(snapshot.config) if snapshot.config.model.variant == config.model.variant else ()
+    changed = [name for name in changed_settings(snapshot.config, config) if name not in live]
+    detail = f" ({setting_names(changed, config.model.variant)} changed so far)" if changed else ""
+    changes_live = (
+        f"Changes to {setting_names(list(live), config.model.variant)} apply to this run as it trains; the others "
+        if live
+        else "Changes here "
     )
+    st.info(f"A run is training. {changes_live}apply to the next run{detail}.", icon=":material/schedule:")
 
 
-def render_controls(lesson: ui.Lesson) -> tuple[dict[str, Any], Any]:
+def render_controls(lesson: ui.Lesson, running: Snapshot | None) -> tuple[dict[str, Any], Any]:
     """Every control, built from the variant registry, but those the tab's lesson hides (and those it locks
     disabled); returns the session's values and the place for the preset's note (filled once the config they make
-    is known)."""
+    is known). While the tab's run trains (``running``), the settings it can change live send each change to it."""
     if not lesson.fixed:  # a preset would move what the lesson holds
         st.selectbox(
             "Preset",
@@ -164,14 +169,25 @@ def render_controls(lesson: ui.Lesson) -> tuple[dict[str, Any], Any]:
         for name in ui.variant_parameters(variant)
         if VARIANTS[variant].applies(name, now) and not lesson.is_hidden(name)
     ]
+    same_variant = running is not None and running.config.model.variant == variant
+    live = set(live_settings(running.config)) if same_variant else set()
+    send = functools.partial(ui.send_live_change, running.job_id) if live else None
     for section, title in ui.SECTION_TITLES.items():
         names = [name for name in shown if PARAMETERS[name].section == section]
         if not names and (section != "training" or lesson.is_hidden("device")):
             continue
         with st.container(border=True):
             st.markdown(f"**{title}**")
+            if running is not None:
+                live_here = [name for name in names if name in live]
+                st.caption(
+                    f"Live: {setting_names(live_here, variant)} change{'s' if len(live_here) == 1 else ''} the run "
+                    "as it trains; the others apply to the next run."
+                    if live_here
+                    else "Applies to the next run."
+                )
             for name in names:
-                ui.render_parameter(name, disabled=lesson.is_locked(name))
+                ui.render_parameter(name, disabled=lesson.is_locked(name), on_change=send if name in live else None)
             if section == "training":
                 device_control(lesson)
     return values, note
@@ -303,7 +319,7 @@ with controls:
             icon=":material/link_off:",
         )
     next_run = st.container()
-    values, note = render_controls(lesson)
+    values, note = render_controls(lesson, snapshot if busy else None)
     config = ui.guarded(lambda: ui.config_from_values(values), "Check the settings")
     with note:
         preset_note(config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -48,12 +49,17 @@ def runs_command(args: argparse.Namespace) -> int:
             print(f"{len(records)} runs in {store.root}", file=sys.stderr)
     elif args.action == "show":
         record = store.record(args.run_id)
-        history = store.folder(args.run_id).history().epochs
+        stored = store.folder(args.run_id).history()
+        history, changes = stored.epochs, [dataclasses.asdict(change) for change in stored.live_changes]
         if args.json:
-            print(json.dumps({**record.to_dict(), "config": record.config.to_dict(), "history": history}))
+            print(json.dumps({**record.to_dict(), "config": record.config.to_dict(), "history": history,
+                              "live_changes": changes}))  # fmt: skip
         else:
             for key, value in record.to_dict().items():
                 print(f"{key}: {_local_time(value) if key in TIMES else value}")
+            for change in changes:  # config.json keeps the settings it started with
+                print(f"changed while training: {change['name']} {change['old']:g} -> {change['new']:g} "
+                      f"from batch {change['batch']}")  # fmt: skip
             print(history_csv(history), end="")
     elif args.action == "delete":
         store.delete(args.run_id)

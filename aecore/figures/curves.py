@@ -45,13 +45,15 @@ def loss_curves(
     x_title: str = "batch",
     y_title: str = "loss",
     x_max: float | None = None,
+    markers: list[tuple[float, str]] | None = None,
 ) -> go.Figure:
     """Every loss term per batch as a line, its validation values per epoch as dashed markers in the same colour.
 
     ``epoch_steps`` are the global batch indices where each epoch ended, so both share one x axis. Also serves
     a single term over time (e.g. the sparsity term per epoch): pass one term and ``x_title="epoch"``. With no
     terms yet it is the empty chart a run will fill, its x axis to ``x_max`` (the run's length) if given. Terms
-    whose curves coincide (the total when no penalty is on) are drawn once, named for all of them.
+    whose curves coincide (the total when no penalty is on) are drawn once, named for all of them. ``markers``
+    are ``(batch, label)`` pairs drawn as labelled vertical lines just before that batch: settings changed live.
     """
     batch_steps, epoch_steps = np.asarray(batch_steps), np.asarray(epoch_steps)
     for name, values in batch_terms.items():
@@ -106,6 +108,13 @@ def loss_curves(
         figure.update_xaxes(range=[0, x_max])
     if not figure.data:  # no loss values yet: no made-up scale on the y axis
         figure.update_yaxes(showticklabels=False)
+    for batch, label in markers or []:
+        figure.add_vline(
+            x=batch - 0.5,
+            line={"dash": "dot", "color": "#444", "width": 1.5},
+            annotation={"text": label, "textangle": -90, "font": {"size": 11}},
+            annotation_position="top left",
+        )
     # In a row above the plot: a legend beside a half-page chart squeezes the curves.
     figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "itemsizing": "constant"})
     return figure

@@ -46,7 +46,7 @@ class Worker(Protocol):
     def stop(self) -> None: ...
 
     def control(self, command: str, *argument: Any) -> None:
-        """Pause, Continue, Step or a pace (``aecore.training.live_state.JOB_COMMANDS``) for the run it trains."""
+        """Pause, Continue, Step, a pace or a live change (``aecore.training.live_state.JOB_COMMANDS``) for its run."""
 
     def close(self) -> None: ...
 

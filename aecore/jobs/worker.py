@@ -86,7 +86,7 @@ class Trainer:
             self._job.request_stop()
 
     def control(self, command: str, *argument: Any) -> None:
-        """Pause, Continue, Step or a pace for the run under way (``aecore.training.live_state.JOB_COMMANDS``)."""
+        """Pause, Continue, Step, a pace or a live change for the run under way (``live_state.JOB_COMMANDS``)."""
         if command not in JOB_COMMANDS:
             raise ValueError(f"unknown command {command!r}")
         if self._job is not None:

@@ -31,7 +31,6 @@ from pages._ui.controls import (
     widget_key,
 )
 from pages._ui.lesson import current_lesson, hold_lesson_settings, lesson_header, lesson_link_popover
-from pages._ui.pace_controls import is_paused, pace_controls, pace_label, send_pace
 from pages._ui.panels import (
     CHART_HEIGHT,
     METRIC_LABELS,
@@ -40,6 +39,7 @@ from pages._ui.panels import (
     selection_key,
     shown_chart,
 )
+from pages._ui.run_controls import is_paused, pace_controls, pace_label, send_live_change, send_pace
 from pages._ui.runtime import DEFAULT_DATASET, _close_matplotlib_figures, job_manager, run_store, warm_up
 from pages._ui.session import (
     FIRST_POINT_POLL_SECONDS,
@@ -125,6 +125,7 @@ __all__ = [
     "run_snapshot",
     "run_store",
     "selection_key",
+    "send_live_change",
     "send_pace",
     "settings_link",
     "share_in_url",

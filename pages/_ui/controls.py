@@ -199,11 +199,14 @@ def remember(name: str) -> Any:
     return value
 
 
-def render_parameter(name: str, disabled: bool = False) -> Any:
-    """One control for one registry parameter: its kind picks the widget, its label and help come along."""
+def render_parameter(name: str, disabled: bool = False, on_change: Callable[..., None] | None = None) -> Any:
+    """One control for one registry parameter: its kind picks the widget, its label and help come along;
+    ``on_change(name, key)`` is called when a person changes it."""
     parameter = VARIANTS[control_values()["variant"]].parameter(name)
     key = bind(name)
     common = {"label": parameter.label, "help": parameter.help, "key": key, "disabled": disabled}
+    if on_change is not None:
+        common.update(on_change=on_change, args=(name, key))
     if parameter.kind == "choice":
         st.selectbox(options=parameter.choices, format_func=lambda value: CHOICE_LABELS.get(value, value), **common)
     elif parameter.kind == "bool":

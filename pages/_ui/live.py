@@ -87,6 +87,7 @@ def terms_figure(snapshot: Snapshot, terms: list[str], log_y: bool, y_title: str
         {term: values for term, values in measured.items() if len(values) and len(values) == len(epoch_steps)},
         log_y=log_y,
         y_title=y_title,
+        markers=[(change.batch, change.label(snapshot.config.model.variant)) for change in snapshot.live_changes],
     )
 
 

@@ -58,7 +58,7 @@ def preview_figure(snapshot: Snapshot, name: str, build: Any) -> Any:
 
 def curves_figure(snapshot: Snapshot, name: str, build: Any, *options: Any) -> Any:
     """A figure of a run's curves, built again only when the run has new points (or ``options`` change)."""
-    stamp = (len(snapshot.batch_steps), len(snapshot.epoch_history))
+    stamp = (len(snapshot.batch_steps), len(snapshot.epoch_history), len(snapshot.live_changes))
     return shared_figure((snapshot.run_id, name, "curves", *stamp, *options), build)
 
 

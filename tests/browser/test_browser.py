@@ -149,7 +149,7 @@ def test_vae_shows_its_traversal_and_manifold(page) -> None:
     screenshot(page, "train-vae-finished")
 
 
-def test_pause_step_and_slow_motion_show_one_batch_at_a_time(page, server_url: str) -> None:
+def test_pause_step_slow_motion_and_a_live_change(page, server_url: str) -> None:
     page.goto(f"{server_url}/?variant=undercomplete&dataset=digits&epochs=200&batch_size=16")
     wait_idle(page)
     button(page, "Train").click()
@@ -176,5 +176,10 @@ def test_pause_step_and_slow_motion_show_one_batch_at_a_time(page, server_url: s
     start = batches_shown(page)
     page.wait_for_timeout(3000)
     assert 2 <= batches_shown(page) - start <= 10, "about two batches a second"
+
+    page.get_by_text("Live: α (weight decay) changes the run as it trains").first.wait_for()
+    type_number(page, "α (weight decay)", 0.5)  # changed while it trains: marked on the loss chart
+    expect(page.locator(".js-plotly-plot .annotation-text").first).to_contain_text("α 0 → 0.5")
+    screenshot(page, "train-live-change")
     button(page, "Stop").click()
     page.get_by_text(STOPPED).first.wait_for()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import numpy as np
 import pytest
+from cli_support import run_cli
 
 from aecore.errors import AecoreError
 from aecore.jobs.manager import new_job, resumed_job
@@ -62,7 +64,7 @@ def test_a_history_keeps_its_changes_and_a_checkpoints_history_keeps_those_made_
     assert again.truncated(1).live_changes == [changes[0], LiveChange(8, "learning_rate", 0.001, 0.01)]
 
 
-def test_a_change_applies_from_the_next_call_and_is_recorded_at_that_batch(tmp_path) -> None:
+def test_a_change_applies_from_the_next_call_and_is_recorded_at_that_batch(tmp_path, capsys, monkeypatch) -> None:
     store = RunStore(tmp_path)
     start = RunConfig(
         dataset="mnist-5k",
@@ -100,6 +102,12 @@ def test_a_change_applies_from_the_next_call_and_is_recorded_at_that_batch(tmp_p
     assert resumed.status != STOPPED and again.model.live_value("alpha") == 0.5
     assert [c.name for c in resumed.live_changes] == ["alpha"]
     assert np.all(resumed.batch_terms["weight_decay"][-3:] > 0)
+
+    monkeypatch.setenv("AECORE_RUNS_DIR", str(tmp_path))  # ``runs show`` prints the change
+    code, out, _ = run_cli(capsys, "runs", "show", job.run_id)
+    assert code == 0 and f"changed while training: alpha 0 -> 0.5 from batch {change.batch}" in out
+    code, out, _ = run_cli(capsys, "runs", "show", job.run_id, "--json")
+    assert json.loads(out)["live_changes"] == [{"batch": change.batch, "name": "alpha", "old": 0.0, "new": 0.5}]
 
 
 def test_a_live_learning_rate_keeps_the_adversarial_optimisers_in_ratio() -> None:

@@ -1,7 +1,8 @@
-"""Pause / Continue, Step and the pace, beside Train and Stop: a class watches one batch at a time.
+"""What a tab asks of its run while it trains: Pause / Continue, Step and the pace beside Train and Stop (a class
+watches one batch at a time), and the settings that change the run as it trains (``aecore.settings.live``).
 
-The commands go through the job manager to the run's worker (``aecore.training.pacing``); the tab remembers
-what it asked (``PAUSE_KEY``), so the buttons follow a click at once rather than at the next poll.
+The commands go through the job manager to the run's worker; the tab remembers what it asked (``PAUSE_KEY``), so
+the buttons follow a click at once rather than at the next poll.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from aecore.errors import AecoreError
 from aecore.runs.snapshots import RUNNING, Snapshot
 from aecore.training.pacing import PAUSE_LIMIT_SECONDS
 from pages._ui.runtime import job_manager
@@ -45,6 +47,15 @@ def _step(job_id: int) -> None:
 def _pace_changed(job_id: int | None) -> None:
     if job_id is not None:
         job_manager().control(job_id, "set_pace", st.session_state[PACE_KEY])
+
+
+def send_live_change(job_id: int, name: str, key: str) -> None:
+    """A control of a setting that can change live, changed while the tab's run trains: the run takes it at its
+    next call of steps (the control keeps the value for the next run too)."""
+    try:
+        job_manager().control(job_id, "change_setting", name, st.session_state[key])
+    except AecoreError as error:
+        st.session_state["train_error"] = str(error)
 
 
 def send_pace(job_id: int) -> None:
