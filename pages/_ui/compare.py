@@ -124,7 +124,22 @@ def settings_panel(snapshots: dict[str, Any]) -> None:
 def compare_section(records: list[RunRecord]) -> None:
     st.subheader(f"Compare {len(records)} runs")
     labels = run_labels(records)
-    snapshots = {labels[record.id]: stored_snapshot(record.id) for record in records}
+    stored = {record.id: stored_snapshot(record.id) for record in records}
+    # a run whose settings changed while it trained: its config alone no longer describes it, and its label says so
+    snapshots = {
+        labels[run_id] + (" · changed live" if snapshot.live_changes else ""): snapshot
+        for run_id, snapshot in stored.items()
+    }
+    notes = [
+        f"{label}: "
+        + ", ".join(f"{change.label(snapshot.config.model.variant)} at batch {change.batch}" for change in changes)
+        for label, snapshot in snapshots.items()
+        if (changes := snapshot.live_changes)
+    ]
+    if notes:
+        st.caption(
+            "Changed while training (the settings below are those each run started with): " + "; ".join(notes) + "."
+        )
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.markdown("**Loss curves**")

@@ -120,6 +120,19 @@ def test_a_comparison_marks_no_best_loss_between_runs_of_different_losses(page_s
     assert "MSE and PSNR compare across losses" in captions
 
 
+def test_a_run_changed_while_it_trained_is_marked_in_a_comparison(page_store) -> None:
+    from aecore.runs.folder import History
+    from aecore.settings.live import LiveChange
+
+    stored_run(page_store, "steady", "mse", "mean", {"test_mse": 0.05})
+    changed = stored_run(page_store, "beta turned up", "mse", "mean", {"test_mse": 0.04})
+    page_store.folder(changed).write_history(History({}, [], [LiveChange(30, "beta", 3.0, 9.0)]))
+    at = runs_page(selected=[0, 1])
+    metrics = next(table for table in at.table if "Test MSE" in table.value.columns)
+    assert list(metrics.value.index) == ["beta turned up · changed live", "steady"]
+    assert "beta turned up · changed live: β 3 → 9 at batch 30" in texts(at.caption)
+
+
 def tag_filter(at: AppTest):
     return next(box for box in at.multiselect if box.label == "Tag")
 
