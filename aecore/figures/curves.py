@@ -46,6 +46,7 @@ def loss_curves(
     y_title: str = "loss",
     x_max: float | None = None,
     markers: list[tuple[float, str]] | None = None,
+    references: dict[str, float] | None = None,
 ) -> go.Figure:
     """Every loss term per batch as a line, its validation values per epoch as dashed markers in the same colour.
 
@@ -54,6 +55,7 @@ def loss_curves(
     terms yet it is the empty chart a run will fill, its x axis to ``x_max`` (the run's length) if given. Terms
     whose curves coincide (the total when no penalty is on) are drawn once, named for all of them. ``markers``
     are ``(batch, label)`` pairs drawn as labelled vertical lines just before that batch: settings changed live.
+    ``references`` are losses drawn as labelled horizontal lines (``aecore.explore.baselines``).
     """
     batch_steps, epoch_steps = np.asarray(batch_steps), np.asarray(epoch_steps)
     for name, values in batch_terms.items():
@@ -99,15 +101,21 @@ def loss_curves(
             )
         )
     if log_y:
-        plotted = [
-            np.asarray(values, dtype=np.float64) for values in [*batch_terms.values(), *validation_terms.values()]
-        ]
+        drawn_values = [*batch_terms.values(), *validation_terms.values(), list((references or {}).values())]
+        plotted = [np.asarray(values, dtype=np.float64) for values in drawn_values]
         figure.update_yaxes(type="log", **_log_ticks(np.concatenate([np.ravel(v) for v in plotted] or [np.ones(1)])))
     figure = styled(figure, None, x_title, y_title)
     if x_max is not None:
         figure.update_xaxes(range=[0, x_max])
     if not figure.data:  # no loss values yet: no made-up scale on the y axis
         figure.update_yaxes(showticklabels=False)
+    for label, value in (references or {}).items():
+        figure.add_hline(
+            y=value,
+            line={"dash": "dash", "color": "#666", "width": 1},
+            annotation={"text": f"{label}: {value:.3g}", "font": {"size": 11, "color": "#333"}},
+            annotation_position="top right",
+        )
     for batch, label in markers or []:
         figure.add_vline(
             x=batch - 0.5,

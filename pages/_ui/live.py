@@ -51,6 +51,9 @@ def dataset_class_names(name: str) -> list[str] | None:
         return None
 
 
+REFERENCES_TOGGLE = "loss_references"
+
+
 def loss_panel(snapshot: Snapshot) -> None:
     """The loss chart under a one-line heading (the counts go below it), so it fits a laptop screen with the probes."""
     # a term that is exactly 0 all along (weight decay with α = 0) only clutters the chart
@@ -63,9 +66,19 @@ def loss_panel(snapshot: Snapshot) -> None:
     # next poll (a finished run does not poll) went to the old one and was lost
     if LOG_SCALE_TOGGLE not in st.session_state:
         st.session_state[LOG_SCALE_TOGGLE] = st.session_state.get(LOG_SCALE_PREFERENCE, True)
-    log_y = right.toggle("Log scale", key=LOG_SCALE_TOGGLE)
+    scale, reference = right.columns(2)
+    log_y = scale.toggle("Log scale", key=LOG_SCALE_TOGGLE)
     st.session_state[LOG_SCALE_PREFERENCE] = log_y
-    figure = ui.curves_figure(snapshot, "loss", lambda: terms_figure(snapshot, terms, log_y, "loss"), log_y)
+    shown = reference.toggle(
+        "References",
+        key=REFERENCES_TOGGLE,
+        help="Where two simple models sit on this loss: the average training image (a model that learned "
+        "nothing) and PCA with as many components as the code (the best linear autoencoder of that size).",
+    )
+    references = reference_losses(snapshot) if shown else None
+    figure = ui.curves_figure(
+        snapshot, "loss", lambda: terms_figure(snapshot, terms, log_y, "loss", references), log_y, shown
+    )
     ui.shown_chart(figure, "loss_chart")
     st.caption(
         f"{len(snapshot.batch_steps)} batches · {len(snapshot.epoch_history)} validation points, "
@@ -73,7 +86,22 @@ def loss_panel(snapshot: Snapshot) -> None:
     )
 
 
-def terms_figure(snapshot: Snapshot, terms: list[str], log_y: bool, y_title: str) -> Any:
+def reference_losses(snapshot: Snapshot) -> dict[str, float] | None:
+    """The mean image's and PCA's loss for this run's data, loss, reduction and code size (once its code is
+    known: its first preview), labelled as the chart shows them."""
+    if snapshot.preview is None:
+        return None
+    from aecore.explore.baselines import reference_losses as references
+
+    config = snapshot.config
+    model, training = config.model, config.training
+    values = references(config.dataset, model.loss, model.reduction, training.batch_size, snapshot.preview.code_size)
+    return {f"{name} ({model.loss})": value for name, value in values.items()}
+
+
+def terms_figure(
+    snapshot: Snapshot, terms: list[str], log_y: bool, y_title: str, references: dict[str, float] | None = None
+) -> Any:
     """Per-batch curves of some loss terms with their per-epoch validation values on top."""
     from aecore.figures import curves
 
@@ -88,6 +116,7 @@ def terms_figure(snapshot: Snapshot, terms: list[str], log_y: bool, y_title: str
         log_y=log_y,
         y_title=y_title,
         markers=[(change.batch, change.label(snapshot.config.model.variant)) for change in snapshot.live_changes],
+        references=references,
     )
 
 

@@ -291,6 +291,26 @@ def test_the_log_scale_toggle_takes_every_flip_even_without_a_poll_between() -> 
     assert at.session_state["loss_log_scale"] is False  # kept for the next chart (another run, another page)
 
 
+def test_the_references_toggle_draws_the_mean_image_and_pca_lines_on_the_loss_chart() -> None:
+    config = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="undercomplete", hidden=(), latent_dim=8),
+        training=TrainingConfig(epochs=1, batch_size=64),
+    )
+    at, _ = attached_page(config)
+
+    def loss_chart_lines() -> list[str]:
+        chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+        return [annotation["text"] for annotation in chart["layout"].get("annotations", [])]
+
+    assert loss_chart_lines() == []
+    next(widget for widget in at.toggle if widget.label == "References").set_value(True).run()
+    assert not at.exception, at.exception
+    lines = loss_chart_lines()
+    assert any(text.startswith("mean image (mse): ") for text in lines)
+    assert any(text.startswith("PCA, 8 components (mse): ") for text in lines)
+
+
 def test_a_finished_vae_run_shows_its_kl_bars_and_manifold() -> None:
     config = RunConfig(
         dataset="digits",
