@@ -109,13 +109,15 @@ def loss_curves(
         figure.update_xaxes(range=[0, x_max])
     if not figure.data:  # no loss values yet: no made-up scale on the y axis
         figure.update_yaxes(showticklabels=False)
-    for label, value in (references or {}).items():
-        figure.add_hline(
-            y=value,
-            line={"dash": "dash", "color": "#666", "width": 1},
-            annotation={"text": f"{label}: {value:.3g}", "font": {"size": 11, "color": "#333"}},
-            annotation_position="top right",
-        )
+    span = [0.0, float(x_max or (batch_steps[-1] if batch_steps.size else 1.0))]
+    for (label, value), dash in zip((references or {}).items(), ("dash", "dot", "dashdot"), strict=False):
+        # a trace, not a shape: on a log axis plotly places a shape's annotation by log10 of its value
+        figure.add_trace(
+            go.Scatter(
+                x=span, y=[value, value], mode="lines", name=f"{label}: {value:.3g}", hoverinfo="name",
+                line={"color": "#555", "dash": dash, "width": 1.2},
+            )
+        )  # fmt: skip
     for batch, label in markers or []:
         figure.add_vline(
             x=batch - 0.5,

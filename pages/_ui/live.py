@@ -66,23 +66,24 @@ def loss_panel(snapshot: Snapshot) -> None:
     # next poll (a finished run does not poll) went to the old one and was lost
     if LOG_SCALE_TOGGLE not in st.session_state:
         st.session_state[LOG_SCALE_TOGGLE] = st.session_state.get(LOG_SCALE_PREFERENCE, True)
-    scale, reference = right.columns(2)
-    log_y = scale.toggle("Log scale", key=LOG_SCALE_TOGGLE)
+    log_y = right.toggle("Log scale", key=LOG_SCALE_TOGGLE)
     st.session_state[LOG_SCALE_PREFERENCE] = log_y
-    shown = reference.toggle(
-        "References",
-        key=REFERENCES_TOGGLE,
-        help="Where two simple models sit on this loss: the average training image (a model that learned "
-        "nothing) and PCA with as many components as the code (the best linear autoencoder of that size).",
-    )
+    shown = st.session_state.get(REFERENCES_TOGGLE, False)  # its toggle sits under the chart
     references = reference_losses(snapshot) if shown else None
     figure = ui.curves_figure(
         snapshot, "loss", lambda: terms_figure(snapshot, terms, log_y, "loss", references), log_y, shown
     )
     ui.shown_chart(figure, "loss_chart")
-    st.caption(
+    counts, toggle = st.columns([3, 2], vertical_alignment="center")
+    counts.caption(
         f"{len(snapshot.batch_steps)} batches · {len(snapshot.epoch_history)} validation points, "
         "dashed, after each epoch"
+    )
+    toggle.toggle(
+        "References",
+        key=REFERENCES_TOGGLE,
+        help="Where two simple models sit on this loss: the average training image (a model that learned "
+        "nothing) and PCA with as many components as the code (the best linear autoencoder of that size).",
     )
 
 
