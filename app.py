@@ -34,6 +34,7 @@ navigation = st.navigation(
         st.Page("pages/sparsity.py", title="Sparsity", icon=":material/grain:"),
         st.Page("pages/denoising.py", title="Denoising", icon=":material/blur_on:"),
         st.Page("pages/applications.py", title="Applications", icon=":material/apps:"),
+        st.Page("pages/classroom.py", title="Class", icon=":material/groups:"),
         st.Page("pages/about.py", title="About", icon=":material/school:"),
     ],
     position="top",
@@ -94,6 +95,13 @@ def sidebar_run() -> None:
 with st.sidebar:
     st.markdown("### Current run")
     sidebar_run()
+    st.text_input(
+        "Your name",
+        key=ui.STUDENT_KEY,
+        max_chars=40,
+        placeholder="for the Class page",
+        help="Shown with the runs you start from now on, on the Class page a teacher projects; kept with this tab.",
+    )
 
 navigation.run()
 # TensorFlow starts importing only now, after the first page is drawn, so it never slows that page down; the

@@ -277,7 +277,7 @@ def start_training() -> None:
         st.session_state["train_error"] = "A run is already going: stop it before starting another."
         return
     try:
-        started = ui.start_run(ui.config_from_values(values))
+        started = ui.start_run(ui.config_from_values(values), ui.current_lesson().title)
         ui.send_pace(started.job_id)
     except AecoreError as error:
         st.session_state["train_error"] = str(error)
@@ -296,22 +296,9 @@ def formula_box(variant_name: str, expanded: bool) -> None:
         st.caption(f"{variant.explanation} Source: {variant.seed}.")
 
 
-# ---------------------------------------------------------------------------------------------
-# The page
-
-entry = ui.current_run()
-snapshot = ui.run_snapshot(entry)
-busy = ui.is_busy(snapshot, entry)
-ui.control_values(initial=None if snapshot is None else snapshot.config)
-lesson = ui.current_lesson()
-ui.hold_lesson_settings(ui.control_values())
-
-st.title("Train")
-ui.lesson_header()
-if snapshot is None and not lesson.active:  # once a run shows, its charts need the height; a lesson says its own
-    st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
-controls, live = st.columns([1, 2.5], gap="large")
-with controls:
+def controls_column(lesson: ui.Lesson, snapshot: Snapshot | None, busy: bool) -> tuple[dict[str, Any], Any]:
+    """The controls beside the live view, with the link's notices, the preset's note, what a change applies to,
+    the cautions and the links to share; returns the values and the config they make (None if not valid)."""
     notices = st.session_state.pop(ui.LINK_NOTICE_KEY, None)
     if notices:
         st.warning(
@@ -333,6 +320,36 @@ with controls:
             st.code(ui.settings_link(config), language=None, wrap_lines=True)
             st.caption("Whoever opens this link gets these settings in their own tab; your run stays yours.")
         ui.lesson_link_popover(config)
+    return values, config
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+entry = ui.current_run()
+snapshot = ui.run_snapshot(entry)
+busy = ui.is_busy(snapshot, entry)
+ui.control_values(initial=None if snapshot is None else snapshot.config)
+lesson = ui.current_lesson()
+ui.hold_lesson_settings(ui.control_values())
+
+heading, mode = st.columns([5, 1], vertical_alignment="bottom")
+projector = ui.projector_toggle(mode)  # a class's screen: the live view alone, in large type
+if not projector:
+    heading.title("Train")
+ui.lesson_header(with_note=not projector)
+if snapshot is None and not lesson.active and not projector:  # once a run shows, its charts need the height
+    st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
+if projector:
+    live = st.container()
+    values = ui.control_values()
+    config = ui.guarded(lambda: ui.config_from_values(values), "Check the settings")
+    if config is not None:
+        ui.share_in_url(config, ui.query_from_lesson(lesson))
+else:
+    controls, live = st.columns([1, 2.5], gap="large")
+    with controls:
+        values, config = controls_column(lesson, snapshot, busy)
 
 with live:
     buttons = st.columns([1, 1, 1.25, 1, 1.45], vertical_alignment="center")
@@ -355,16 +372,10 @@ with live:
         help="Stop after the current batch; the model trained so far is kept.",
     )
     ui.pace_controls(buttons[2:], entry, snapshot, busy)
-    if snapshot is not None:
-        run_config = snapshot.config
-        st.caption(
-            f"Run `{snapshot.run_id}` · **{VARIANTS[run_config.model.variant].title}** on {run_config.dataset} · "
-            f"{run_config.training.epochs} epochs, batch {run_config.training.batch_size} · "
-            f"{ui.STATUS_LABELS.get(snapshot.status, snapshot.status)}"
-        )
     if "train_error" in st.session_state:
         st.error(st.session_state.pop("train_error"), icon=":material/error:")
-    formula_box(values["variant"], expanded=snapshot is None)
+    if not projector:
+        formula_box(values["variant"], expanded=snapshot is None)
     if entry is None or snapshot is None:
         st.info(
             "Press **Train** to start. The loss curves grow batch by batch, and after each epoch the probe images, "
@@ -374,6 +385,12 @@ with live:
         before_training(config)
     else:
         live_view(entry, snapshot)
+        run_config = snapshot.config  # under the charts: above them it pushed the loss chart off a laptop's screen
+        st.caption(
+            f"Run `{snapshot.run_id}` · **{VARIANTS[run_config.model.variant].title}** on {run_config.dataset} · "
+            f"{run_config.training.epochs} epochs, batch {run_config.training.batch_size} · "
+            f"{ui.STATUS_LABELS.get(snapshot.status, snapshot.status)}"
+        )
         if snapshot.ended:
             summary_section(snapshot)
 

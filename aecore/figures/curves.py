@@ -14,7 +14,7 @@ from aecore.figures.style import colours, styled
 MAX_LINE_POINTS = 2000
 
 
-def _thinned(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def thinned(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """At most MAX_LINE_POINTS evenly spaced points of a curve, always keeping the first and the latest."""
     if len(steps) <= MAX_LINE_POINTS:
         return steps, values
@@ -22,7 +22,7 @@ def _thinned(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndar
     return steps[keep], values[keep]
 
 
-def _log_ticks(values: np.ndarray) -> dict[str, list]:
+def log_ticks(values: np.ndarray) -> dict[str, list]:
     """Ticks at 1, 2 and 5 × 10^k written out in full (plotly's own minor labels read "5, 2, 100, 5, 2")."""
     positive = values[np.isfinite(values) & (values > 0)]
     if positive.size == 0:
@@ -70,7 +70,7 @@ def loss_curves(
     for name in drawn:
         if name not in batch_terms:
             continue
-        x, y = _thinned(batch_steps, np.asarray(batch_terms[name], dtype=np.float64))
+        x, y = thinned(batch_steps, np.asarray(batch_terms[name], dtype=np.float64))
         figure.add_trace(
             go.Scatter(
                 x=x,
@@ -103,7 +103,7 @@ def loss_curves(
     if log_y:
         drawn_values = [*batch_terms.values(), *validation_terms.values(), list((references or {}).values())]
         plotted = [np.asarray(values, dtype=np.float64) for values in drawn_values]
-        figure.update_yaxes(type="log", **_log_ticks(np.concatenate([np.ravel(v) for v in plotted] or [np.ones(1)])))
+        figure.update_yaxes(type="log", **log_ticks(np.concatenate([np.ravel(v) for v in plotted] or [np.ones(1)])))
     figure = styled(figure, None, x_title, y_title)
     if x_max is not None:
         figure.update_xaxes(range=[0, x_max])
@@ -140,7 +140,7 @@ def compared_curves(
     figure = go.Figure()
     plotted = []
     for (name, (x, values, epoch_ends, validation)), colour in zip(runs.items(), colours(len(runs)), strict=True):
-        x_thin, y_thin = _thinned(np.asarray(x), np.asarray(values, dtype=np.float64))
+        x_thin, y_thin = thinned(np.asarray(x), np.asarray(values, dtype=np.float64))
         figure.add_trace(
             go.Scatter(
                 x=x_thin, y=y_thin, mode="lines", name=name, legendgroup=name, line={"color": colour, "width": 1.5}
@@ -161,7 +161,7 @@ def compared_curves(
             )
         plotted += [np.ravel(values), np.ravel(validation)]
     if log_y:
-        figure.update_yaxes(type="log", **_log_ticks(np.concatenate(plotted or [np.ones(1)])))
+        figure.update_yaxes(type="log", **log_ticks(np.concatenate(plotted or [np.ones(1)])))
     figure = styled(figure, None, "epoch", term.replace("_", " "))
     figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
     return figure

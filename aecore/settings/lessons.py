@@ -32,16 +32,18 @@ _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&])")
 
 @dataclass(frozen=True)
 class Lesson:
-    """What a lesson link adds to the settings: controls hidden, controls shown but locked, a title and a note."""
+    """What a lesson link adds to the settings: controls hidden, controls shown but locked, a title, a note, and
+    whether the page opens in projector mode (``present=1``)."""
 
     hidden: tuple[str, ...] = ()
     locked: tuple[str, ...] = ()
     title: str = ""
     note: str = ""
+    present: bool = False
 
     @property
     def active(self) -> bool:
-        return bool(self.hidden or self.locked or self.title or self.note)
+        return bool(self.hidden or self.locked or self.title or self.note or self.present)
 
     @property
     def fixed(self) -> frozenset[str]:
@@ -93,13 +95,23 @@ def lesson_from_query(query: dict[str, str]) -> tuple[Lesson, list[str]]:
         locked=_names(query.get("lock", ""), "lock", notices),
         title=_plain_text(query.get("title", ""), MAX_TITLE_CHARS, "title", notices).replace("\n", " "),
         note=_plain_text(query.get("note", ""), MAX_NOTE_CHARS, "note", notices),
+        present=_switch(query.get("present", ""), notices),
     )
     return lesson, notices
 
 
+def _switch(text: str, notices: list[str]) -> bool:
+    """``present=1`` (or ``true``) turns projector mode on; anything else but nothing is dropped with a notice."""
+    if text.lower() in ("1", "true"):
+        return True
+    if text and text.lower() not in ("0", "false"):
+        notices.append(f"present: '{text[:20]}' is not 1 or 0")
+    return False
+
+
 def query_from_lesson(lesson: Lesson) -> dict[str, str]:
     """The lesson's own query parameters (those it has): ``{"hide": "beta,lam", "title": "…"}``."""
-    texts = (",".join(lesson.hidden), ",".join(lesson.locked), lesson.title, lesson.note)
+    texts = (",".join(lesson.hidden), ",".join(lesson.locked), lesson.title, lesson.note, "1" if lesson.present else "")
     return {name: text for name, text in zip(LESSON_PARAMETERS, texts, strict=True) if text}
 
 

@@ -17,7 +17,7 @@ from aecore.settings.validation import validate
 from aecore.settings.variants import VARIANTS
 
 #: a lesson's own query parameters (``aecore.settings.lessons``), in this order
-LESSON_PARAMETERS = ("hide", "lock", "title", "note")
+LESSON_PARAMETERS = ("hide", "lock", "title", "note", "present")
 #: query parameters that are not settings (the run a tab shows, the secret that makes the tab its owner, a lesson)
 RESERVED = ("run", "key", *LESSON_PARAMETERS)
 

@@ -30,13 +30,21 @@ from pages._ui.controls import (
     variant_parameters,
     widget_key,
 )
-from pages._ui.lesson import current_lesson, hold_lesson_settings, lesson_header, lesson_link_popover
+from pages._ui.lesson import (
+    current_lesson,
+    hold_lesson_settings,
+    lesson_header,
+    lesson_link_popover,
+    projector_on,
+    projector_toggle,
+)
 from pages._ui.panels import (
     CHART_HEIGHT,
     METRIC_LABELS,
     curves_figure,
     preview_figure,
     selection_key,
+    shared_figure,
     shown_chart,
 )
 from pages._ui.run_controls import is_paused, pace_controls, pace_label, send_live_change, send_pace
@@ -53,6 +61,7 @@ from pages._ui.session import (
     STATUS_ICONS,
     STATUS_LABELS,
     STOPPING_POLL_SECONDS,
+    STUDENT_KEY,
     RunEntry,
     RunRegistry,
     current_run,
@@ -89,6 +98,7 @@ __all__ = [
     "SECTION_TITLES",
     "STATUS_ICONS",
     "STATUS_LABELS",
+    "STUDENT_KEY",
     "VALUES_KEY",
     "Lesson",
     "RunEntry",
@@ -115,6 +125,8 @@ __all__ = [
     "pace_controls",
     "pace_label",
     "preview_figure",
+    "projector_on",
+    "projector_toggle",
     "progress_text",
     "remember",
     "render_parameter",
@@ -129,6 +141,7 @@ __all__ = [
     "send_pace",
     "settings_link",
     "share_in_url",
+    "shared_figure",
     "show_run",
     "shown_chart",
     "start_run",

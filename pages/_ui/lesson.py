@@ -7,6 +7,7 @@ the link's values whatever the widgets send: ``hold_lesson_settings`` puts them 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -57,15 +58,43 @@ def hold_lesson_settings(values: dict[str, Any]) -> None:
                 st.session_state[widget_key(name)] = held[name]
 
 
-def lesson_header() -> None:
-    """The lesson's title and instructions at the top of the page, as plain text."""
+def lesson_header(with_note: bool = True) -> None:
+    """The lesson's title and instructions at the top of the page, as plain text (the title alone on a projector,
+    where the live view needs the height)."""
     lesson = current_lesson()
     if lesson.title:
         st.subheader(plain_markdown(lesson.title), anchor=False)
+    if not with_note:
+        return
     if lesson.note:
         st.info(plain_markdown(lesson.note), icon=":material/school:")
     if lesson.fixed:
         st.caption("This lesson's link hides or locks some settings: change the others, and press **Train**.")
+
+
+PROJECTOR_KEY = "projector_mode"
+PROJECTOR_CSS = Path(__file__).resolve().parents[2] / "assets" / "projector.css"
+
+
+def projector_on() -> bool:
+    """Whether the tab shows the Train page in projector mode (a lesson link with ``present=1`` starts in it)."""
+    if PROJECTOR_KEY not in st.session_state:
+        st.session_state[PROJECTOR_KEY] = current_lesson().present
+    return bool(st.session_state[PROJECTOR_KEY])
+
+
+def projector_toggle(place: Any) -> bool:
+    """The projector-mode switch; on, the page's style for the back of the room is added."""
+    projector_on()
+    on = place.toggle(
+        "Projector",
+        key=PROJECTOR_KEY,
+        help="For a projector: no sidebar and no controls, larger text and lines, and the loss chart, the probe "
+        "images and the variant's own plot on one screen. Turn it off to change the settings.",
+    )
+    if on:
+        st.html(f"<style>{PROJECTOR_CSS.read_text()}</style>")
+    return on
 
 
 def control_label(name: str, variant: str) -> str:
@@ -95,9 +124,10 @@ def lesson_link_popover(config: RunConfig) -> None:
         )
         title = st.text_input("Title", value=lesson.title, max_chars=MAX_TITLE_CHARS, key="lesson_title")
         note = st.text_area("Instructions", value=lesson.note, max_chars=MAX_NOTE_CHARS, key="lesson_note")
+        present = st.checkbox("Open in projector mode", value=lesson.present, key="lesson_present")
         page_url = (st.context.url or "").split("?")[0]
         address = network_address() if is_loopback(page_url) else None
-        made = Lesson(tuple(hidden), tuple(locked), title.strip(), note.strip())
+        made = Lesson(tuple(hidden), tuple(locked), title.strip(), note.strip(), present)
         st.code(
             lesson_link(with_host(page_url, address) if address else page_url, config, made),
             language=None,

@@ -317,6 +317,13 @@ def draw_run(snapshot: Snapshot, entry: ui.RunEntry) -> None:
     if not snapshot.batch_steps.size:
         return
     penalties = [term for term in snapshot.batch_terms if term not in BASE_TERMS]
+    if ui.projector_on() and snapshot.preview is not None:
+        # one screen for a class: the loss, the probes and the variant's own plot side by side, nothing below
+        for column, panel in zip(st.columns(3, gap="medium"), [loss_panel, probe_panel,
+                                 panels_after_probes(snapshot, penalties)[0]], strict=True):  # fmt: skip
+            with column:
+                panel(snapshot)
+        return
     # beside two kinds of probe image (input, output) the loss chart takes the wider share, for the legend above
     # it; three kinds (clean, noisy, denoised) need half the row to keep their labels level
     noisy = snapshot.config.noise.level > 0

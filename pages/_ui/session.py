@@ -9,6 +9,7 @@ session that goes away stops its runs after a grace period unless a reloaded tab
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 import time
@@ -44,6 +45,8 @@ SLOW_POLL_SECONDS = 0.5
 ABANDONED_RUN_GRACE_SECONDS = 120.0
 
 RUN_TOKEN_KEY = "run_token"
+#: the name a student gives once per tab (the sidebar), shown with their runs on the Class page
+STUDENT_KEY = "student_name"
 SECRET_KEY = "run_secret"
 QUERY_PARAM = "run"
 SECRET_PARAM = "key"
@@ -69,6 +72,10 @@ class RunEntry:
     secret: str = ""
     released_at: float | None = None
     owned: bool = True
+    #: who started it (the name given in the sidebar, "" if none), the lesson's title, when (``time.time``)
+    student: str = ""
+    lesson: str = ""
+    started: float = 0.0
 
 
 class RunRegistry:
@@ -81,15 +88,23 @@ class RunRegistry:
         self._entries: OrderedDict[str, RunEntry] = OrderedDict()
         self.manager: JobManager = None
 
-    def add(self, run_id: str, job_id: int, owner: str, manager: JobManager) -> str:
+    def add(
+        self, run_id: str, job_id: int, owner: str, manager: JobManager, student: str = "", lesson: str = ""
+    ) -> str:
         """Register a job a session just started; returns the secret that proves ownership of it."""
         secret = secrets.token_urlsafe(8)
         with self._lock:
             self.manager = manager
-            self._entries[run_id] = RunEntry(run_id, job_id, owner, secret)
+            self._entries[run_id] = RunEntry(run_id, job_id, owner, secret, student=student, lesson=lesson,
+                                             started=time.time())  # fmt: skip
             while len(self._entries) > self.MAX_ENTRIES:
                 self._entries.popitem(last=False)
         return secret
+
+    def class_runs(self, since: float) -> list[RunEntry]:
+        """Every run this process started since ``since`` (``time.time``), oldest first, with who started it."""
+        with self._lock:
+            return [dataclasses.replace(entry) for entry in self._entries.values() if entry.started >= since]
 
     def claim(self, token: str, owner: str, secret: str | None) -> RunEntry | None:
         """The run behind ``token``: owned by ``owner`` from now on if ``secret`` is its secret (a reloaded tab),
@@ -180,21 +195,23 @@ def current_run() -> RunEntry | None:
     return entry
 
 
-def _watch(job: Job) -> RunEntry:
+def _watch(job: Job, lesson: str) -> RunEntry:
     """Make a job just submitted this tab's run."""
     manager = job_manager()
     previous = current_run()
     if previous is not None and previous.job_id is not None:
         manager.forget(previous.job_id)  # this tab shows the new run now: free the old model
     owner = session_handle().key
-    secret = run_registry().add(job.run_id, job.job_id, owner, manager)
+    student = st.session_state.get(STUDENT_KEY, "").strip()
+    secret = run_registry().add(job.run_id, job.job_id, owner, manager, student, lesson)
     show_run(job.run_id, secret)
     return run_registry().claim(job.run_id, owner, secret)
 
 
-def start_run(config: RunConfig) -> RunEntry:
-    """Submit a new run for this tab (raises ``AecoreError`` for bad settings)."""
-    return _watch(job_manager().submit(config))
+def start_run(config: RunConfig, lesson: str = "") -> RunEntry:
+    """Submit a new run for this tab (raises ``AecoreError`` for bad settings), with the tab's student name and
+    the title of its lesson for the Class page."""
+    return _watch(job_manager().submit(config), lesson)
 
 
 def resume_run(run_id: str, extra_epochs: int) -> RunEntry:
@@ -202,7 +219,7 @@ def resume_run(run_id: str, extra_epochs: int) -> RunEntry:
     entry = current_run()
     if is_busy(run_snapshot(entry), entry):
         raise AecoreError("This tab already has a run going: stop it before resuming another.")
-    return _watch(job_manager().resume(run_id, extra_epochs))
+    return _watch(job_manager().resume(run_id, extra_epochs), "")
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

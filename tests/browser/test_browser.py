@@ -183,3 +183,26 @@ def test_pause_step_slow_motion_and_a_live_change(page, server_url: str) -> None
     screenshot(page, "train-live-change")
     button(page, "Stop").click()
     page.get_by_text(STOPPED).first.wait_for()
+
+
+def test_projector_mode_fits_the_loss_the_probes_and_the_variants_plot_on_one_1280_by_720_screen(
+    page, server_url: str
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server_url}/?variant=sparse&dataset=digits&epochs=3&batch_size=64&title=Sparse+codes&present=1")
+    wait_idle(page)
+    assert not page.get_by_test_id("stSidebar").is_visible(), "no sidebar on a projector"
+    expect(page.get_by_text("Variant", exact=True)).to_have_count(0)
+    button(page, "Train").click()
+    page.get_by_text("After training").first.wait_for(timeout=120_000)
+    wait_idle(page)
+    page.wait_for_timeout(800)
+    charts = page.locator(".js-plotly-plot")
+    expect(charts).to_have_count(3)  # the loss, the probes, the KL plot: nothing else
+    for index in range(3):
+        box = charts.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, f"chart {index} fits the width"
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 720, f"chart {index} fits the height: {box}"
+    assert_no_exception(page)
+    page.mouse.move(0, 719)  # no tooltip over the page
+    page.screenshot(path="test-output/projector-1280x720.png")

@@ -105,7 +105,8 @@ def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser,
         select_rows(page, (1, 2, 3))  # leaves the β = 1 run selected alone
         button(page, "Open in Train").click()
         page.get_by_role("heading", name="Train").first.wait_for()
-        page.get_by_text("After training").first.wait_for()
+        # the summary loads the model: in a server just started, after its own TensorFlow import (slow when busy)
+        page.get_by_text("After training").first.wait_for(timeout=180_000)
         wait_idle(page)
         assert "beta=1" in page.url and "variant=sparse" in page.url, "the Train page shows the opened run's settings"
         page.get_by_role("link", name="Runs").first.click()

@@ -85,6 +85,7 @@ def test_the_teacher_makes_a_lesson_link_from_the_current_settings() -> None:
     at.multiselect(key="lesson_lock").set_value(["variant", "dataset"])
     at.text_input(key="lesson_title").input("Sparse codes")
     at.text_area(key="lesson_note").input("Try rho = 0.05, then 0.5.")
+    at.checkbox(key="lesson_present").check()
     at.run()
     assert not at.exception, at.exception
     link = next(code.value for code in at.code if "hide=" in code.value)
@@ -92,7 +93,18 @@ def test_the_teacher_makes_a_lesson_link_from_the_current_settings() -> None:
     assert query["rho"] == "0.05" and query["variant"] == "sparse"
     lesson, notices = lesson_from_query(query)
     assert notices == [] and lesson.hidden == ("beta", "learning_rate") and lesson.locked == ("variant", "dataset")
-    assert lesson.title == "Sparse codes" and lesson.note == "Try rho = 0.05, then 0.5."
+    assert lesson.title == "Sparse codes" and lesson.note == "Try rho = 0.05, then 0.5." and lesson.present
+
+
+def test_a_lesson_link_with_present_opens_the_projector_view() -> None:
+    at = lesson_page({"variant": "sparse", "dataset": "digits", "title": "Watch the code", "present": "1"})
+    assert next(toggle for toggle in at.toggle if toggle.label == "Projector").value
+    assert "Variant" not in widget_labels(at) and "Preset" not in widget_labels(at), "no controls on a projector"
+    assert any("stSidebar" in str(element.proto) for element in at.get("html")), "the projector style is on"
+    assert [heading.value for heading in at.subheader] == ["Watch the code"] and not at.title
+    assert at.query_params["present"] == "1", "a reload stays in projector mode"
+    next(toggle for toggle in at.toggle if toggle.label == "Projector").set_value(False).run()
+    assert "Variant" in widget_labels(at) and at.title[0].value == "Train"
 
 
 def test_the_about_page_lists_the_ready_lessons_with_their_links() -> None:

@@ -165,10 +165,10 @@ def test_the_output_layer_initial_weights_and_optimizer_reach_the_run() -> None:
     entry = ui.run_registry().claim(at.session_state[ui.RUN_TOKEN_KEY], "test", at.session_state[ui.SECRET_KEY])
     config = ui.job_manager().snapshot(entry.job_id).config
     assert (config.model.output, config.model.init, config.training.optimizer) == ("linear", "fan_in_uniform", "sgd")
-    assert "apply to the next run" in texts(at.info) and "Learning rate" not in texts(at.info)
-    at.number_input(key=ui.widget_key("learning_rate")).set_value(0.001).run()  # the run keeps its own rate
-    assert "apply to the next run: Learning rate" in texts(at.info)
-    assert ui.job_manager().snapshot(entry.job_id).config.training.learning_rate == 0.0013
+    assert "apply to the next run" in texts(at.info) and "changed so far" not in texts(at.info)
+    at.selectbox(key=ui.widget_key("init")).set_value("glorot_uniform").run()  # not live: for the next run
+    assert "(Initial weights changed so far)" in texts(at.info)
+    assert ui.job_manager().snapshot(entry.job_id).config.model.init == "fan_in_uniform"
     button(at, "Stop").click().run()
     wait_for_end(entry.job_id)
 

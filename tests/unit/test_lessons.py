@@ -27,7 +27,7 @@ from aecore.settings.validation import validate
 
 
 def test_a_lesson_reads_back_as_it_was_written() -> None:
-    lesson = Lesson(hidden=("beta", "learning_rate"), locked=("variant", "rho"), title="ρ and sparsity", note="a\nb")
+    lesson = Lesson(("beta", "learning_rate"), ("variant", "rho"), title="ρ and sparsity", note="a\nb", present=True)
     assert lesson_from_query(query_from_lesson(lesson)) == (lesson, [])
     assert query_from_lesson(Lesson()) == {}, "no lesson, no lesson parameters in the URL"
     assert set(query_from_lesson(lesson)) <= set(RESERVED), "a lesson's parameters are never read as settings"
@@ -37,6 +37,12 @@ def test_unknown_names_are_dropped_with_a_notice_that_names_them() -> None:
     lesson, notices = lesson_from_query({"hide": "rho, nope,rho,,beta", "lock": "variant,<script>"})
     assert lesson.hidden == ("rho", "beta") and lesson.locked == ("variant",)
     assert notices == ["hide: no control is called 'nope'", "lock: no control is called '<script>'"]
+
+
+def test_projector_mode_is_one_or_nothing() -> None:
+    assert lesson_from_query({"present": "1"}) == (Lesson(present=True), [])
+    assert lesson_from_query({"present": "0"}) == (Lesson(), [])
+    assert lesson_from_query({"present": "yes please"}) == (Lesson(), ["present: 'yes please' is not 1 or 0"])
 
 
 def test_a_locked_setting_that_is_also_hidden_counts_as_hidden() -> None:
