@@ -91,7 +91,7 @@ def class_view() -> None:
     state = tuple((snapshot.run_id, len(snapshot.batch_steps)) for _, _, snapshot in runs)
     figure = ui.shared_figure(("class", lesson, state), lambda: class_loss_chart(curves))
     training = sum(1 for _, _, snapshot in runs if not snapshot.ended)
-    st.markdown(f"**{len(runs)} runs** · {training} training or waiting")
+    st.markdown(f"**{len(runs)} run{'s' if len(runs) > 1 else ''}** · {training} training or waiting")
     ui.shown_chart(figure, "class_chart", height=None)
     for student, _, snapshot in reversed(runs):  # the newest first
         run_row(student, snapshot)

@@ -11,7 +11,7 @@ from aecore.figures.style import colours, styled
 
 def class_loss_chart(runs: dict[str, tuple[np.ndarray, np.ndarray]], height: int = 420) -> go.Figure:
     """``runs[label] = (batch steps, total loss per batch)``: one line per run on a log axis, against the batch,
-    each named on hover (a class of thirty needs no legend: the table below names the colours)."""
+    each named on hover (a legend of thirty names would take the chart's place)."""
     figure = go.Figure()
     plotted = []
     for (label, (steps, values)), colour in zip(runs.items(), colours(len(runs)), strict=True):

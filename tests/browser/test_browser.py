@@ -206,3 +206,31 @@ def test_projector_mode_fits_the_loss_the_probes_and_the_variants_plot_on_one_12
     assert_no_exception(page)
     page.mouse.move(0, 719)  # no tooltip over the page
     page.screenshot(path="test-output/projector-1280x720.png")
+
+
+def test_the_class_view_shows_a_students_run_by_name(browser, page, server_url: str) -> None:
+    page.goto(f"{server_url}/?variant=undercomplete&dataset=digits&epochs=3&batch_size=64&title=Warm+up")
+    wait_idle(page)
+    name = page.get_by_role("textbox", name="Your name")
+    name.fill("Ana")
+    name.press("Enter")
+    wait_idle(page)
+    button(page, "Train").click()
+    batches_grow(page, than=0)
+
+    teacher = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    teacher.set_default_timeout(PATIENCE_MS)
+    teacher.goto(f"{server_url}/classroom")
+    teacher.get_by_role("heading", name="Class").wait_for()
+    teacher.get_by_text("Ana", exact=True).first.wait_for()
+    teacher.wait_for_function(
+        "() => { const chart = document.querySelector('.js-plotly-plot');"
+        " return chart && chart.calcdata && chart.calcdata.some(trace => trace[0].trace.name.startsWith('Ana · ')); }"
+    )
+    choose(teacher, "Lesson", "Warm up")
+    teacher.get_by_text("Ana", exact=True).first.wait_for()
+    assert_no_exception(teacher)
+    page.get_by_text("After training").first.wait_for(timeout=120_000)
+    teacher.wait_for_timeout(2500)  # one more poll: the finished run's last state
+    screenshot(teacher, "class-view")
+    teacher.context.close()
