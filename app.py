@@ -19,7 +19,7 @@ st.set_page_config(
     page_title="Autoencoder Lab",
     page_icon=str(ICON),
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",  # collapsed on a phone or a small tablet
     menu_items={"About": "Autoencoder Lab: train autoencoders live in the browser and see how they learn."},
 )
 st.logo(str(ICON), size="large")

@@ -333,7 +333,7 @@ ui.control_values(initial=None if snapshot is None else snapshot.config)
 lesson = ui.current_lesson()
 ui.hold_lesson_settings(ui.control_values())
 
-heading, mode = st.columns([5, 1], vertical_alignment="bottom")
+heading, mode = st.columns([3, 1], vertical_alignment="bottom")
 projector = ui.projector_toggle(mode)  # a class's screen: the live view alone, in large type
 if not projector:
     heading.title("Train")
@@ -347,7 +347,8 @@ if projector:
     if config is not None:
         ui.share_in_url(config, ui.query_from_lesson(lesson))
 else:
-    controls, live = st.columns([1, 2.5], gap="large")
+    with st.container(key="train_split"):  # assets/style.css stacks it on a narrow screen
+        controls, live = st.columns([1, 2.5], gap="large")
     with controls:
         values, config = controls_column(lesson, snapshot, busy)
 

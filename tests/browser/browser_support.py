@@ -117,6 +117,38 @@ def wait_until_warm(page) -> None:
         wait_idle(page)
 
 
+#: the text elements that must fit, by what they are
+CHECKED = {
+    "label": 'label, [data-testid="stWidgetLabel"]',
+    "caption": '[data-testid="stCaptionContainer"]',
+    "metric": '[data-testid="stMetricLabel"], [data-testid="stMetricValue"]',
+    "formula": ".katex-display",
+}
+#: every displayed element of ``CHECKED``, and every displayed element of the open sidebar with text of its own, whose
+#: content is wider than its box (by more than a rounding pixel): what it is, its text (a formula's TeX) and both
+#: widths. A formula's content is its glyphs: KaTeX ends every stacked formula with an empty 2 px strut
+#: (``.vlist-s``), which widens its scrollWidth but draws nothing
+CUT_OFF = """(checked) => {
+  const ownText = (element) => [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim());
+  const candidates = Object.entries(checked).flatMap(([kind, selector]) =>
+    [...document.querySelectorAll(selector)].map((element) => [kind, element]));
+  const sidebar = document.querySelector('[data-testid=stSidebar]:not([data-collapsed=true])');
+  if (sidebar) candidates.push(...[...sidebar.querySelectorAll('*')].filter(ownText).map((e) => ['sidebar', e]));
+  const textOf = (element) => element.querySelector('annotation')?.textContent || element.innerText;
+  const contentWidth = (kind, element) => {
+    if (kind !== 'formula') return element.scrollWidth;
+    const glyphs = document.createRange();
+    glyphs.selectNodeContents(element.querySelector('.katex-html') || element);
+    return Math.round(glyphs.getBoundingClientRect().right - element.getBoundingClientRect().left);
+  };
+  return candidates
+    .filter(([, element]) => element.checkVisibility() && !element.closest('[data-testid=stSidebar][data-collapsed=true]'))
+    .map(([kind, element]) => ({kind, text: textOf(element).trim().replace(/\\s+/g, ' ').slice(0, 100),
+                                content: contentWidth(kind, element), box: element.clientWidth}))
+    .filter((item) => item.content > item.box + 1);
+}"""
+
+
 def wait_idle(page) -> None:
     page.wait_for_selector(IDLE, timeout=PATIENCE_MS)
 

@@ -25,6 +25,8 @@ pytest.importorskip("playwright.sync_api")
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
+    CHECKED,
+    CUT_OFF,
     PATIENCE_MS,
     assert_no_exception,
     dashboard_server,
@@ -33,37 +35,6 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
 )
 
 pytestmark = BROWSER_MARKS
-
-#: the text elements that must fit, by what they are
-CHECKED = {
-    "label": 'label, [data-testid="stWidgetLabel"]',
-    "caption": '[data-testid="stCaptionContainer"]',
-    "metric": '[data-testid="stMetricLabel"], [data-testid="stMetricValue"]',
-    "formula": ".katex-display",
-}
-#: every displayed element of ``CHECKED``, and every displayed element of the sidebar with text of its own, whose
-#: content is wider than its box (by more than a rounding pixel): what it is, its text (a formula's TeX) and both
-#: widths. A formula's content is its glyphs: KaTeX ends every stacked formula with an empty 2 px strut
-#: (``.vlist-s``), which widens its scrollWidth but draws nothing
-CUT_OFF = """(checked) => {
-  const ownText = (element) => [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim());
-  const candidates = Object.entries(checked).flatMap(([kind, selector]) =>
-    [...document.querySelectorAll(selector)].map((element) => [kind, element]));
-  const sidebar = document.querySelector('[data-testid=stSidebar]');
-  if (sidebar) candidates.push(...[...sidebar.querySelectorAll('*')].filter(ownText).map((e) => ['sidebar', e]));
-  const textOf = (element) => element.querySelector('annotation')?.textContent || element.innerText;
-  const contentWidth = (kind, element) => {
-    if (kind !== 'formula') return element.scrollWidth;
-    const glyphs = document.createRange();
-    glyphs.selectNodeContents(element.querySelector('.katex-html') || element);
-    return Math.round(glyphs.getBoundingClientRect().right - element.getBoundingClientRect().left);
-  };
-  return candidates
-    .filter(([, element]) => element.checkVisibility())
-    .map(([kind, element]) => ({kind, text: textOf(element).trim().replace(/\\s+/g, ' ').slice(0, 100),
-                                content: contentWidth(kind, element), box: element.clientWidth}))
-    .filter((item) => item.content > item.box + 1);
-}"""
 
 AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe.min.js"
 #: every page of app.py's st.navigation, by its URL path ("" is Train, the default page), in the order audited: the
@@ -77,6 +48,7 @@ PAGE_PATHS = {
     "Sparsity": "sparsity",
     "Denoising": "denoising",
     "Applications": "applications",
+    "Class": "classroom",
     "Train": "",
 }
 #: the page is drawn in full: Streamlit shows a skeleton where an element's code (images, charts) still loads, after
