@@ -142,7 +142,8 @@ CUT_OFF = """(checked) => {
     return Math.round(glyphs.getBoundingClientRect().right - element.getBoundingClientRect().left);
   };
   return candidates
-    .filter(([, element]) => element.checkVisibility() && !element.closest('[data-testid=stSidebar][data-collapsed=true]'))
+    .filter(([, element]) => element.checkVisibility()
+      && !element.closest('[data-testid=stSidebar][data-collapsed=true]'))
     .map(([kind, element]) => ({kind, text: textOf(element).trim().replace(/\\s+/g, ' ').slice(0, 100),
                                 content: contentWidth(kind, element), box: element.clientWidth}))
     .filter((item) => item.content > item.box + 1);
