@@ -286,8 +286,10 @@ def browser_round(browser, sessions: int, epochs: int) -> dict:
     return result
 
 
-def protocol_round(sessions: int, epochs: int) -> dict:
-    """The same round with ``StreamSession``s for tabs: the server's work without Chromium's beside it."""
+def protocol_round(sessions: int, epochs: int, class_view: bool = False) -> dict:
+    """The same round with ``StreamSession``s for tabs: the server's work without Chromium's beside it. With
+    ``class_view`` a teacher's session shows the Class page all along (it polls every run of the server); its
+    browser, on the projector's machine in a classroom, is left out like the students'."""
     from benchmarks.stream_client import StreamSession
 
     store = Path(tempfile.mkdtemp(prefix="aecore-load-")) / "runs"
@@ -305,12 +307,18 @@ def protocol_round(sessions: int, epochs: int) -> dict:
         for tab in tabs:
             ready = tab.wait_for(lambda tab: "Train" in tab.widgets and not tab.widgets["Train"].disabled, 120)
             assert ready, "a session's Train button was not ready within 120 s"
+        teacher = StreamSession(url, page="classroom") if class_view else None
+        if teacher is not None:
+            assert teacher.wait_for(lambda tab: tab.shows("Every run on this server"), 120), "no Class page"
         for tab in tabs:
             tab.press("Train")
         result = round_result(tabs, ProtocolClient, store, epochs, memory)
+        if teacher is not None:
+            result["class_page_runs"] = teacher.started_runs
+            teacher.close()
         for tab in tabs:
             tab.close()
-    return {"client": "protocol", **result}
+    return {"client": "protocol", "class_view": class_view, **result}
 
 
 def sequential_memory(count: int) -> dict:
@@ -347,6 +355,7 @@ def main() -> None:
         help="the sessions' client: Chromium tabs, or Streamlit's websocket protocol without a browser",
     )
     parser.add_argument("--sequential", type=int, help="instead: train this many runs one after another")
+    parser.add_argument("--class-view", action="store_true", help="protocol client: a teacher's tab on the Class page")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("AECORE_OFFLINE", "1")
@@ -356,7 +365,7 @@ def main() -> None:
     elif args.client == "protocol":
         rows = []
         for sessions in counts:
-            rows.append(protocol_round(sessions, args.epochs))
+            rows.append(protocol_round(sessions, args.epochs, args.class_view))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     else:
         from playwright.sync_api import sync_playwright

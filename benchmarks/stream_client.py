@@ -46,12 +46,13 @@ class Widget:
 class StreamSession:
     """One session of the dashboard at ``url``, opened with the query string ``query`` (the settings)."""
 
-    def __init__(self, url: str, query: str = "") -> None:
+    def __init__(self, url: str, query: str = "", page: str = "") -> None:
         self._socket = connect(
             url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"], max_size=None
         )
         self._lock = threading.Condition()
         self.query = query
+        self._page_name = page  # a page of the app by its URL path ("" is the default page)
         self._page_hash = ""
         self._timers: dict[str, tuple[float, float]] = {}  # fragment id -> (interval, next due)
         self._cache: dict[str, ForwardMsg] = {}  # cacheable messages by hash, for later references
@@ -75,6 +76,7 @@ class StreamSession:
         client = message.rerun_script
         client.query_string = self.query
         client.page_script_hash = self._page_hash
+        client.page_name = "" if self._page_hash else self._page_name
         client.widget_states.widgets.extend(states or [])
         client.fragment_id = fragment_id
         client.is_auto_rerun = auto
