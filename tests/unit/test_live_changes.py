@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import numpy as np
 import pytest
 from cli_support import run_cli
+from job_support import start, wait_until
 
 from aecore.errors import AecoreError
 from aecore.jobs.manager import new_job, resumed_job
@@ -48,11 +47,11 @@ def test_a_change_that_cannot_apply_is_refused_with_what_can() -> None:
 
 
 def test_the_settings_in_force_take_each_last_change() -> None:
-    start = config("sparse")
+    first = config("sparse")
     changes = [LiveChange(10, "beta", 3.0, 8.0), LiveChange(40, "rho", 0.2, 0.05), LiveChange(90, "beta", 8.0, 1.0)]
-    now = in_force(start, changes)
+    now = in_force(first, changes)
     assert now.regularisation.beta == 1.0 and now.regularisation.rho == 0.05
-    assert now.training == start.training and in_force(start, []) == start
+    assert now.training == first.training and in_force(first, []) == first
 
 
 def test_a_history_keeps_its_changes_and_a_checkpoints_history_keeps_those_made_after_it() -> None:
@@ -66,22 +65,16 @@ def test_a_history_keeps_its_changes_and_a_checkpoints_history_keeps_those_made_
 
 def test_a_change_applies_from_the_next_call_and_is_recorded_at_that_batch(tmp_path, capsys, monkeypatch) -> None:
     store = RunStore(tmp_path)
-    start = RunConfig(
+    settings = RunConfig(
         dataset="mnist-5k",
         model=ModelConfig(variant="undercomplete", hidden=(32,), latent_dim=4),
         training=TrainingConfig(epochs=300, batch_size=64),
     )
-    job = new_job(start, store)
-    thread = threading.Thread(target=job.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while len(job.snapshot().batch_steps) < 5:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    job = new_job(settings, store)
+    thread = start(job)
+    wait_until(lambda: len(job.snapshot().batch_steps) >= 5)
     job.change_setting("alpha", 0.5)
-    while not job.snapshot().live_changes or not job.snapshot().epoch_history:  # a checkpoint to resume from
-        assert time.monotonic() < deadline + 60
-        time.sleep(0.01)
+    wait_until(lambda: job.snapshot().live_changes and job.snapshot().epoch_history)  # a checkpoint to resume from
     job.request_stop()
     thread.join(60)
     snapshot = job.snapshot()

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from job_support import start, wait_until
 
 from aecore.runs.snapshots import RUNNING, STOPPED
 from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
@@ -91,15 +92,11 @@ def test_a_paused_and_stepped_run_learns_as_one_that_ran_straight_through() -> N
 
     stepped = TrainingJob(config)
     stepped.pause()  # before it starts: it trains nothing until stepped
-    thread = threading.Thread(target=stepped.run, daemon=True)
-    thread.start()
+    thread = start(stepped)
     probes = []
     for count in range(1, 6):
-        stepped.step()
-        deadline = time.monotonic() + 60
-        while len(stepped.snapshot().batch_steps) < count or stepped.snapshot().preview is None:
-            assert time.monotonic() < deadline, "each Step trains one batch"
-            time.sleep(0.01)
+        stepped.step()  # each Step trains one batch
+        wait_until(lambda count=count: len(stepped.snapshot().batch_steps) >= count and stepped.snapshot().preview)
         time.sleep(0.05)  # nothing more trains while it stays paused
         snapshot = stepped.snapshot()
         assert len(snapshot.batch_steps) == count and snapshot.paused and snapshot.status == RUNNING
@@ -119,12 +116,8 @@ def test_a_forgotten_pause_stops_the_run_saved_and_says_so(monkeypatch) -> None:
     monkeypatch.setattr(pacing, "PAUSE_LIMIT_SECONDS", 0.5)
     config = RunConfig(dataset="mnist-5k", model=SMALL_MODEL, training=TrainingConfig(epochs=50))
     job = TrainingJob(config)
-    thread = threading.Thread(target=job.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while len(job.snapshot().batch_steps) < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    thread = start(job)
+    wait_until(lambda: len(job.snapshot().batch_steps) >= 2)
     job.pause()
     thread.join(60)
     snapshot = job.snapshot()

@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from job_support import start, wait_until
 
 from aecore.data.registry import load_dataset
 from aecore.errors import AecoreError
@@ -23,20 +24,6 @@ HAS_GPU = bool(tf.config.list_physical_devices("GPU"))
 
 def job_config(epochs: int = 2, model: ModelConfig = SMALL_MODEL, **training) -> RunConfig:
     return RunConfig(dataset="mnist-5k", model=model, training=TrainingConfig(epochs=epochs, **training))
-
-
-def wait_until(condition, timeout: float = 60.0, interval: float = 0.01) -> None:
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
-
-
-def start(job: TrainingJob) -> threading.Thread:
-    thread = threading.Thread(target=job.run, daemon=True)
-    thread.start()
-    return thread
 
 
 @pytest.fixture(scope="module")
