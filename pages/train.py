@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from aecore.cli.script import training_script
 from aecore.data.registry import list_datasets
 from aecore.errors import AecoreError
 from aecore.settings.config import NOISE_NAMES, RunConfig
@@ -320,6 +321,17 @@ def controls_column(lesson: ui.Lesson, snapshot: Snapshot | None, busy: bool) ->
             st.code(ui.settings_link(config), language=None, wrap_lines=True)
             st.caption("Whoever opens this link gets these settings in their own tab; your run stays yours.")
         ui.lesson_link_popover(config)
+        st.download_button(
+            "Download as a Python script",
+            data=lambda: training_script(config),
+            file_name="train_ae.py",
+            mime="text/x-python",
+            on_click="ignore",
+            icon=":material/code:",
+            width="stretch",
+            help="One file that trains these settings with TensorFlow alone, to read and run at home: "
+            "python train_ae.py --epochs 3 --out model.keras",
+        )
     return values, config
 
 

@@ -1,4 +1,5 @@
-"""The command line: ``python -m aecore variants | datasets | presets | train | sweep | resume | runs | evaluate``.
+"""The command line: ``python -m aecore variants | datasets | presets | train | script | sweep | resume | runs |
+evaluate``.
 
 ``train`` saves every run in the run store (``$AECORE_RUNS_DIR``, default ``./runs``) and prints its id.
 ``train --json`` prints one JSON object as its last line on stdout (the contract scripts and
@@ -115,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="save a standalone run folder here instead of in the run store")
     train.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
     _add_backend_option(train)
+
+    script = commands.add_parser(
+        "script", help="print a standalone Python script that trains this model (needs TensorFlow, not aecore)"
+    )
+    script.add_argument("--variant", choices=list(VARIANTS), help="required unless --preset gives it")
+    _add_training_options(script)
 
     sweep = commands.add_parser("sweep", help="train a grid over one or two settings, several seeds each")
     sweep.add_argument("--variant", choices=list(VARIANTS))
@@ -338,6 +345,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _resume(args)
         if args.command == "evaluate":
             return evaluate_command(args)
+        if args.command == "script":
+            from aecore.cli.script import training_script
+
+            print(training_script(_config(args)), end="")
+            return 0
         return _train(args)
     except AecoreError as error:
         print(f"python -m aecore: error: {error}", file=sys.stderr)

@@ -140,6 +140,19 @@ def summary_section(snapshot: Snapshot) -> None:
                 key="download_archive",
                 help="Everything the store keeps of this run; the Runs page uploads it back.",
             )
+        from aecore.cli.script import training_script
+
+        st.download_button(
+            "Python script",
+            data=lambda: training_script(config, snapshot.live_changes),
+            file_name=f"{stem}-train_ae.py",
+            mime="text/x-python",
+            on_click="ignore",
+            icon=":material/code:",
+            key="download_script",
+            help="One file that trains this model with TensorFlow alone: the same networks, loss terms, noise, "
+            "optimizer and seed; settings changed while it trained are listed in it as comments.",
+        )
         st.download_button(
             "Config (JSON)",
             data=config.to_json(),
