@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))  # the browser tests' server
 
 
 def train(store, variant: str, dataset: str) -> str:
-    from aecore.jobs.manager import new_job
+    from aecore.jobs.run_jobs import new_job
     from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
 
     config = RunConfig(dataset=dataset, model=ModelConfig(variant=variant), training=TrainingConfig(epochs=1))

@@ -39,7 +39,7 @@ import numpy as np
 
 from aecore.data.noise import corrupt_images
 from aecore.data.registry import load_dataset
-from aecore.jobs.manager import new_job, resumed_job
+from aecore.jobs.run_jobs import new_job, resumed_job
 from aecore.runs.store import RunStore
 from aecore.settings.config import (
     NOISE_KINDS,

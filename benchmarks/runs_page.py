@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def fill_store(root: Path, count: int) -> None:
-    from aecore.jobs.manager import new_job
+    from aecore.jobs.run_jobs import new_job
     from aecore.runs.folder import RunFolder, new_run_id
     from aecore.runs.store import RunStore
     from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig

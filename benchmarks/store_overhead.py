@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 
-from aecore.jobs.manager import new_job
+from aecore.jobs.run_jobs import new_job
 from aecore.runs.recorder import RunRecorder
 from aecore.runs.store import RunStore
 from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig

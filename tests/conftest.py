@@ -50,7 +50,7 @@ def page_store(tmp_path, monkeypatch):
 def explore_store(tmp_path_factory):
     """A store with one short finished run of each of ``sparse``, ``vae`` and ``conv_denoising`` on the embedded
     MNIST digits, for the explore pages; returns ``(root, {variant: run_id})``."""
-    from aecore.jobs.manager import new_job
+    from aecore.jobs.run_jobs import new_job
     from aecore.runs.store import RunStore
     from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
 

@@ -305,7 +305,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from aecore.jobs.manager import resumed_job
+    from aecore.jobs.run_jobs import resumed_job
     from aecore.runs.store import RunStore
 
     job = resumed_job(RunStore(), args.run_id, args.epochs)

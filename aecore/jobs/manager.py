@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from aecore.errors import AecoreError
 from aecore.jobs.remote import RemoteJob, Worker, WorkerLost
-from aecore.runs.folder import RunFolder, RunLock
+from aecore.jobs.run_jobs import locked_for_resume, new_job, not_saved, resumed_job
 from aecore.runs.snapshots import ENDED, FINISHED, QUEUED, RUNNING, Snapshot
 from aecore.runs.store import RunStore
 from aecore.settings.config import RunConfig
@@ -36,7 +36,7 @@ from aecore.settings.validation import validate
 from aecore.training.live_state import JOB_COMMANDS, Job, new_job_id
 
 if TYPE_CHECKING:  # the engine imports TensorFlow: only where a job trains in this process
-    from aecore.training.engine import TrainingJob
+    pass
 
 LOG = logging.getLogger(__name__)
 
@@ -66,70 +66,6 @@ def backend_from_environment() -> str:
     if name not in BACKENDS:
         raise AecoreError(f"AECORE_BACKEND must be 'local' or 'ray' (got '{name}').")
     return name
-
-
-def _not_saved(error: AecoreError) -> str:
-    """What a job that trains unsaved says: the store could not take its run (a full disk, a read-only folder)."""
-    return f"This run is not being saved. {error}"
-
-
-def new_job(
-    config: RunConfig,
-    store: RunStore | None,
-    name: str | None = None,
-    sweep: str | None = None,
-    sweep_point: str | None = None,
-) -> TrainingJob:
-    """A ``TrainingJob`` for a new run, to train in this process, added to ``store``.
-
-    A store that cannot take the run (full disk, read-only folder) does not stop it: the job trains unsaved
-    and its snapshot says why (``store_error``), so the person can still download what it learns.
-    """
-    from aecore.runs.recorder import RunRecorder
-    from aecore.training.engine import TrainingJob
-
-    config = validate(config)
-    if store is None:
-        return TrainingJob(config)
-    try:
-        folder, lock = store.create(config, name=name, sweep=sweep, sweep_point=sweep_point)
-    except AecoreError as error:
-        return TrainingJob(config, unsaved_reason=_not_saved(error))
-    return TrainingJob(config, RunRecorder(folder, lock, store))
-
-
-def _locked_for_resume(store: RunStore, run_id: str, extra_epochs: int) -> tuple[RunConfig, RunFolder, RunLock]:
-    """A stored run marked queued for ``extra_epochs`` more epochs, its lock taken first (its files are then read
-    as no other process is writing them)."""
-    if not isinstance(extra_epochs, int) or isinstance(extra_epochs, bool) or extra_epochs < 1:
-        raise AecoreError(f"Resume for a whole number of epochs, at least 1 (got {extra_epochs!r}).")
-    folder = store.folder(run_id)
-    with store.writing(f"resume run {run_id}"):
-        lock = RunLock.try_acquire(folder.lock_path, patience=0.5)
-    if lock is None:
-        raise AecoreError(f"Run '{run_id}' is already training or waiting; it can be resumed once it ends.")
-    try:
-        try:
-            done = folder.checkpoint_epochs()
-        except (OSError, ValueError, KeyError) as error:
-            raise AecoreError(f"Run '{run_id}' has a damaged checkpoint ({error}); it cannot be resumed.") from error
-        if done is None:
-            raise AecoreError(f"Run '{run_id}' has no checkpoint to resume from: it ended before its first epoch.")
-        config = folder.config().with_changes(training={"epochs": done + extra_epochs})
-        store.save(folder, config, status=QUEUED, message="", ended=None)
-    except BaseException:
-        lock.release()
-        raise
-    return config, folder, lock
-
-
-def resumed_job(store: RunStore, run_id: str, extra_epochs: int) -> TrainingJob:
-    """A ``TrainingJob`` that trains a stored run ``extra_epochs`` more epochs from its last checkpoint."""
-    from aecore.runs.recorder import RunRecorder
-    from aecore.training.engine import TrainingJob
-
-    config, folder, lock = _locked_for_resume(store, run_id, extra_epochs)
-    return TrainingJob(config, RunRecorder(folder, lock, store), resume_from=folder)
 
 
 class Slot:
@@ -241,7 +177,7 @@ class JobManager:
         except AecoreError as error:  # no folder for a worker to train from: it trains here, unsaved
             from aecore.training.engine import TrainingJob
 
-            return self._enqueue(TrainingJob(config, unsaved_reason=_not_saved(error)), group)
+            return self._enqueue(TrainingJob(config, unsaved_reason=not_saved(error)), group)
         return self._enqueue(RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=False), group)
 
     def resume(self, run_id: str, extra_epochs: int, group: str | None = None) -> Job:
@@ -250,7 +186,7 @@ class JobManager:
             raise AecoreError("This job manager has no run store to resume runs from.")
         if self.backend == "thread":
             return self._enqueue(resumed_job(self.store, run_id, extra_epochs), group)
-        config, folder, lock = _locked_for_resume(self.store, run_id, extra_epochs)
+        config, folder, lock = locked_for_resume(self.store, run_id, extra_epochs)
         return self._enqueue(RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=True), group)
 
     def _enqueue(self, job: Job, group: str | None) -> Job:

@@ -16,7 +16,7 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     wait_idle,
 )
 
-from aecore.jobs.manager import new_job  # noqa: E402
+from aecore.jobs.run_jobs import new_job  # noqa: E402
 from aecore.runs.store import RunStore  # noqa: E402
 from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig  # noqa: E402
 

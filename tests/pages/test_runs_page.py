@@ -10,7 +10,7 @@ import pytest
 from page_support import texts
 from streamlit.testing.v1 import AppTest
 
-from aecore.jobs.manager import new_job
+from aecore.jobs.run_jobs import new_job
 from aecore.runs.store import RunStore
 from aecore.settings.config import ModelConfig, RegularisationConfig, RunConfig, TrainingConfig
 from pages import _ui as ui

@@ -10,7 +10,7 @@ from cli_support import run_cli
 from job_support import start, wait_until
 
 from aecore.errors import AecoreError
-from aecore.jobs.manager import new_job, resumed_job
+from aecore.jobs.run_jobs import new_job, resumed_job
 from aecore.runs.folder import History
 from aecore.runs.snapshots import STOPPED
 from aecore.runs.store import RunStore

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from aecore.explore.stored_model import TrainedRun
-from aecore.jobs.manager import resumed_job
+from aecore.jobs.run_jobs import resumed_job
 from aecore.runs.archive import import_archive
 from aecore.runs.store import RunStore
 

@@ -21,7 +21,7 @@ import pytest
 
 from aecore.data.registry import load_dataset
 from aecore.errors import AecoreError
-from aecore.jobs.manager import new_job, resumed_job
+from aecore.jobs.run_jobs import new_job, resumed_job
 from aecore.runs.archive import export_archive, import_archive
 from aecore.runs.checkpoints import load_run_model
 from aecore.runs.compare import Best, best_runs, per_image
