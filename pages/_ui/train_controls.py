@@ -88,7 +88,8 @@ def device_control(lesson: ui.Lesson) -> None:
 def setting_names(names: list[str], variant: str) -> str:
     """Settings as the controls label them: "variant, learning rate"."""
     labels = {"variant": "variant", "dataset": "dataset"}
-    return ", ".join(labels.get(name) or VARIANTS[variant].parameter(name).label for name in names)
+    names = [labels.get(name) or VARIANTS[variant].parameter(name).label for name in names]
+    return ", ".join(name[:1].lower() + name[1:] for name in names)  # inside a sentence: "learning rate"
 
 
 def preset_note(config: RunConfig | None) -> None:

@@ -167,7 +167,7 @@ def test_the_output_layer_initial_weights_and_optimizer_reach_the_run() -> None:
     assert (config.model.output, config.model.init, config.training.optimizer) == ("linear", "fan_in_uniform", "sgd")
     assert "apply to the next run" in texts(at.info) and "changed so far" not in texts(at.info)
     at.selectbox(key=ui.widget_key("init")).set_value("glorot_uniform").run()  # not live: for the next run
-    assert "(Initial weights changed so far)" in texts(at.info)
+    assert "(initial weights changed so far)" in texts(at.info)
     assert ui.job_manager().snapshot(entry.job_id).config.model.init == "fan_in_uniform"
     button(at, "Stop").click().run()
     wait_for_end(entry.job_id)
@@ -490,6 +490,6 @@ def test_the_preset_note_says_modified_once_a_setting_it_set_changes() -> None:
     assert preset_notes(at) and preset_notes(at)[0].startswith("Applied")
     at.number_input(key=ui.widget_key("batch_size")).set_value(64).run()
     (note,) = preset_notes(at)
-    assert "modified" in note and "Batch size" in note and not note.startswith("Applied")
+    assert "modified" in note and "batch size" in note and not note.startswith("Applied")
     at.selectbox(key=ui.widget_key("variant")).set_value("deep").run()
     assert "variant" in preset_notes(at)[0]
