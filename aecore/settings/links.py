@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from aecore.errors import AecoreError
+from aecore.errors import AecoreError, quoted
 from aecore.settings.config import RunConfig
 from aecore.settings.parameters import PARAMETERS, config_from_settings, parse_widths
 from aecore.settings.validation import validate
@@ -47,20 +47,20 @@ def parse_setting(name: str, text: str) -> Any:
     parameter = PARAMETERS[name]
     if parameter.kind == "choice":
         if text not in parameter.choices:
-            raise AecoreError(f"'{text}' is not one of {', '.join(parameter.choices)}")
+            raise AecoreError(f"{quoted(text)} is not one of {', '.join(parameter.choices)}")
         return text
     if parameter.kind == "bool":
         if text.lower() not in ("true", "false"):
-            raise AecoreError(f"'{text}' is not true or false")
+            raise AecoreError(f"{quoted(text)} is not true or false")
         return text.lower() == "true"
     if parameter.kind == "widths":
         return parse_widths(text)
     try:
         value = int(text) if parameter.kind == "int" else float(text)
     except ValueError:
-        raise AecoreError(f"'{text}' is not a {'whole ' if parameter.kind == 'int' else ''}number") from None
+        raise AecoreError(f"{quoted(text)} is not a {'whole ' if parameter.kind == 'int' else ''}number") from None
     if not math.isfinite(value) or not parameter.minimum <= value <= parameter.maximum:
-        raise AecoreError(f"{text} lies outside {parameter.minimum:g} … {parameter.maximum:g}")
+        raise AecoreError(f"{quoted(text)} lies outside {parameter.minimum:g} … {parameter.maximum:g}")
     return value
 
 
@@ -74,11 +74,11 @@ def config_from_query(query: dict[str, str], datasets: list[str], default: RunCo
     notices: list[str] = []
     variant = query.get("variant", default.model.variant)
     if variant not in VARIANTS:
-        notices.append(f"unknown variant '{variant}'")
+        notices.append(f"unknown variant {quoted(variant)}")
         variant = default.model.variant
     dataset = query.get("dataset", default.dataset)
     if dataset not in datasets:
-        notices.append(f"unknown dataset '{dataset}'")
+        notices.append(f"unknown dataset {quoted(dataset)}")
         dataset = default.dataset
     shown = VARIANTS[variant].settings
     settings: dict[str, Any] = {}
@@ -86,7 +86,7 @@ def config_from_query(query: dict[str, str], datasets: list[str], default: RunCo
         if name in ("variant", "dataset", *RESERVED):
             continue
         if name not in shown:
-            notices.append(f"'{name}' is not a setting of the {variant} variant")
+            notices.append(f"{quoted(name)} is not a setting of the {variant} variant")
             continue
         try:
             settings[name] = parse_setting(name, text)

@@ -6,6 +6,8 @@ relabel one (``Variant.parameter``). ``config_from_settings`` turns flat setting
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,6 +15,8 @@ from aecore.errors import AecoreError
 from aecore.settings.config import (
     ACTIVATIONS,
     INITIALISERS,
+    MAX_LAYERS,
+    MAX_WIDTH,
     NOISE_KINDS,
     OPTIMIZERS,
     OUTPUTS,
@@ -22,6 +26,9 @@ from aecore.settings.config import (
     SPARSITY_PENALTIES,
     RunConfig,
 )
+
+#: a width as people type it: ASCII digits only (str.isdigit also takes "²", which int() refuses)
+ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -250,18 +257,38 @@ PARAMETERS: dict[str, Parameter] = {
 }
 
 
+def width_parts(text: str) -> Iterator[str]:
+    """The comma-separated parts of ``text`` one at a time: a check that stops early never splits the rest."""
+    start = 0
+    while start <= len(text):
+        end = text.find(",", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end]
+        start = end + 1
+
+
 def parse_widths(text: str) -> tuple[int, ...]:
-    """``"400, 200, 100"`` -> (400, 200, 100): how people type hidden layers; empty means none."""
-    widths = []
-    for part in text.replace(";", ",").split(","):
+    """``"400, 200, 100"`` -> (400, 200, 100): how people type hidden layers; empty means none.
+
+    Linear in the text and stops at the first width beyond a limit: a link with 50,000 widths costs no more
+    than its first eleven.
+    """
+    widths: list[int] = []
+    for part in width_parts(text.replace(";", ",")):
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or int(part) < 1:
+        shown = part if len(part) <= 20 else f"{part[:20]}…"
+        digits = part.lstrip("0")
+        if not ASCII_DIGITS.fullmatch(part) or not digits:
             raise AecoreError(
-                f"Hidden layers must be whole numbers of at least 1 separated by commas, like 128, 64 (got '{part}')."
+                f"Hidden layers must be whole numbers of at least 1 separated by commas, like 128, 64 (got '{shown}')."
             )
-        widths.append(int(part))
+        if len(digits) > len(str(MAX_WIDTH)) or int(digits) > MAX_WIDTH:  # never int() of a 5,000-digit text
+            raise AecoreError(f"Hidden layers can be at most {MAX_WIDTH} wide (got {shown}).")
+        widths.append(int(digits))
+        if len(widths) > MAX_LAYERS:
+            raise AecoreError(f"At most {MAX_LAYERS} hidden layers (got more than {MAX_LAYERS}).")
     return tuple(widths)
 
 

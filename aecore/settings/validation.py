@@ -66,10 +66,10 @@ def validate(config: RunConfig) -> RunConfig:
     config = resolve(config)
     model, reg, noise, train = config.model, config.regularisation, config.noise, config.training
     _require(isinstance(model.hidden, tuple), f"Hidden layer widths must be a list of numbers (got {model.hidden!r}).")
-    for width in model.hidden:
-        _whole(width, 1, f"Hidden layer widths {list(model.hidden)}: each")
-        _require(width <= MAX_WIDTH, f"Hidden layers can be at most {MAX_WIDTH} wide (got {width}).")
     _require(len(model.hidden) <= MAX_LAYERS, f"At most {MAX_LAYERS} hidden layers (got {len(model.hidden)}).")
+    for layer, width in enumerate(model.hidden, start=1):  # after the count: each message names one width
+        _whole(width, 1, f"Hidden layer {layer}'s width")
+        _require(width <= MAX_WIDTH, f"Hidden layers can be at most {MAX_WIDTH} wide (got {width}).")
     _whole(model.latent_dim, 1, "The code size (latent dim)")
     _require(model.latent_dim <= MAX_WIDTH, f"The code size can be at most {MAX_WIDTH} (got {model.latent_dim}).")
     _whole(train.epochs, 1, "Epochs")

@@ -30,7 +30,7 @@ def config_with(**sections) -> RunConfig:
         ({"regularisation": {"alpha": -1e-4}}, ["α", "weight decay", "0 or more", "got -0.0001"]),
         ({"regularisation": {"lam": -1.0}}, ["λ", "0 or more", "got -1.0"]),
         ({"model": {"latent_dim": 0}}, ["code size", "at least 1", "got 0"]),
-        ({"model": {"hidden": (64, 0)}}, ["Hidden layer widths", "at least 1", "[64, 0]"]),
+        ({"model": {"hidden": (64, 0)}}, ["Hidden layer 2's width", "at least 1", "got 0"]),
         ({"model": {"variant": "transformer"}}, ["Unknown variant 'transformer'", "undercomplete", "aae"]),
         ({"model": {"activation": "softmax"}}, ["Unknown activation 'softmax'", "leaky_relu"]),
         ({"model": {"loss": "huber"}}, ["Unknown reconstruction loss 'huber'", "mse", "bce", "mae"]),
