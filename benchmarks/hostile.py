@@ -39,7 +39,9 @@ def main() -> None:
     args = parser.parse_args()
     widths = ",".join(["1"] * args.widths)
     cases = {
-        "link ?variant=deep&hidden=…": lambda: config_from_query({"variant": "deep", "hidden": widths}, [], RunConfig()),
+        "link ?variant=deep&hidden=…": lambda: config_from_query(
+            {"variant": "deep", "hidden": widths}, [], RunConfig()
+        ),
         "command line --hidden …": lambda: config_from_settings("digits", "deep", "cpu", {"hidden": widths}),
         "archive config.json": lambda: validate(
             RunConfig.from_json('{"model": {"variant": "deep", "hidden": [' + widths + "]}}")

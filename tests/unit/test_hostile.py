@@ -41,7 +41,10 @@ def test_a_link_with_50000_widths_gets_the_layer_notice_after_reading_eleven(cou
     config, notices = config_from_query({"variant": "deep", "hidden": MANY_WIDTHS}, ["digits"], RunConfig())
     assert len(counted_parts) == MAX_LAYERS + 1
     assert any(f"At most {MAX_LAYERS} hidden layers" in notice for notice in notices), notices
-    assert config.model.hidden == validate(RunConfig(dataset="digits").with_changes(model={"variant": "deep"})).model.hidden
+    assert (
+        config.model.hidden
+        == validate(RunConfig(dataset="digits").with_changes(model={"variant": "deep"})).model.hidden
+    )
     assert all(len(notice) < 300 for notice in notices), "a notice repeats a value cut short, not the whole link"
 
 
