@@ -6,7 +6,7 @@ snapshots, inside a fragment that polls while the job runs and stops polling onc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
@@ -17,9 +17,6 @@ from pages import _ui as ui
 from pages._ui.live import live_view, shows_sparsity_kl
 from pages._ui.summary import summary_section
 from pages._ui.train_controls import controls_column
-
-if TYPE_CHECKING:
-    pass
 
 # ---------------------------------------------------------------------------------------------
 # The live view

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -152,6 +152,44 @@ CUT_OFF = """(checked) => {
 
 def wait_idle(page) -> None:
     page.wait_for_selector(IDLE, timeout=PATIENCE_MS)
+
+
+def record_console_errors(page) -> None:
+    """Keep the tab's console errors, for ``what_the_page_shows`` (Streamlit reports a failed delta there)."""
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text[:300]))
+
+
+def what_the_page_shows(page) -> str:
+    """The address, the sidebar's run card, the page's notices and console errors: what a failed wait reports."""
+    parts = [f"address: {page.url}", f"console errors: {getattr(page, 'console_errors', 'not recorded')}"]
+    for where, selector in (
+        ("sidebar", "[data-testid='stSidebar']"),
+        ("notices", "[data-testid='stAlert'], [data-testid='stException']"),
+        ("captions", "[data-testid='stMainBlockContainer'] [data-testid='stCaptionContainer']"),
+    ):
+        with contextlib.suppress(Exception):
+            texts = page.locator(selector).all_inner_texts()
+            parts.append(f"{where}: " + " | ".join(" ".join(text.split()) for text in texts)[:1500])
+    return "\n".join(parts)
+
+
+def explained(page, check: Callable[[], object]) -> None:
+    """Run an ``expect`` check; on failure, add what the page shows."""
+    try:
+        check()
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{what_the_page_shows(page)}") from None
+
+
+def wait_for_text(page, text: str, timeout_ms: float = PATIENCE_MS) -> None:
+    """Wait for ``text``; on timeout, say what the page showed instead (a run queued, failed, or a page stuck)."""
+    try:
+        page.get_by_text(text).first.wait_for(timeout=timeout_ms)
+    except Exception as error:
+        raise AssertionError(
+            f"waited {timeout_ms / 1000:.0f} s for {text!r}; the page shows\n{what_the_page_shows(page)}"
+        ) from error
 
 
 def assert_no_exception(page) -> None:

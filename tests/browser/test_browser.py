@@ -24,8 +24,10 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     batches_shown,
     button,
     choose,
+    explained,
     go_to,
     module_server,
+    record_console_errors,
     screenshot,
     type_number,
     wait_idle,
@@ -43,6 +45,7 @@ server_url = module_server("browser")
 def page(browser, server_url: str) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     tab = context.new_page()
+    record_console_errors(tab)
     tab.set_default_timeout(PATIENCE_MS)
     opened = time.monotonic()
     tab.goto(server_url)
@@ -94,8 +97,10 @@ def test_sparse_trains_live_survives_reload_stops_and_survives_page_switch(page)
     before_reload = batches_shown(page)
     assert "run=" in page.url, "the run is in the URL so a reload finds it"
     page.reload()
+    # the idle mark may show before the reloaded page's first run has begun: wait for that run's Stop itself
+    explained(page, lambda: expect(button(page, "Stop")).to_be_enabled(timeout=PATIENCE_MS))
     wait_idle(page)
-    expect(button(page, "Stop")).to_be_enabled()
+    explained(page, lambda: expect(page.get_by_label("Code size", exact=True)).to_have_value("64"))  # not a minimum
     page.get_by_text("KL sparsity penalty").first.wait_for()
     batches_grow(page, than=before_reload)  # the same run, still training
 

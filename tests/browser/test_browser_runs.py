@@ -22,8 +22,10 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     button,
     choose,
     dashboard_server,
+    record_console_errors,
     screenshot,
     type_number,
+    wait_for_text,
     wait_idle,
 )
 
@@ -35,6 +37,7 @@ ROW_HEIGHT, MARKER_X = 35, 15
 
 def new_tab(browser, url: str):
     tab = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True).new_page()
+    record_console_errors(tab)
     tab.set_default_timeout(PATIENCE_MS)
     tab.goto(url)
     wait_idle(tab)
@@ -78,7 +81,7 @@ def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser,
             expect(page.get_by_label("Epochs", exact=True)).to_have_value("2")
             expect(button(page, "Train")).to_be_enabled()
             button(page, "Train").click()
-            page.get_by_text("After training").first.wait_for(timeout=120_000)
+            wait_for_text(page, "After training", timeout_ms=120_000)
             wait_idle(page)
         assert_no_exception(page)
         assert "beta=2" in page.url and "run=" in page.url, "the settings and the run stay in the address bar"
@@ -106,7 +109,7 @@ def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser,
         button(page, "Open in Train").click()
         page.get_by_role("heading", name="Train").first.wait_for()
         # the summary loads the model: in a server just started, after its own TensorFlow import (slow when busy)
-        page.get_by_text("After training").first.wait_for(timeout=180_000)
+        wait_for_text(page, "After training", timeout_ms=180_000)
         wait_idle(page)
         assert "beta=1" in page.url and "variant=sparse" in page.url, "the Train page shows the opened run's settings"
         page.get_by_role("link", name="Runs").first.click()
@@ -118,7 +121,7 @@ def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser,
         type_number(page, "More epochs", 2)
         button(page, "Resume").click()
         page.get_by_role("heading", name="Train").first.wait_for()
-        page.get_by_text("After training").first.wait_for(timeout=120_000)
+        wait_for_text(page, "After training", timeout_ms=120_000)
         wait_idle(page)
         expect(page.get_by_text(re.compile(r"Finished · Epoch 4/4"))).to_have_count(1)
         assert_no_exception(page)
