@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from aecore.cli.datasets import add_datasets_parser, datasets_command
 from aecore.cli.evaluate import add_evaluate_options, evaluate_command
 from aecore.cli.tables import text_table
 from aecore.errors import AecoreError
@@ -103,11 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, help_text in (
         ("variants", "list the autoencoder variants"),
-        ("datasets", "list the datasets"),
         ("presets", "list the presets: the seed documents' models, each with what it reproduces"),
     ):
         listing = commands.add_parser(name, help=help_text)
         listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    add_datasets_parser(commands)
 
     train = commands.add_parser("train", help="train one model")
     train.add_argument("--variant", choices=list(VARIANTS), help="required unless --preset gives it")
@@ -324,15 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(rows) if args.json else text_table(rows, ("id", "title", "source")))
             return 0
         if args.command == "datasets":
-            from aecore.data.registry import list_datasets
-
-            rows = [info.to_dict() for info in list_datasets()]
-            print(
-                json.dumps(rows)
-                if args.json
-                else text_table(rows, ("name", "available", "n_train", "n_test", "reason"))
-            )
-            return 0
+            return datasets_command(args)
         if args.command == "runs":
             from aecore.cli.runs import runs_command
 

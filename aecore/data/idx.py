@@ -10,6 +10,7 @@ import math
 import os
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -23,7 +24,7 @@ _IDX_DTYPES = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
-_IDX_EXPECTED = (
+IDX_EXPECTED = (
     "expected the IDX format of MNIST / Fashion-MNIST (e.g. train-images-idx3-ubyte.gz): two zero bytes, "
     "a type code, the number of dimensions, then each dimension as a big-endian 32-bit integer"
 )
@@ -32,13 +33,21 @@ _IDX_EXPECTED = (
 def _idx_header(data: bytes, name: str) -> tuple[np.dtype, tuple[int, ...], int]:
     """Parse an IDX header: (dtype, dims, offset of the first value)."""
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise AecoreError(f"{name} is not an IDX file: it starts with bytes {data[:4].hex(' ')}; {_IDX_EXPECTED}.")
+        raise AecoreError(f"{name} is not an IDX file: it starts with bytes {data[:4].hex(' ')}; {IDX_EXPECTED}.")
     ndim = data[3]
     offset = 4 + 4 * ndim
     if ndim == 0 or len(data) < offset:
         raise AecoreError(f"{name} is not an IDX file: its header is cut short ({ndim} dimensions announced).")
     dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     return _IDX_DTYPES[data[2]], dims, offset
+
+
+def idx_header_from_stream(stream: BinaryIO, name: str) -> tuple[np.dtype, tuple[int, ...], int]:
+    """An IDX header read from the start of a stream, before any value: (dtype, dims, header bytes)."""
+    head = stream.read(4)
+    if len(head) == 4:
+        head += stream.read(4 * head[3])
+    return _idx_header(head, name)
 
 
 def _read_source(source: str | os.PathLike[str] | bytes, name: str | None) -> tuple[bytes, str]:

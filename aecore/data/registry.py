@@ -24,11 +24,9 @@ import numpy as np
 
 from aecore.data.dataset import Dataset, DatasetInfo, assemble, assemble_without_test, holdout_count, validation_count
 from aecore.data.idx import idx_dims, read_idx
+from aecore.data.library import USER_PREFIX, DatasetLibrary
 from aecore.data.subsets import CLASS_SUBSET_MARK, load_class_subset
-from aecore.errors import AecoreError
-
-USER_PREFIX = "upload:"
-
+from aecore.errors import AecoreError, quoted
 
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 
@@ -303,31 +301,77 @@ def _user_info(dataset: Dataset) -> DatasetInfo:
     )
 
 
+#: the run stores' dataset folders this process has opened (``RunStore`` adds its own)
+_LIBRARIES: dict[Path, DatasetLibrary] = {}
+
+
+def use_library(folder: Path) -> DatasetLibrary:
+    """Make the datasets stored under ``folder`` known to this process (listed and loadable by name)."""
+    folder = Path(folder).absolute()
+    with _LOCK:
+        return _LIBRARIES.setdefault(folder, DatasetLibrary(folder))
+
+
+def _stored_infos() -> list[DatasetInfo]:
+    with _LOCK:
+        libraries = list(_LIBRARIES.values())
+    infos: dict[str, DatasetInfo] = {}
+    for library in libraries:
+        for stored in library.datasets():
+            infos.setdefault(stored.full_name, stored.info())
+    return list(infos.values())
+
+
 def list_datasets() -> list[DatasetInfo]:
-    """Every dataset with its availability, built-ins first; cheap enough to call on every page run."""
+    """Every dataset with its availability, built-ins first, then the stored uploads; cheap enough to call on every
+    page run (a stored dataset is listed from its ``dataset.json``, not loaded)."""
     infos = [find().info for find, _ in _BUILTINS.values()]
     with _LOCK:
         uploaded = list(_USER_DATASETS.values())
-    return infos + [_user_info(dataset) for dataset in uploaded]
+    in_process = [_user_info(dataset) for dataset in uploaded]
+    shown = {info.name for info in in_process}
+    return infos + in_process + [info for info in _stored_infos() if info.name not in shown]
+
+
+def _load_stored(name: str) -> Dataset | None:
+    """A stored upload by its full name, loaded once per process and content (a new upload under a removed
+    dataset's name is another dataset)."""
+    with _LOCK:
+        libraries = list(_LIBRARIES.values())
+    for library in libraries:
+        stored = library.find(name)
+        if stored is None:
+            continue
+        key = (name, f"{library.folder}/{stored.key}")
+        with _LOCK:
+            key_lock = _LOAD_LOCKS.setdefault(key, threading.Lock())
+        with key_lock:
+            if key not in _LOADED:
+                _LOADED[key] = library.images(stored).dataset(name)
+            return _LOADED[key]
+    return None
 
 
 def load_dataset(name: str) -> Dataset:
     """Load a dataset by name, once per process (threads asking at the same time share one load).
 
-    A name ``"<dataset>:classes=0,1"`` gives that dataset's class subset (see ``CLASS_SUBSET_MARK``).
+    A name ``"<dataset>:classes=0,1"`` gives that dataset's class subset (see ``CLASS_SUBSET_MARK``); a name
+    ``"upload:NAME"`` a dataset stored in an opened run store (``use_library``).
     """
     with _LOCK:
         uploaded = _USER_DATASETS.get(name)
-        known = [*_BUILTINS, *_USER_DATASETS]
     if uploaded is not None:
         return uploaded
     if CLASS_SUBSET_MARK in name:  # "mnist-5k:classes=0,1": an anomaly detector's normal classes alone
         return load_class_subset(name, load_dataset)
+    if name.startswith(USER_PREFIX):
+        stored = _load_stored(name)
+        if stored is not None:
+            return stored
     if name not in _BUILTINS:
-        hint = ""
-        if name.startswith(USER_PREFIX):
-            hint = " Uploaded data lasts only while the server runs: upload the file again."
-        raise AecoreError(f"Unknown dataset '{name}'; choose one of: {', '.join(known)}.{hint}")
+        known = [info.name for info in list_datasets()]
+        hint = " It may have been removed: upload the file again." if name.startswith(USER_PREFIX) else ""
+        raise AecoreError(f"Unknown dataset {quoted(name)}; choose one of: {', '.join(known)}.{hint}")
     find, load = _BUILTINS[name]
     found = find()
     if not found.info.available:

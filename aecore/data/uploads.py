@@ -1,67 +1,63 @@
 """The user's own data: an uploaded ``.npz``, IDX file, zip of images or a folder of images, checked (shape,
-dtype, range, size) and made into a ``Dataset`` split like the built-in ones.
+type, range, size) by what it declares before anything is unpacked, and kept as 8-bit images (``UserImages``).
 
-Everything a user can get wrong is an ``AecoreError`` that names the allowed shapes or values. Register the
-result with ``aecore.data.registry.add_user_dataset`` to train on it.
+Everything a user can get wrong is an ``AecoreError`` that names the allowed shapes, values or the limit passed.
+``aecore.data.library`` stores the result in the run store; ``UserImages.dataset`` splits it like a built-in one.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import io
 import math
 import os
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from aecore.data.dataset import Dataset, assemble_without_test
-from aecore.data.idx import read_idx
-from aecore.errors import AecoreError
+from aecore.data.declared import (
+    MAX_USER_IMAGES,
+    DeclaredArray,
+    check_image_count,
+    check_image_size,
+    check_no_objects,
+    check_numbers,
+    check_stored_size,
+    from_stream,
+    in_memory,
+    to_uint8_images,
+)
+from aecore.data.idx import IDX_EXPECTED, idx_header_from_stream
+from aecore.errors import AecoreError, quoted
 
-MIN_USER_IMAGES, MAX_USER_IMAGES = 10, 100_000
-MIN_SIDE, MAX_SIDE = 4, 128
+#: the largest file a user may upload (Streamlit's own limit is set to match in .streamlit/config.toml)
+MAX_UPLOAD_BYTES = 200 * 10**6
+#: the largest single image file in a zip or folder: a 128×128 PNG or JPEG is far below it
+MAX_IMAGE_FILE_BYTES = 4 * 10**6
+#: the largest label array: one short text per image
+MAX_LABEL_BYTES = 64 * 10**6
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
-_SHAPES_ALLOWED = "(N, H, W), (N, H, W, 1) or (N, D) with D a perfect square such as 784 = 28×28"
+@dataclass(frozen=True, eq=False)
+class UserImages:
+    """A user's images as stored: (N, H, W) uint8, one label code per image (-1 without labels), class names."""
 
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: tuple[str, ...]
 
-def _as_image_stack(images: np.ndarray) -> np.ndarray:
-    """Bring an array to (N, H, W), or say which shapes are allowed."""
-    if images.ndim == 4 and images.shape[-1] == 1:
-        return images[..., 0]
-    if images.ndim == 3:
-        return images
-    if images.ndim == 2:
-        side = math.isqrt(images.shape[1])
-        if side * side == images.shape[1] and side > 0:
-            return images.reshape(-1, side, side)
-        raise AecoreError(
-            f"Flat images must have a square number of pixels, e.g. 784 = 28×28 (got {images.shape[1]}); "
-            f"allowed shapes are {_SHAPES_ALLOWED}."
-        )
-    hint = " Convert colour images to grayscale first." if images.ndim == 4 else ""
-    raise AecoreError(f"The images have shape {images.shape}; allowed shapes are {_SHAPES_ALLOWED}.{hint}")
-
-
-def _image_scale(images: np.ndarray) -> float:
-    """1.0 for values in [0, 1], 255.0 for values in [0, 255]; anything else is refused."""
-    allowed = "pixel values must all lie in [0, 1] or all in [0, 255]"
-    if images.dtype.kind == "f" and not np.isfinite(images).all():
-        raise AecoreError(f"The images contain NaN or infinite values; {allowed}.")
-    low, high = float(images.min()), float(images.max())
-    if low < 0:
-        raise AecoreError(f"The images contain negative values (min {low:g}); {allowed}.")
-    if high <= 1.0:
-        return 1.0
-    if high <= 255.0:
-        return 255.0
-    raise AecoreError(f"The images contain values up to {high:g}; {allowed}. Rescale them first.")
+    def dataset(self, name: str) -> Dataset:
+        """Split like the built-in datasets without a test part: a seeded 20 % test split, then validation."""
+        return assemble_without_test(name, self.images, self.labels, self.class_names, 255.0)
 
 
 def _encode_labels(labels: Any, n_images: int) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -83,102 +79,156 @@ def _encode_labels(labels: Any, n_images: int) -> tuple[np.ndarray, tuple[str, .
     return codes.reshape(-1).astype(np.int64), tuple(str(v) for v in values)
 
 
+def user_images(images: DeclaredArray, labels: Any = None) -> UserImages:
+    """Check declared images (and labels) and convert them to 8-bit images, a chunk at a time."""
+    pixels = to_uint8_images(images)
+    if labels is None:
+        return UserImages(pixels, np.full(len(pixels), -1, dtype=np.int64), ())
+    codes, class_names = _encode_labels(labels, len(pixels))
+    return UserImages(pixels, codes, class_names)
+
+
 def dataset_from_arrays(images: Any, labels: Any = None, name: str = "uploaded") -> Dataset:
-    """Validate the user's arrays and turn them into a ``Dataset`` with a seeded 20% test split.
+    """Validate arrays already in memory and turn them into a ``Dataset`` with a seeded 20% test split.
 
     images: numbers shaped (N, H, W), (N, H, W, 1) or (N, D) with D a perfect square;
     10 <= N <= 100,000; sides 4 to 128; values in [0, 1] or in [0, 255] (then scaled).
     labels: optional, one integer or text label per image.
     """
     array = np.asarray(images)
-    if array.dtype.kind not in "biuf":
-        raise AecoreError(f"The images must be numbers (got dtype {array.dtype}); save them as uint8 or float32.")
+    check_numbers(array.dtype, "the array")
     if array.dtype.kind == "b":
         array = array.astype(np.uint8)
-    stack = _as_image_stack(array)
-    n_images, height, width = stack.shape
-    if not MIN_USER_IMAGES <= n_images <= MAX_USER_IMAGES:
-        raise AecoreError(
-            f"A dataset needs between {MIN_USER_IMAGES} and {MAX_USER_IMAGES:,} images (got {n_images:,})."
-        )
-    if not (MIN_SIDE <= height <= MAX_SIDE and MIN_SIDE <= width <= MAX_SIDE):
-        raise AecoreError(
-            f"Images must be between {MIN_SIDE} and {MAX_SIDE} pixels on each side (got {height}×{width}); "
-            "resize them first."
-        )
-    scale = _image_scale(stack)
-    if labels is None:
-        codes, class_names = np.full(n_images, -1, dtype=np.int64), ()
-    else:
-        codes, class_names = _encode_labels(labels, n_images)
-    return assemble_without_test(name, stack, codes, class_names, scale)
+    return user_images(in_memory(array, "the array"), labels).dataset(name)
 
 
-def _npz_array(archive: Any, key: str, filename: str) -> np.ndarray:
+# ---------------------------------------------------------------------------------------------
+# NumPy files: headers first
+
+
+def _npy_declared(open_stream: Callable[[], BinaryIO], where: str) -> tuple[DeclaredArray, Callable[[], np.ndarray]]:
+    """A ``.npy`` stream's array by its header, and a reader of the whole array (for small label arrays)."""
+    with open_stream() as stream:
+        try:
+            version = np.lib.format.read_magic(stream)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in read_header:
+                raise ValueError(f"format version {version} is not read here")
+            shape, fortran_order, dtype = read_header[version](stream)
+        except ValueError as error:
+            raise AecoreError(f"{where} is not a readable NumPy array ({error}); save it with np.savez.") from None
+        skip = stream.tell()
+    check_no_objects(dtype, where)
+    if fortran_order and len(shape) > 1:
+        raise AecoreError(f"{where} is stored in Fortran order; save np.ascontiguousarray(images) instead.")
+
+    def whole() -> np.ndarray:
+        declared = math.prod(shape) * dtype.itemsize
+        if declared > MAX_LABEL_BYTES:
+            raise AecoreError(f"The labels in {where} take {declared:,} bytes; at most {MAX_LABEL_BYTES:,} are read.")
+        with open_stream() as stream:
+            stream.read(skip)
+            return np.frombuffer(stream.read(declared), dtype=dtype, count=math.prod(shape)).reshape(shape)
+
+    return from_stream(open_stream, skip, tuple(shape), dtype, where), whole
+
+
+def _from_npz(filename: str, content: bytes) -> UserImages:
     try:
-        return archive[key]
-    except ValueError as error:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile as error:
         raise AecoreError(
-            f"'{filename}' stores '{key}' as Python objects, which are not loaded for safety (allow_pickle=False). "
-            "Save plain numeric arrays instead, e.g. np.savez('data.npz', x=images.astype('uint8'), y=labels)."
-        ) from error
-
-
-def _dataset_from_numpy(filename: str, content: bytes, name: str) -> Dataset:
-    try:
-        archive = np.load(io.BytesIO(content), allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise AecoreError(
-            f"'{filename}' is not a readable NumPy file ({error}); save it with np.savez or np.save."
-        ) from error
-    if isinstance(archive, np.ndarray):  # a single .npy array: images without labels
-        return dataset_from_arrays(archive, name=name)
+            f"{quoted(filename)} is not a readable NumPy file ({error}); save it with np.savez or np.save."
+        ) from None
     with archive:
-        keys = list(archive.files)
+        keys = [member[: -len(".npy")] for member in archive.namelist() if member.endswith(".npy")]
         image_key = next((k for k in ("x", "images", "x_train") if k in keys), keys[0] if len(keys) == 1 else None)
         if image_key is None:
             raise AecoreError(
-                f"'{filename}' holds the arrays {keys}; name the images 'x', 'images' or 'x_train' "
+                f"{quoted(filename)} holds the arrays {keys[:10]}; name the images 'x', 'images' or 'x_train' "
                 "(and the labels 'y', 'labels' or 'y_train')."
             )
         label_key = next((k for k in ("y", "labels", "y_train") if k in keys), None)
-        images = _npz_array(archive, image_key, filename)
-        labels = None if label_key is None else _npz_array(archive, label_key, filename)
-    return dataset_from_arrays(images, labels, name=name)
+
+        def member(key: str) -> tuple[DeclaredArray, Callable[[], np.ndarray]]:
+            return _npy_declared(lambda: archive.open(f"{key}.npy"), f"{quoted(filename)} ('{key}')")
+
+        try:
+            images, _ = member(image_key)
+            labels = None if label_key is None else member(label_key)[1]()
+            return user_images(images, labels)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise AecoreError(f"{quoted(filename)} is damaged ({error}); save it again with np.savez.") from None
 
 
-def _decode_images(entries: list[tuple[str, Callable[[], bytes]]], where: str, name: str) -> Dataset:
-    """Decode PNG/JPEG files to grayscale; labels come from their folders when there are several."""
+def _from_npy(filename: str, content: bytes) -> UserImages:
+    images, _ = _npy_declared(lambda: io.BytesIO(content), quoted(filename))
+    return user_images(images)
+
+
+def _from_idx(filename: str, content: bytes) -> UserImages:
+    """An IDX images file, gzip-compressed or not: its dimensions are read before anything else is unpacked."""
+    where = f"{quoted(filename)}"
+
+    def open_stream() -> BinaryIO:
+        raw = io.BytesIO(content)
+        return gzip.GzipFile(fileobj=raw) if content[:2] == b"\x1f\x8b" else raw
+
+    try:
+        with open_stream() as stream:
+            dtype, dims, skip = idx_header_from_stream(stream, where)
+        return user_images(from_stream(open_stream, skip, dims, dtype, where))
+    except (OSError, EOFError, zlib.error) as error:
+        raise AecoreError(f"{where} is not an IDX file: it cannot be unpacked ({error}); {IDX_EXPECTED}.") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Image files: sizes from their headers and the zip's directory first
+
+
+def _decode_images(entries: list[tuple[str, int, Callable[[], bytes]]], where: str) -> UserImages:
+    """Decode PNG/JPEG files to grayscale; labels come from their folders when there are several.
+
+    ``entries`` are (path, declared file size, reader). The count, each file's size and each image's pixel size
+    (from its header) are checked before it is decoded; the first image's size bounds the whole stack.
+    """
     from PIL import Image, UnidentifiedImageError
 
     if not entries:
         raise AecoreError(f"No PNG or JPEG images found in {where}.")
     if len(entries) > MAX_USER_IMAGES:
         raise AecoreError(f"{where} holds {len(entries):,} images; at most {MAX_USER_IMAGES:,} are allowed.")
-    pixels = []
-    for path, read in entries:
-        try:
-            with Image.open(io.BytesIO(read())) as image:
-                if max(image.size) > MAX_SIDE:
-                    raise AecoreError(
-                        f"'{path}' in {where} is {image.width}×{image.height}; images may be at most "
-                        f"{MAX_SIDE} pixels on a side, resize them first."
-                    )
-                pixels.append(np.asarray(image.convert("L")))
-        except (UnidentifiedImageError, OSError) as error:
-            raise AecoreError(f"'{path}' in {where} is not a readable PNG or JPEG image ({error}).") from error
-        if pixels[-1].shape != pixels[0].shape:
+    pixels: np.ndarray | None = None
+    for index, (path, size, read) in enumerate(entries):
+        if size > MAX_IMAGE_FILE_BYTES:
             raise AecoreError(
-                f"All images must have the same size: '{entries[0][0]}' is {pixels[0].shape[1]}×{pixels[0].shape[0]} "
-                f"but '{path}' is {pixels[-1].shape[1]}×{pixels[-1].shape[0]}; resize them first."
+                f"{quoted(path)} in {where} takes {size:,} bytes; an image file may take at most "
+                f"{MAX_IMAGE_FILE_BYTES / 1e6:g} MB (images are at most 128 pixels on a side)."
             )
-    folders = [posixpath.dirname(path) for path, _ in entries]
+        try:
+            with Image.open(io.BytesIO(read())) as image:  # opening reads the header only
+                width, height = image.size
+                if pixels is None:
+                    check_image_size(height, width, f"{quoted(path)} in {where}")
+                    check_stored_size(len(entries), height, width, where)
+                    pixels = np.empty((len(entries), height, width), dtype=np.uint8)
+                elif (height, width) != pixels.shape[1:]:
+                    raise AecoreError(
+                        f"All images must have the same size: {quoted(entries[0][0])} is {pixels.shape[2]}×"
+                        f"{pixels.shape[1]} but {quoted(path)} is {width}×{height}; resize them first."
+                    )
+                pixels[index] = np.asarray(image.convert("L"))
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError, zlib.error) as error:
+            raise AecoreError(f"{quoted(path)} in {where} is not a readable PNG or JPEG image ({error}).") from None
+    check_image_count(len(pixels), where)
+    folders = [posixpath.dirname(path) for path, _, _ in entries]
     labels = None
     if len(set(folders)) > 1:
         common = posixpath.commonpath(folders)
         labels = [posixpath.relpath(folder or ".", common or ".") for folder in folders]
         labels = ["(top level)" if label == "." else label for label in labels]
-    return dataset_from_arrays(np.stack(pixels), labels, name=name)
+    codes, class_names = _encode_labels(labels, len(pixels)) if labels else (np.full(len(pixels), -1), ())
+    return UserImages(pixels, codes.astype(np.int64), class_names)
 
 
 def _is_image_name(path: str) -> bool:
@@ -187,41 +237,62 @@ def _is_image_name(path: str) -> bool:
     return not hidden and path.lower().endswith(IMAGE_SUFFIXES)
 
 
-def _dataset_from_zip(filename: str, content: bytes, name: str) -> Dataset:
+def _from_zip(filename: str, content: bytes) -> UserImages:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile as error:
-        raise AecoreError(f"'{filename}' is not a readable .zip file ({error}).") from error
+        raise AecoreError(f"{quoted(filename)} is not a readable .zip file ({error}).") from None
     with archive:
-        members = sorted(m.filename for m in archive.infolist() if not m.is_dir() and _is_image_name(m.filename))
-        entries = [(member, functools.partial(archive.read, member)) for member in members]
-        return _decode_images(entries, f"'{filename}'", name)
+        members = sorted(
+            (info for info in archive.infolist() if not info.is_dir() and _is_image_name(info.filename)),
+            key=lambda info: info.filename,
+        )
+        entries = [(info.filename, info.file_size, functools.partial(archive.read, info)) for info in members]
+        try:
+            return _decode_images(entries, quoted(filename))
+        except (zipfile.BadZipFile, EOFError) as error:
+            raise AecoreError(f"{quoted(filename)} is damaged ({error}); make the .zip again.") from None
 
 
 def _is_idx_name(lower: str) -> bool:
     return lower.endswith((".gz", "-ubyte")) or ".idx" in lower
 
 
-def load_user_file(filename: str, content: bytes) -> Dataset:
-    """Turn an uploaded file into a ``Dataset``, choosing the reader by the file's extension.
+def read_user_file(filename: str, content: bytes) -> UserImages:
+    """An uploaded file's images, choosing the reader by the file's extension.
 
     ``.npz`` (images under x / images / x_train or the only array; labels under y / labels / y_train),
-    ``.npy`` (images only),
-    IDX (``.gz``, ``-ubyte``, ``.idx*``; images only, so no labels) or ``.zip`` of PNG/JPEG images
-    (labels from sub-folder names). The dataset is named after the file.
+    ``.npy`` (images only), IDX (``.gz``, ``-ubyte``, ``.idx*``; images only, so no labels) or ``.zip`` of
+    PNG/JPEG images (labels from sub-folder names).
     """
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise AecoreError(
+            f"{quoted(filename)} takes {len(content) / 1e6:,.0f} MB; an upload may take at most "
+            f"{MAX_UPLOAD_BYTES / 1e6:g} MB."
+        )
     lower = filename.lower()
-    name = Path(filename).name.split(".")[0] or "uploaded"
-    if lower.endswith((".npz", ".npy")):
-        return _dataset_from_numpy(filename, content, name)
+    if lower.endswith(".npz"):
+        return _from_npz(filename, content)
+    if lower.endswith(".npy"):
+        return _from_npy(filename, content)
     if lower.endswith(".zip"):
-        return _dataset_from_zip(filename, content, name)
+        return _from_zip(filename, content)
     if _is_idx_name(lower):
-        return dataset_from_arrays(read_idx(content, name=f"'{filename}'"), name=name)
+        return _from_idx(filename, content)
     raise AecoreError(
-        f"'{filename}' has an unsupported type; upload a .npz archive (np.savez with x= and optionally y=), "
+        f"{quoted(filename)} has an unsupported type; upload a .npz archive (np.savez with x= and optionally y=), "
         "a .npy array, an IDX images file (e.g. train-images-idx3-ubyte.gz) or a .zip of PNG/JPEG images."
     )
+
+
+def name_of_file(filename: str) -> str:
+    """A dataset's default name: the file's name without its extensions."""
+    return Path(filename).name.split(".")[0] or "uploaded"
+
+
+def load_user_file(filename: str, content: bytes) -> Dataset:
+    """An uploaded file as a ``Dataset`` named after the file (``read_user_file`` says what is read)."""
+    return read_user_file(filename, content).dataset(name_of_file(filename))
 
 
 def load_image_folder(path: str | os.PathLike[str]) -> Dataset:
@@ -230,5 +301,5 @@ def load_image_folder(path: str | os.PathLike[str]) -> Dataset:
     if not root.is_dir():
         raise AecoreError(f"{root} is not a folder; name a folder holding PNG or JPEG images.")
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    entries = [(rel, (root / rel).read_bytes) for rel in files if _is_image_name(rel)]
-    return _decode_images(entries, str(root), root.name or "folder")
+    entries = [(rel, (root / rel).stat().st_size, (root / rel).read_bytes) for rel in files if _is_image_name(rel)]
+    return _decode_images(entries, str(root)).dataset(root.name or "folder")

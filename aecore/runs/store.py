@@ -18,7 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aecore.errors import AecoreError
+from aecore.data.library import StoredDataset
+from aecore.data.registry import use_library
+from aecore.data.subsets import CLASS_SUBSET_MARK
+from aecore.errors import AecoreError, quoted
 from aecore.runs.folder import RUN_FILE, RunFolder, RunLock, check_run_id, new_run_id
 from aecore.runs.index import RunIndex, RunRecord, row_from_files
 from aecore.runs.snapshots import ACTIVE, INTERRUPTED, QUEUED, STATUSES
@@ -26,6 +29,8 @@ from aecore.settings.config import RunConfig
 from aecore.settings.validation import validate
 
 DEFAULT_ROOT = "runs"
+#: the users' uploaded datasets, beside the runs that train on them (``aecore.data.library``)
+DATASETS_FOLDER = "datasets"
 
 
 def default_root() -> Path:
@@ -86,6 +91,7 @@ class RunStore:
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
         self.index = RunIndex(self.root)
+        self.datasets = use_library(self.root / DATASETS_FOLDER)  # its uploads: listed and loadable in this process
         if self.index.path.exists() and not self.index.is_current():
             self.rebuild_index()  # written by another version of the code (other columns): the folders are the truth
 
@@ -237,6 +243,35 @@ class RunStore:
             finally:
                 lock.release()
             shutil.rmtree(doomed, ignore_errors=True)
+
+    # ---- uploaded datasets ----------------------------------------------------------------------
+    def add_dataset(self, filename: str, content: bytes, name: str | None = None) -> tuple[StoredDataset, bool]:
+        """Check and store an uploaded file as a dataset (``DatasetLibrary.add``); True when it is new."""
+        with self.writing("store a dataset"):
+            return self.datasets.add(filename, content, name)
+
+    def runs_using(self, dataset: str) -> list[str]:
+        """The runs that trained on ``dataset`` or on one of its class subsets."""
+        return [
+            record.id
+            for record in self.list()
+            if record.dataset == dataset or record.dataset.startswith(dataset + CLASS_SUBSET_MARK)
+        ]
+
+    def remove_dataset(self, name: str) -> StoredDataset:
+        """Delete an uploaded dataset that no run needs; otherwise say which runs do."""
+        stored = self.datasets.find(name)
+        if stored is None:
+            raise AecoreError(f"No uploaded dataset is called {quoted(name)}; `python -m aecore datasets` lists them.")
+        users = self.runs_using(stored.full_name)
+        if users:
+            raise AecoreError(
+                f"{len(users)} run{'s' if len(users) > 1 else ''} trained on {stored.full_name} "
+                f"({', '.join(users[:3])}{', …' if len(users) > 3 else ''}); delete them first, so that they can "
+                "still be opened."
+            )
+        with self.writing("remove a dataset"):
+            return self.datasets.remove(name)
 
     def rebuild_index(self) -> int:
         """Make the index again from the folders (the truth); returns how many runs it lists."""
