@@ -23,6 +23,7 @@ st.set_page_config(
     menu_items={"About": "Autoencoder Lab: train autoencoders live in the browser and see how they learn."},
 )
 st.logo(str(ICON), size="large")
+ui.run_store()  # opened before any page reads a link: its uploaded datasets are known by name from the start
 st.html(f"<style>{(ASSETS / 'style.css').read_text()}</style>")
 
 navigation = st.navigation(

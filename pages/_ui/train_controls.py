@@ -17,12 +17,14 @@ from aecore.settings.presets import PRESETS
 from aecore.settings.validation import cautions
 from aecore.settings.variants import VARIANTS, changed_settings
 from pages import _ui as ui
+from pages._ui.dataset_upload import remove_dataset, upload_dataset
 
 if TYPE_CHECKING:
     from aecore.runs.snapshots import Snapshot
 
 
 def dataset_control(lesson: ui.Lesson) -> str:
+    ui.run_store()  # its uploaded datasets are listed from here on
     infos = {info.name: info for info in list_datasets()}
     values = ui.control_values()
     if values["dataset"] not in infos:
@@ -46,13 +48,24 @@ def dataset_control(lesson: ui.Lesson) -> str:
     )
     name = ui.remember("dataset")
     info = infos[name]
+    if "dataset_note" in st.session_state:
+        st.success(st.session_state.pop("dataset_note"), icon=":material/check:")
     if info.available:
         size = f"{info.n_train:,} training images" if info.n_train else ""
         shape = "×".join(str(side) for side in info.shape[:2]) if info.shape else ""
         st.caption(" · ".join(part for part in (info.description, size, shape and f"{shape} pixels") if part))
     else:
         st.warning(f"**{name}** is not available on this server. {info.reason}", icon=":material/cloud_off:")
+    if not lesson.is_locked("dataset"):
+        upload_dataset(select_dataset)
+        remove_dataset(name)
     return name
+
+
+def select_dataset(name: str) -> None:
+    """Pick ``name`` for the next run (the box shows it from the next rerun on: it is drawn already)."""
+    ui.control_values()["dataset"] = name
+    st.session_state.pop(ui.widget_key("dataset"), None)
 
 
 def device_control(lesson: ui.Lesson) -> None:
