@@ -3,7 +3,6 @@ train on it; a bad file is refused with its message and nothing else changes."""
 
 from __future__ import annotations
 
-import io
 import re
 
 import numpy as np
