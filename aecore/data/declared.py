@@ -9,8 +9,11 @@ exists in memory at more than its final 8-bit size plus one chunk.
 from __future__ import annotations
 
 import math
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -39,6 +42,33 @@ class DeclaredArray:
     @property
     def nbytes(self) -> int:
         return math.prod(self.shape) * self.dtype.itemsize
+
+
+def npy_header(stream: BinaryIO, where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """A ``.npy`` stream's (shape, Fortran order, type) from its header, nothing after it read."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        if version not in read_header:
+            raise ValueError(f"format version {version} is not read here")
+        shape, fortran_order, dtype = read_header[version](stream)
+    except ValueError as error:
+        raise AecoreError(f"{where} is not a readable NumPy array ({error}); save it with np.savez.") from None
+    return tuple(int(side) for side in shape), bool(fortran_order), dtype
+
+
+def npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shape and type of every array in an ``.npz`` file, read from their headers only."""
+    headers = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as stream:
+                    shape, _, dtype = npy_header(stream, f"'{path.name}' ('{member}')")
+                headers[member.removesuffix(".npy")] = (shape, dtype)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
+        raise AecoreError(f"'{path.name}' is not a readable NumPy file ({error}).") from None
+    return headers
 
 
 def in_memory(array: np.ndarray, where: str) -> DeclaredArray:

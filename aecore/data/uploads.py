@@ -33,6 +33,7 @@ from aecore.data.declared import (
     check_stored_size,
     from_stream,
     in_memory,
+    npy_header,
     to_uint8_images,
 )
 from aecore.data.idx import IDX_EXPECTED, idx_header_from_stream
@@ -109,14 +110,7 @@ def dataset_from_arrays(images: Any, labels: Any = None, name: str = "uploaded")
 def _npy_declared(open_stream: Callable[[], BinaryIO], where: str) -> tuple[DeclaredArray, Callable[[], np.ndarray]]:
     """A ``.npy`` stream's array by its header, and a reader of the whole array (for small label arrays)."""
     with open_stream() as stream:
-        try:
-            version = np.lib.format.read_magic(stream)
-            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-            if version not in read_header:
-                raise ValueError(f"format version {version} is not read here")
-            shape, fortran_order, dtype = read_header[version](stream)
-        except ValueError as error:
-            raise AecoreError(f"{where} is not a readable NumPy array ({error}); save it with np.savez.") from None
+        shape, fortran_order, dtype = npy_header(stream, where)
         skip = stream.tell()
     check_no_objects(dtype, where)
     if fortran_order and len(shape) > 1:

@@ -9,6 +9,7 @@ so a rejected or half-read archive leaves nothing behind.
 from __future__ import annotations
 
 import io
+import math
 import shutil
 import stat
 import time
@@ -16,6 +17,7 @@ import zipfile
 from pathlib import PurePosixPath
 from typing import Any
 
+from aecore.data.declared import npz_headers
 from aecore.errors import AecoreError
 from aecore.runs.folder import CONFIG_FILE, LOCK_FILE, RUN_FILE, RunFolder, new_run_id
 from aecore.runs.index import row_from_files
@@ -30,6 +32,9 @@ MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 #: a run has a few dozen files (its TensorBoard events among them); far more is not a run
 MAX_MEMBERS = 2000
+#: the largest array a run file may hold: a 10,000-epoch history of 2,000 batches each is 80 MB in float32...
+#: in float64 (the batch losses); a preview or a history far past it is not a run of this product
+MAX_RUN_ARRAY_BYTES = 160 * 10**6
 
 
 def export_archive(store: RunStore, run_id: str) -> bytes:
@@ -144,8 +149,23 @@ def checked_meta(folder: RunFolder) -> dict[str, Any]:
     return {"status": INTERRUPTED, **meta}
 
 
+def check_declared_arrays(folder: RunFolder) -> None:
+    """Every array of the run's ``.npz`` files within reason by its header, before any is loaded: a 0.57 MB archive
+    once held a 944 MB history that doubled the server's memory at its import and at each opening of the run."""
+    for path in sorted(folder.path.rglob("*.npz")):
+        for name, (shape, dtype) in npz_headers(path).items():
+            size = math.prod(shape) * dtype.itemsize
+            if dtype.hasobject or size > MAX_RUN_ARRAY_BYTES:
+                what = "Python objects" if dtype.hasobject else f"{size / 1e6:,.0f} MB (shape {shape})"
+                raise AecoreError(
+                    f"The archive's {path.relative_to(folder.path).as_posix()} holds '{name}' of {what}; a run's "
+                    f"arrays are plain numbers of at most {MAX_RUN_ARRAY_BYTES / 1e6:g} MB each. It is refused."
+                )
+
+
 def check_arrays(folder: RunFolder) -> None:
     """Every array file must read back as what it claims to be: a damaged one is refused now, not shown later."""
+    check_declared_arrays(folder)
     try:
         folder.history()
         folder.checkpoint_epochs()
@@ -157,4 +177,5 @@ def check_arrays(folder: RunFolder) -> None:
     except AecoreError:
         raise
     except Exception as error:  # numpy and zipfile raise many kinds for a damaged file
-        raise AecoreError(f"The archive holds a damaged run file ({type(error).__name__}: {error}).") from None
+        reason = str(error).replace(str(folder.path), "the archive")  # never the store's staging folder
+        raise AecoreError(f"The archive holds a damaged run file ({type(error).__name__}: {reason}).") from None

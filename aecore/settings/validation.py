@@ -31,6 +31,8 @@ from aecore.settings.variants import VARIANTS, resolve
 
 #: the most epochs a run may have: the command line's and an imported archive's limit (the page offers fewer)
 MAX_EPOCHS = int(PARAMETERS["epochs"].cli_range[1])
+MAX_BATCH_SIZE = int(PARAMETERS["batch_size"].maximum)
+MAX_SEED = int(PARAMETERS["seed"].maximum)
 
 
 def _require(condition: bool, message: str) -> None:
@@ -75,7 +77,12 @@ def validate(config: RunConfig) -> RunConfig:
     _whole(train.epochs, 1, "Epochs")
     _require(train.epochs <= MAX_EPOCHS, f"At most {MAX_EPOCHS:,} epochs (got {train.epochs:,}).")
     _whole(train.batch_size, 1, "The batch size")
+    _require(
+        train.batch_size <= MAX_BATCH_SIZE,
+        f"The batch size can be at most {MAX_BATCH_SIZE:,} (got {train.batch_size:,}).",
+    )
     _whole(train.seed, 0, "The seed")
+    _require(train.seed <= MAX_SEED, f"The seed can be at most {MAX_SEED:,} (got {train.seed:,}).")
     _require(isinstance(train.xla, bool), f"xla must be true or false (got {train.xla!r}).")
     numbers = {
         "Dropout": model.dropout,

@@ -6,6 +6,7 @@ before its notice, because the width list was formatted once per width.
 
 import gzip
 import io
+import json
 import math
 import os
 import struct
@@ -20,6 +21,8 @@ import pytest
 from aecore.cli.main import main
 from aecore.data.uploads import MAX_IMAGE_FILE_BYTES, MAX_UPLOAD_BYTES, read_user_file
 from aecore.errors import AecoreError
+from aecore.runs.archive import import_archive
+from aecore.runs.store import RunStore
 from aecore.settings import parameters
 from aecore.settings.config import MAX_LAYERS, RunConfig
 from aecore.settings.links import config_from_query
@@ -185,3 +188,48 @@ def test_a_zip_of_images_is_checked_by_its_directory_before_any_image_is_decoded
         archive.writestr("big.png", bytes(MAX_IMAGE_FILE_BYTES + 1))  # compresses to almost nothing
     with pytest.raises(AecoreError, match="an image file may take at most 4 MB"):
         read_user_file("bomb.zip", buffer.getvalue())
+
+
+# --- run archives within the size limit but not within reason ------------------------------------------------
+
+
+def run_archive(config: dict, history: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("run.json", json.dumps({"status": "finished", "name": "probe", "epochs_done": 1}))
+        archive.writestr("history.npz", history)
+    return buffer.getvalue()
+
+
+def history_declaring(length: int) -> bytes:
+    """A history.npz whose batch losses declare ``length`` float64 values and hold none of them."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (length,)})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("batch_loss.npy", header.getvalue())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("changes", "length", "message"),
+    [
+        ({}, 118_000_000, "history.npz holds 'batch_loss' of 944 MB"),
+        ({"training": {"epochs": 10**12}}, 10, "At most 10,000 epochs"),
+        ({"training": {"batch_size": 10**12}}, 10, "batch size can be at most 4,096"),
+        ({"training": {"seed": 2**70}}, 10, "seed can be at most 2,147,483,647"),
+    ],
+    ids=["944 MB history", "10^12 epochs", "huge batch", "huge seed"],
+)
+def test_an_archive_within_size_but_not_within_reason_is_refused_and_nothing_is_written(
+    tmp_path, changes, length, message
+):
+    store = RunStore(tmp_path / "store")
+    config = RunConfig(dataset="digits").with_changes(**changes).to_dict()
+    data = run_archive(config, history_declaring(length))
+    assert len(data) < 1_000_000
+    with pytest.raises(AecoreError, match=message) as refused:
+        import_archive(store, data, "probe.zip")
+    assert ".import-" not in str(refused.value) and str(store.root) not in str(refused.value)
+    assert store.list() == [] and not any(store.root.glob(".import-*")), "nothing of it stays in the store"
