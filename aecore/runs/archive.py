@@ -153,7 +153,11 @@ def check_declared_arrays(folder: RunFolder) -> None:
     """Every array of the run's ``.npz`` files within reason by its header, before any is loaded: a 0.57 MB archive
     once held a 944 MB history that doubled the server's memory at its import and at each opening of the run."""
     for path in sorted(folder.path.rglob("*.npz")):
-        for name, (shape, dtype) in npz_headers(path).items():
+        try:
+            headers = npz_headers(path)
+        except AecoreError as error:
+            raise AecoreError(f"The archive holds a damaged run file ({error})") from None
+        for name, (shape, dtype) in headers.items():
             size = math.prod(shape) * dtype.itemsize
             if dtype.hasobject or size > MAX_RUN_ARRAY_BYTES:
                 what = "Python objects" if dtype.hasobject else f"{size / 1e6:,.0f} MB (shape {shape})"
