@@ -67,10 +67,17 @@ def runs_command(args: argparse.Namespace) -> int:
     elif args.action == "export":
         from aecore.runs.archive import export_archive
 
-        target = Path(args.to)
+        target = Path(args.to).expanduser()
+        if not target.parent.is_dir():  # said before the archive is made, and naming the target, not the store
+            raise AecoreError(f"Cannot write the archive to '{target}': the folder '{target.parent}' does not exist.")
         data = export_archive(store, args.run_id)
-        with store.writing("write the archive"):
+        try:
             target.write_bytes(data)
+        except OSError as error:
+            raise AecoreError(
+                f"Cannot write the archive to '{target}': {error.strerror or error}. Name a file in a folder you can "
+                "write to."
+            ) from None
         print(f"wrote {target} ({len(data) / 2**20:.1f} MB)")
     else:
         from aecore.runs.archive import MAX_ARCHIVE_BYTES, import_archive

@@ -233,3 +233,10 @@ def test_an_archive_within_size_but_not_within_reason_is_refused_and_nothing_is_
         import_archive(store, data, "probe.zip")
     assert ".import-" not in str(refused.value) and str(store.root) not in str(refused.value)
     assert store.list() == [] and not any(store.root.glob(".import-*")), "nothing of it stays in the store"
+
+
+def test_exporting_to_a_missing_folder_names_that_path_not_the_store(capsys):
+    code = main(["runs", "export", "20261207-000000-abcdef", "--to", "/missing/dir/x.zip"])
+    message = capsys.readouterr().err
+    assert code == 2 and "'/missing/dir/x.zip'" in message and "does not exist" in message
+    assert "run store" not in message
