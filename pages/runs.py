@@ -121,17 +121,41 @@ def single_run_actions(record: RunRecord) -> None:
         icon=":material/download:",
         width="stretch",
     )
+    allowed = ui.may_change(record.id, record.status)
+    if not allowed:
+        st.caption(LIVE_ELSEWHERE)
     name_column, tags_column = st.columns(2, vertical_alignment="bottom")
     with name_column.form(f"rename_{record.id}", border=False):
-        name = st.text_input("Name", value=record.name)
-        if st.form_submit_button("Rename", icon=":material/edit:"):
-            if ui.succeeded(lambda: store.rename(record.id, name), "Could not rename"):
+        name = st.text_input("Name", value=record.name, disabled=not allowed)
+        if st.form_submit_button("Rename", icon=":material/edit:", disabled=not allowed):
+            if ui.succeeded(lambda: changed(record, lambda: store.rename(record.id, name)), "Could not rename"):
                 st.rerun()
     with tags_column.form(f"tags_{record.id}", border=False):
-        tags = st.text_input("Tags, comma separated", value=", ".join(record.tags), placeholder="e.g. class 3, best")
-        if st.form_submit_button("Save tags", icon=":material/sell:"):
-            if ui.succeeded(lambda: store.set_tags(record.id, tags.split(",")), "Could not tag"):
+        tags = st.text_input(
+            "Tags, comma separated",
+            value=", ".join(record.tags),
+            placeholder="e.g. class 3, best",
+            disabled=not allowed,
+        )
+        if st.form_submit_button("Save tags", icon=":material/sell:", disabled=not allowed):
+            if ui.succeeded(
+                lambda: changed(record, lambda: store.set_tags(record.id, tags.split(","))), "Could not tag"
+            ):
                 st.rerun()
+
+
+#: why a run training in another tab offers no rename, tag or delete here
+LIVE_ELSEWHERE = (
+    "This run is training for another tab: only the tab that holds its key (the address with `key=`) can rename, "
+    "tag or delete it until it ends."
+)
+
+
+def changed(record: RunRecord, change: Any) -> Any:
+    """Make a change to a run, checked again when it is made: the run may have started training elsewhere since."""
+    if not ui.may_change(record.id, ui.run_store().record(record.id).status):  # its status now, not the table's
+        raise AecoreError(LIVE_ELSEWHERE)
+    return change()
 
 
 def delete_action(selected: list[Any]) -> None:
@@ -140,9 +164,15 @@ def delete_action(selected: list[Any]) -> None:
     with st.popover(f"Delete {label}", icon=":material/delete:"):
         st.markdown(f"Delete {label} and {'its' if len(selected) == 1 else 'their'} files for good?")
         if st.button("Yes, delete", type="primary", key="confirm_delete"):
-            for record in selected:
-                ui.guarded(lambda record=record: store.delete(record.id), f"Could not delete '{record.name}'")
-            st.rerun()
+            results = [
+                ui.succeeded(
+                    lambda record=record: changed(record, lambda: store.delete(record.id)),
+                    f"Could not delete '{record.name}'",
+                )  # fmt: skip
+                for record in selected
+            ]
+            if all(results):  # a refusal stays on the page: a rerun now would wipe its message
+                st.rerun()
 
 
 def import_section() -> None:

@@ -190,6 +190,13 @@ with live:
             f"{run_config.training.epochs} epochs, batch {run_config.training.batch_size} · "
             f"{ui.STATUS_LABELS.get(snapshot.status, snapshot.status)}"
         )
+        if entry.owned and not projector:
+            with st.popover("Copy a watch link", icon=":material/visibility:"):
+                st.code(ui.watch_link(snapshot.run_id), language=None, wrap_lines=True)
+                st.caption(
+                    "Whoever opens it watches this run and cannot change it. Your address bar also holds `key=`: "
+                    "whoever has that address can stop, pause, rename or delete the run, so share this one instead."
+                )
         if snapshot.ended:
             summary_section(snapshot)
 

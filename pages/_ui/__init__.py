@@ -67,6 +67,7 @@ from pages._ui.session import (
     current_run,
     is_busy,
     is_live,
+    may_change,
     progress_text,
     queue_text,
     resume_run,
@@ -77,6 +78,7 @@ from pages._ui.session import (
     status_text,
     stop_requested,
     stored_snapshot,
+    watch_link,
 )
 
 __all__ = [
@@ -115,6 +117,7 @@ __all__ = [
     "hold_lesson_settings",
     "is_busy",
     "is_live",
+    "may_change",
     "is_paused",
     "job_manager",
     "lesson_header",
@@ -149,6 +152,7 @@ __all__ = [
     "status_text",
     "stop_requested",
     "stored_snapshot",
+    "watch_link",
     "values_from_config",
     "variant_parameters",
     "warm_up",

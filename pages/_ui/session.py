@@ -119,6 +119,12 @@ class RunRegistry:
             entry.released_at = None
             return entry
 
+    def owner_of(self, token: str) -> str | None:
+        """The session that holds ``token``'s key (None: no job of this process trains it)."""
+        with self._lock:
+            entry = self._entries.get(token)
+            return None if entry is None else entry.owner
+
     def release_session(self, owner: str, grace: float = ABANDONED_RUN_GRACE_SECONDS) -> None:
         """Called when a session disconnects: stop its runs after ``grace`` seconds unless claimed back."""
         with self._lock:
@@ -250,6 +256,18 @@ def run_snapshot(entry: RunEntry | None) -> Snapshot | None:
         return stored_snapshot(entry.token)
     except AecoreError:
         return None
+
+
+def may_change(run_id: str, status: str) -> bool:
+    """Whether this tab may rename, tag or delete a run: any run that has ended, a live one only from the tab that
+    holds its key (the one that started it, or one opened at its address with ``key=``), as for Stop."""
+    return status not in (QUEUED, RUNNING) or run_registry().owner_of(run_id) == session_handle().key
+
+
+def watch_link(run_id: str) -> str:
+    """The address of this page showing ``run_id`` without its key: whoever opens it watches, never controls."""
+    page = (st.context.url or "").split("?")[0]
+    return f"{page}?{QUERY_PARAM}={run_id}"
 
 
 def stop_requested(entry: RunEntry | None) -> bool:

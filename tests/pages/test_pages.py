@@ -351,6 +351,8 @@ def test_train_button_starts_a_run_and_cannot_start_a_second() -> None:
     assert not at.error, texts(at.error)
     token = at.session_state[ui.RUN_TOKEN_KEY]
     assert at.query_params[ui.QUERY_PARAM] in (token, [token])
+    watch = [code.value for code in at.code if code.value.endswith(f"?run={token}")]
+    assert len(watch) == 1 and "key=" not in watch[0], "the watch link names the run without its key"
     entry = ui.run_registry().claim(token, "test", at.session_state[ui.SECRET_KEY])
     assert entry.owned
     assert not ui.job_manager().snapshot(entry.job_id).ended

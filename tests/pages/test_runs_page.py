@@ -194,3 +194,20 @@ def test_a_link_to_an_unknown_variant_falls_back_to_the_defaults(page_store) -> 
     assert not at.exception, at.exception
     assert at.selectbox(key=ui.widget_key("variant")).value == ui.DEFAULT_VARIANT
     assert "unknown variant 'transformer'" in texts(at.warning)
+
+
+def test_a_run_training_for_another_tab_cannot_be_renamed_tagged_or_deleted_here(page_store) -> None:
+    """Without the run's key a tab sees the run, not its controls; Delete is checked on the server, and its refusal
+    stays on the page (no rerun wipes it)."""
+    folder, lock = page_store.create(RunConfig(dataset="digits"), name="theirs")  # queued: live, its lock held
+    ui.run_registry().add(folder.run_id, 999, "another tab's session", None)
+    try:
+        at = runs_page(selected=[0])
+        assert "only the tab that holds its key" in texts(at.caption)
+        rename = next(button for button in at.button if button.label == "Rename")
+        assert rename.disabled and next(box for box in at.text_input if box.label == "Name").disabled
+        next(button for button in at.button if button.label == "Yes, delete").click().run()
+        assert "Could not delete 'theirs'" in texts(at.error) and "training for another tab" in texts(at.error)
+        assert page_store.record(folder.run_id).name == "theirs" and page_store.has(folder.run_id)
+    finally:
+        lock.release()
