@@ -7,6 +7,7 @@ While a run in the table trains (in this session or any other), the table refres
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +191,32 @@ def import_section() -> None:
                 st.success(f"Added run `{run_id}`.", icon=":material/check_circle:")
 
 
+def prune_section() -> None:
+    """Remove old runs (and the uploaded datasets and sweeps they leave unused), after saying what and how much."""
+    from aecore.runs.prune import SECONDS_PER_DAY, prune, prune_plan
+    from aecore.sweeps.plans import plans_without_runs, remove_plan
+
+    with st.expander("Remove old runs", icon=":material/auto_delete:"):
+        days_column, tagged_column = st.columns([1, 1.4], vertical_alignment="bottom")
+        days = days_column.number_input("Older than (days)", 0, 3650, 30, key="prune_days")
+        keep_tagged = tagged_column.checkbox("Keep tagged runs", value=True, key="prune_keep_tagged")
+        store = ui.run_store()
+        plan = ui.guarded(lambda: prune_plan(store, days, keep_tagged=keep_tagged), "Could not look at the store")
+        if plan is None:
+            return
+        if plan.empty:
+            st.caption(f"Nothing is older than {days} days{' and untagged' if keep_tagged else ''}.")
+            return
+        st.caption(f"Would remove {plan.summary()}; a run still training is never removed.")
+        if st.button(f"Remove {plan.summary()}", type="primary", icon=":material/delete:", key="confirm_prune"):
+            removed, notes = prune(store, plan)
+            for sweep in plans_without_runs(store, time.time() - days * SECONDS_PER_DAY):
+                ui.succeeded(lambda sweep=sweep: remove_plan(store, sweep), "Could not remove a sweep")
+            st.success(f"Removed {removed.summary()}.", icon=":material/check_circle:")
+            for note in notes:
+                st.warning(f"Kept: {note}", icon=":material/info:")
+
+
 def runs_view() -> None:
     store = ui.run_store()
     records = ui.guarded(store.list, "The run store could not be read")
@@ -200,6 +227,7 @@ def runs_view() -> None:
         if st.button("Train a model", icon=":material/model_training:"):
             st.switch_page("pages/train.py")
         import_section()
+        prune_section()
         return
     passes = filters(records)
 
@@ -240,6 +268,7 @@ def runs_view() -> None:
 
     table()
     import_section()
+    prune_section()
 
 
 st.title("Runs")

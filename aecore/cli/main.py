@@ -148,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--epochs", type=int, required=True, help="how many more epochs to train")
     resume.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
 
-    runs = commands.add_parser("runs", help="list, show, delete, export and import stored runs")
+    runs = commands.add_parser("runs", help="list, show, delete, export, import and prune stored runs")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="every stored run, newest first")
     for name in ("variant", "dataset", "status", "tag", "sweep"):
@@ -164,6 +164,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", required=True, metavar="FILE.zip")
     imported = actions.add_parser("import", help="add a run from a .zip archive to the store")
     imported.add_argument("archive", metavar="FILE.zip")
+    prune = actions.add_parser(
+        "prune", help="remove runs older than some days, then the sweeps and uploaded datasets left without runs"
+    )
+    prune.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="age in days (e.g. 30)")
+    prune.add_argument("--keep-tagged", action="store_true", help="keep every run that has a tag")
+    prune.add_argument("--dry-run", action="store_true", help="only say what would be removed and the space freed")
+    prune.add_argument("--json", action="store_true", help="print what was (or would be) removed as JSON")
 
     add_evaluate_options(
         commands.add_parser("evaluate", help="a stored run's PSNR under one noise, as the Denoising page shows it")

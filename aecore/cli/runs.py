@@ -1,4 +1,4 @@
-"""``python -m aecore runs list | show | delete | export | import``: the run store from the command line."""
+"""``python -m aecore runs list | show | delete | export | import | prune``: the run store from the command line."""
 
 from __future__ import annotations
 
@@ -64,6 +64,8 @@ def runs_command(args: argparse.Namespace) -> int:
     elif args.action == "delete":
         store.delete(args.run_id)
         print(f"deleted run {args.run_id}")
+    elif args.action == "prune":
+        return _prune(store, args)
     elif args.action == "export":
         from aecore.runs.archive import export_archive
 
@@ -89,4 +91,34 @@ def runs_command(args: argparse.Namespace) -> int:
             raise AecoreError(f"'{source}' is larger than {MAX_ARCHIVE_BYTES // 2**20} MB, the limit for run archives.")
         run_id = import_archive(store, source.read_bytes(), source.name)
         print(f"imported run {run_id}")
+    return 0
+
+
+def _prune(store, args: argparse.Namespace) -> int:
+    """``runs prune``: what is old goes (never a live run); ``--dry-run`` only says what would."""
+    from aecore.runs.prune import SECONDS_PER_DAY, prune, prune_plan
+    from aecore.sweeps.plans import plans_without_runs, remove_plan
+
+    plan = prune_plan(store, args.older_than, keep_tagged=args.keep_tagged)
+    notes: list[str] = []
+    if not args.dry_run:
+        plan, notes = prune(store, plan)
+    sweeps = plans_without_runs(store, time.time() - args.older_than * SECONDS_PER_DAY)
+    if not args.dry_run:
+        for sweep in sweeps:
+            remove_plan(store, sweep)
+    verb = "would remove" if args.dry_run else "removed"
+    if args.json:
+        print(json.dumps({
+            "dry_run": args.dry_run,
+            "runs": [record.id for record in plan.runs],
+            "datasets": [stored.full_name for stored in plan.datasets],
+            "sweeps": [sweep.sweep_id for sweep in sweeps],
+            "bytes": plan.bytes,
+            "kept": notes,
+        }))  # fmt: skip
+        return 0
+    print(f"{verb} {plan.summary()}, and {len(sweeps)} sweep{'s' * (len(sweeps) != 1)} left without runs")
+    for note in notes:
+        print(f"kept: {note}", file=sys.stderr)
     return 0

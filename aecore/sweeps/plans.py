@@ -272,6 +272,17 @@ def list_plans(store: RunStore) -> list[SweepPlan]:
     return sorted(plans, key=lambda plan: plan.created, reverse=True)
 
 
+def plans_without_runs(store: RunStore, created_before: float) -> list[SweepPlan]:
+    """The sweeps created before ``created_before`` none of whose runs is left (what a prune of the runs leaves)."""
+    swept = {record.sweep for record in store.list() if record.sweep}
+    return [plan for plan in list_plans(store) if plan.created < created_before and plan.sweep_id not in swept]
+
+
+def remove_plan(store: RunStore, plan: SweepPlan) -> None:
+    with store.writing("remove the sweep"):
+        (store.root / SWEEPS_DIR / f"{plan.sweep_id}.json").unlink(missing_ok=True)
+
+
 def finished_points(store: RunStore, plan: SweepPlan) -> dict[str, RunRecord]:
     """The sweep's finished runs by point key: what a resumed sweep does not train again."""
     done = {}

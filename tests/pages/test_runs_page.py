@@ -211,3 +211,14 @@ def test_a_run_training_for_another_tab_cannot_be_renamed_tagged_or_deleted_here
         assert page_store.record(folder.run_id).name == "theirs" and page_store.has(folder.run_id)
     finally:
         lock.release()
+
+
+def test_old_runs_are_removed_from_the_runs_page_after_it_says_what_and_how_much(page_store) -> None:
+    folder, lock = page_store.create(RunConfig(dataset="digits"), name="last term")
+    page_store.save(folder, status="finished", created=time.time() - 90 * 86_400)
+    lock.release()
+    at = runs_page()
+    assert "Would remove 1 run and 0 uploaded datasets" in texts(at.caption)
+    next(button for button in at.button if button.label.startswith("Remove 1 run")).click().run()
+    assert not at.exception, at.exception
+    assert "Removed 1 run" in texts(at.success) and not page_store.has(folder.run_id)
