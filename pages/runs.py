@@ -222,6 +222,9 @@ def runs_view() -> None:
     records = ui.guarded(store.list, "The run store could not be read")
     if records is None:
         return
+    problem = store.write_problem()  # a full or read-only disk: the runs still show, the page says what is wrong
+    if problem:
+        st.warning(problem, icon=":material/report:")
     if not records:
         st.info("No runs yet: every run trained here is kept, so it will appear in this table.", icon=":material/info:")
         if st.button("Train a model", icon=":material/model_training:"):

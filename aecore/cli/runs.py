@@ -28,6 +28,9 @@ def runs_command(args: argparse.Namespace) -> int:
     if args.action == "list":
         filters = {name: getattr(args, name) for name in ("variant", "dataset", "status", "tag", "sweep")}
         records = store.list(**filters)
+        problem = store.write_problem()
+        if problem:
+            print(f"warning: {problem}", file=sys.stderr)
         if args.json:
             print(json.dumps([record.to_dict() for record in records]))
         else:

@@ -131,7 +131,8 @@ def row_from_files(run_id: str, meta: dict[str, Any], config: RunConfig, metrics
     return row
 
 
-def _record(row: sqlite3.Row) -> RunRecord:
+def record_from_row(row: sqlite3.Row | dict[str, Any]) -> RunRecord:
+    """A record from an index row, or from ``row_from_files`` when the index cannot be read."""
     parameters = {column: row[column] for column in parameter_columns()}
     for name, value in parameters.items():
         if PARAMETERS[name].kind == "widths" and value is not None:
@@ -213,7 +214,7 @@ class RunIndex:
     def get(self, run_id: str) -> RunRecord | None:
         with self.connection() as connection:
             row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
 
     def select(self, where: dict[str, Any]) -> list[RunRecord]:
         """Runs matching every ``column = value`` in ``where`` (a tag matches if the run has it), newest first."""
@@ -231,4 +232,4 @@ class RunIndex:
         query = "SELECT * FROM runs" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY created DESC"
         with self.connection() as connection:
             rows = connection.execute(query, values).fetchall()
-        return [_record(row) for row in rows]
+        return [record_from_row(row) for row in rows]

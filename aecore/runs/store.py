@@ -23,7 +23,8 @@ from aecore.data.registry import use_library
 from aecore.data.subsets import CLASS_SUBSET_MARK
 from aecore.errors import AecoreError, quoted
 from aecore.runs.folder import RUN_FILE, RunFolder, RunLock, check_run_id, new_run_id
-from aecore.runs.index import RunIndex, RunRecord, row_from_files
+from aecore.runs.health import described, write_problem
+from aecore.runs.index import RunIndex, RunRecord, record_from_row, row_from_files
 from aecore.runs.snapshots import ACTIVE, INTERRUPTED, QUEUED, STATUSES
 from aecore.settings.config import RunConfig
 from aecore.settings.validation import validate
@@ -40,16 +41,15 @@ def default_root() -> Path:
 
 @contextlib.contextmanager
 def storing(root: Path, what: str) -> Iterator[None]:
-    """Turn a failed write into an ``AecoreError`` that says where and what to do."""
+    """Turn a failed write into an ``AecoreError`` that says where, exactly what is wrong, and what to do."""
     try:
         yield
     except AecoreError:
         raise
     except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or str(error)
+        wrong, fix = described(root, error)
         raise AecoreError(
-            f"Could not {what} in the run store '{root}': {reason}. Free some disk space, make the folder "
-            "writable, or set AECORE_RUNS_DIR to another folder; what is already saved is kept."
+            f"Could not {what} in the run store '{root}': {wrong}. To go on, {fix}; what is already saved is kept."
         ) from error
 
 
@@ -92,8 +92,9 @@ class RunStore:
         self.root = Path(root) if root is not None else default_root()
         self.index = RunIndex(self.root)
         self.datasets = use_library(self.root / DATASETS_FOLDER)  # its uploads: listed and loadable in this process
-        if self.index.path.exists() and not self.index.is_current():
-            self.rebuild_index()  # written by another version of the code (other columns): the folders are the truth
+        with contextlib.suppress(AecoreError, sqlite3.Error):  # a store that cannot be written is still read
+            if self.index.path.exists() and not self.index.is_current():
+                self.rebuild_index()  # another version of the code wrote it (other columns): the folders are the truth
 
     def writing(self, what: str) -> contextlib.AbstractContextManager[None]:
         return storing(self.root, what)
@@ -136,25 +137,31 @@ class RunStore:
 
     def record(self, run_id: str) -> RunRecord:
         folder = self.folder(run_id)
-        with self.reading():
-            record = self.index.get(run_id)
-            if record is None:  # a folder the index has not seen (copied in by hand, or an index written before)
-                self._index_folder(folder)
+        try:
+            with self.reading():
                 record = self.index.get(run_id)
-            settled = self._reconciled([record])
+                if record is None:  # a folder the index has not seen (copied in by hand, or an index written before)
+                    self._index_folder(folder)
+                    record = self.index.get(run_id)
+        except AecoreError:  # an index that cannot be read or written: the folder is the truth
+            record = record_from_row(self._row(folder))
+        settled = self._reconciled([record])
         if not settled:
             raise AecoreError(f"Run '{run_id}' was deleted a moment ago.")
         return settled[0]
 
+    def write_problem(self) -> str | None:
+        """What keeps this store from being written now (a full disk, a read-only one, permissions), or None."""
+        return write_problem(self.root)
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
-        """Turn an index that cannot be read into an ``AecoreError`` (a store on a read-only disk, say)."""
+        """Turn an index that cannot be read into an ``AecoreError`` that says why."""
         try:
             yield
         except sqlite3.Error as error:
-            raise AecoreError(
-                f"The run index '{self.index.path}' cannot be read ({error}); check the folder's permissions."
-            ) from error
+            wrong, fix = described(self.root, error)
+            raise AecoreError(f"The run index '{self.index.path}' cannot be read: {wrong}. To go on, {fix}.") from error
 
     def list(
         self,
@@ -165,17 +172,46 @@ class RunStore:
         tag: str | None = None,
         sweep: str | None = None,
     ) -> list[RunRecord]:
-        """Every run, newest first, filtered by any of the given values."""
+        """Every run, newest first, filtered by any of the given values; read from the folders when the index
+        cannot be read or rebuilt (a full or read-only disk)."""
         if status is not None and status not in STATUSES:
             raise AecoreError(f"Unknown status '{status}'; choose one of: {', '.join(STATUSES)}.")
         if not self.root.is_dir():
             return []
-        with self.reading():
-            if not self.index.path.exists():
-                self.rebuild_index()  # the index was deleted or never written: the folders are the truth
-            records = self.index.select({"variant": variant, "dataset": dataset, "tag": tag, "sweep": sweep})
-            records = self._reconciled(records)
+        where = {"variant": variant, "dataset": dataset, "tag": tag, "sweep": sweep}
+        try:
+            with self.reading():
+                if not self.index.path.exists():
+                    self.rebuild_index()  # the index was deleted or never written: the folders are the truth
+                records = self.index.select(where)
+        except AecoreError:
+            records = self._records_from_folders(where)
+        records = self._reconciled(records)
         return [record for record in records if status is None or record.status == status]
+
+    def _row(self, folder: RunFolder) -> dict[str, Any]:
+        return row_from_files(folder.run_id, folder.meta(), folder.config(), folder.metrics())
+
+    def _records_from_folders(self, where: dict[str, Any]) -> list[RunRecord]:
+        """Every readable run folder as a record, filtered as the index would, newest first (no write)."""
+        records = []
+        for path in self.root.iterdir():
+            folder = RunFolder(path)
+            if path.name.startswith(".") or not folder.exists():
+                continue
+            try:
+                records.append(record_from_row(self._row(folder)))
+            except (AecoreError, OSError, ValueError, TypeError, KeyError):
+                continue  # a damaged folder is left out, as the index leaves it out
+        matches = [
+            record
+            for record in records
+            if all(
+                value is None or (value in record.tags if name == "tag" else getattr(record, name) == value)
+                for name, value in where.items()
+            )
+        ]
+        return sorted(matches, key=lambda record: record.created, reverse=True)
 
     def _reconciled(self, records: list[RunRecord]) -> list[RunRecord]:
         """A run marked queued or running whose lock nobody holds lost its process: it is interrupted.
@@ -194,7 +230,10 @@ class RunStore:
         folder = RunFolder(self.root / record.id)
         if not folder.exists():
             return None  # deleted since the index was read
-        lock = RunLock.try_acquire(folder.lock_path)
+        try:
+            lock = RunLock.try_acquire(folder.lock_path)
+        except OSError:  # a store that cannot be written: its lock file cannot be made, only looked at
+            return record if self._held(folder) else replace(record, status=INTERRUPTED)
         if lock is None:
             return record  # its process still holds it
         try:
@@ -212,7 +251,17 @@ class RunStore:
             return record
         finally:
             lock.release()
-        return self.index.get(record.id) or record
+        try:
+            return self.index.get(record.id) or record
+        except sqlite3.Error:
+            return record
+
+    @staticmethod
+    def _held(folder: RunFolder) -> bool:
+        try:
+            return folder.is_locked()
+        except OSError:
+            return False
 
     def rename(self, run_id: str, name: str) -> None:
         name = name.strip()

@@ -334,7 +334,7 @@ def test_a_disk_that_fills_up_mid_run_leaves_the_index_whole(store, monkeypatch)
     monkeypatch.setattr(folder_module.os, "replace", real_replace)
     snapshot = job.snapshot()
     assert snapshot.status == "finished" and len(snapshot.epoch_history) == 3
-    assert "No space left on device" in snapshot.store_error
+    assert "the disk is full (no space left on device)" in snapshot.store_error
     record = store.record(job.run_id)
     assert record.status == "interrupted" and record.epochs_done == 1
     with sqlite3.connect(store.root / INDEX_FILE) as connection:
