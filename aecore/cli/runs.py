@@ -25,6 +25,7 @@ def runs_command(args: argparse.Namespace) -> int:
     from aecore.runs.store import RunStore
 
     store = RunStore()
+    store.repair_index()  # in step with the folders, as a power cut may have left it
     if args.action == "list":
         filters = {name: getattr(args, name) for name in ("variant", "dataset", "status", "tag", "sweep")}
         records = store.list(**filters)

@@ -54,15 +54,28 @@ def check_run_id(run_id: str) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` under a temporary name in the same folder, then rename it over ``path``."""
+    """Write ``data`` under a temporary name in the same folder, flushed to the disk, then rename it over ``path``:
+    after a power cut ``path`` holds the old data or the new, never a torn file (``sync_folder`` makes the rename
+    itself last)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
     try:
         with open(temporary, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def sync_folder(path: Path) -> None:
+    """Flush a folder's entries (the renames into it) to the disk: what a power cut would otherwise lose."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

@@ -36,6 +36,7 @@ from aecore.runs.folder import (
     RunFolder,
     RunLock,
     npz_bytes,
+    sync_folder,
     write_atomically,
 )
 from aecore.runs.snapshots import Preview
@@ -167,6 +168,7 @@ class RunRecorder:
             write_atomically(self.folder.file(CHECKPOINT_FILE), checkpoint_bytes(model, epochs_done))
             write_atomically(self.folder.file(PREVIEW_FILE), npz_bytes(preview.to_arrays()))
             self._save(epochs_done=epochs_done)
+            sync_folder(self.folder.path)  # the epoch's renames survive a power cut, not only a killed process
 
         self._guarded(f"save epoch {epochs_done}", write)
 

@@ -338,6 +338,46 @@ class RunStore:
             self.index.replace_all(rows)
         return len(rows)
 
+    def repair_index(self) -> int:
+        """Put the index in step with the folders where they disagree, as a power cut can leave it (the folders are
+        synced at each epoch end, the index a moment later): a row without its folder goes, a folder without a row,
+        or whose ``run.json`` says another status, epoch count, name or tags, is indexed again. Returns how many
+        rows changed; a store that cannot be written is left as it is (its runs are listed from the folders)."""
+        if not self.root.is_dir() or not self.index.path.exists():
+            return 0
+        try:
+            with self.reading():
+                indexed = {record.id: record for record in self.index.select({})}
+        except AecoreError:
+            return 0
+        folders = {
+            path.name: RunFolder(path)
+            for path in self.root.iterdir()
+            if not path.name.startswith(".") and RunFolder(path).exists()
+        }
+        changed = 0
+        with contextlib.suppress(AecoreError):
+            for run_id in indexed.keys() - folders.keys():
+                with self.writing("repair the index"):
+                    self.index.delete(run_id)
+                changed += 1
+            for run_id, folder in folders.items():
+                try:
+                    meta = folder.meta()
+                except (AecoreError, OSError, ValueError):
+                    continue
+                record = indexed.get(run_id)
+                saved = (
+                    meta.get("status"),
+                    int(meta.get("epochs_done", 0)),
+                    meta.get("name") or run_id,
+                    meta.get("tags", []),
+                )
+                if record is None or (record.status, record.epochs_done, record.name, list(record.tags)) != saved:
+                    self._index_folder(folder)
+                    changed += 1
+        return changed
+
     def _index_folder(self, folder: RunFolder) -> None:
         with self.writing(f"index run {folder.run_id}"):
             self.index.upsert(row_from_files(folder.run_id, folder.meta(), folder.config(), folder.metrics()))

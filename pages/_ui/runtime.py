@@ -140,8 +140,11 @@ def warm_up() -> WarmUp:
 
 @st.cache_resource(show_spinner=False)
 def run_store() -> RunStore:
-    """The process's run store (``$AECORE_RUNS_DIR``, default ``./runs``); no TensorFlow needed to list it."""
-    return RunStore()
+    """The process's run store (``$AECORE_RUNS_DIR``, default ``./runs``), its index repaired from the folders once
+    at the server's start (after a power cut); no TensorFlow needed to list it."""
+    store = RunStore()
+    store.repair_index()
+    return store
 
 
 def _close_manager(manager: JobManager) -> None:
