@@ -146,6 +146,24 @@ class DatasetLibrary:
         self._write(stored, images)
         return stored, True
 
+    def add_images(self, stored: StoredDataset, images: UserImages) -> StoredDataset:
+        """Store images that come with a known key (a run archive's dataset): the dataset already stored under that
+        key if there is one; under ``NAME-<key>`` when another dataset holds its name."""
+        if not re.fullmatch(f"[0-9a-f]{{{KEY_LENGTH}}}", stored.key):
+            raise AecoreError(f"The dataset key {quoted(stored.key)} is not one this product writes.")
+        existing = next((known for known in self.datasets() if known.key == stored.key), None)
+        if existing is not None:
+            return existing
+        name = checked_name(stored.name)
+        if self.find(name) is not None:
+            name = f"{name[: 40 - KEY_LENGTH // 2 - 1]}-{stored.key[: KEY_LENGTH // 2]}"
+        count, height, width = images.images.shape
+        stored = StoredDataset(
+            stored.key, name, stored.filename[:100], count, height, width, images.class_names, time.time()
+        )
+        self._write(stored, images)
+        return stored
+
     def _write(self, stored: StoredDataset, images: UserImages) -> None:
         staging = self.folder / f".adding-{stored.key}-{os.getpid()}"
         try:

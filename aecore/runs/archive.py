@@ -19,6 +19,7 @@ from typing import Any
 
 from aecore.data.declared import npz_headers
 from aecore.errors import AecoreError
+from aecore.runs.archived_dataset import ARCHIVE_FOLDER, add_to_archive, import_from_folder
 from aecore.runs.folder import CONFIG_FILE, LOCK_FILE, RUN_FILE, RunFolder, new_run_id
 from aecore.runs.index import row_from_files
 from aecore.runs.snapshots import ACTIVE, INTERRUPTED, STATUSES, Preview
@@ -45,6 +46,8 @@ def export_archive(store: RunStore, run_id: str) -> bytes:
         for path in sorted(folder.path.rglob("*")):
             if path.is_file() and not path.name.startswith(".") and path.name != LOCK_FILE:
                 archive.write(path, path.relative_to(folder.path).as_posix())
+        # the uploaded dataset it trained on, while the archive stays under the upload limit (its files as stored)
+        add_to_archive(archive, store, folder.config(), MAX_ARCHIVE_BYTES - buffer.tell())
     return buffer.getvalue()
 
 
@@ -120,8 +123,14 @@ def import_archive(store: RunStore, data: bytes, filename: str = "archive.zip") 
                 folder = RunFolder(staging)
                 meta = checked_meta(folder)
                 status = INTERRUPTED if meta["status"] in ACTIVE else meta["status"]
-                meta = folder.update_meta(id=run_id, status=status, imported=time.time(), imported_from=filename)
                 check_arrays(folder)
+                config, missing = import_from_folder(store, staging, config)
+                shutil.rmtree(staging / ARCHIVE_FOLDER, ignore_errors=True)  # stored with the datasets, if brought
+                folder.write_config(config)
+                changes = {"message": missing} if missing else {}
+                meta = folder.update_meta(
+                    id=run_id, status=status, imported=time.time(), imported_from=filename, **changes
+                )
                 row = row_from_files(run_id, meta, config, folder.metrics())
                 staging.rename(store.root / run_id)
             except BaseException:

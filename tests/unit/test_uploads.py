@@ -91,3 +91,34 @@ def test_the_command_line_adds_lists_and_removes_through_the_same_checks(tmp_pat
 
     code, out, _ = run_cli(capsys, "datasets", "remove", "my pets")
     assert code == 0 and "Removed upload:my pets" in out
+
+
+def test_a_run_archive_carries_its_uploaded_dataset_to_another_store(tmp_path):
+    from aecore.jobs.run_jobs import new_job
+    from aecore.runs import archive as archive_module
+    from aecore.runs.archive import export_archive, import_archive
+
+    here, there, elsewhere = (RunStore(tmp_path / name) for name in ("here", "there", "elsewhere"))
+    stored, _ = here.add_dataset("travel.npz", npz_file(seed=9))
+    config = RunConfig(dataset="upload:travel").with_changes(training={"epochs": 1, "batch_size": 16})
+    job = new_job(config, here)
+    job.run()
+    data = export_archive(here, job.run_id)
+
+    there.add_dataset("other.npz", npz_file(seed=10), name="travel")  # its name is taken there by another dataset
+    run_id = import_archive(there, data, "travel-run.zip")
+    record = there.record(run_id)
+    arrived = there.datasets.find(record.dataset.removeprefix("upload:"))
+    assert arrived is not None and arrived.key == stored.key and record.dataset != "upload:travel"
+    assert record.message == "" and not (there.root / run_id / "dataset").exists()
+    assert registry.load_dataset(record.dataset).n_test == 8, "the run can be explored and resumed there"
+
+    real = archive_module.add_to_archive
+    with pytest.MonkeyPatch.context() as patch:  # an archive with no room left for the images
+        patch.setattr(
+            archive_module, "add_to_archive", lambda archive, store, config, room: real(archive, store, config, 0)
+        )
+        too_big = export_archive(here, job.run_id)
+    run_id = import_archive(elsewhere, too_big, "travel-run.zip")
+    message = elsewhere.record(run_id).message
+    assert f"upload:travel (key {stored.key}) is not in this store" in message and "upload that file again" in message
