@@ -1,5 +1,6 @@
 """A student's own images in the browser: pick a file under Dataset → "Upload your own…", see it previewed, add it,
-train on it; a bad file is refused with its message and nothing else changes."""
+train on it, and after a restart of the server find it listed and its run explorable; a bad file is refused with
+its message and nothing else changes."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     PATIENCE_MS,
     assert_no_exception,
     button,
-    module_server,
+    dashboard_server,
     record_console_errors,
     screenshot,
     type_number,
@@ -25,7 +26,6 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
 )
 
 pytestmark = BROWSER_MARKS
-server_url = module_server("upload")
 
 
 def npz_file(path) -> None:
@@ -42,33 +42,47 @@ def pick_file(page, path) -> None:
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
 
 
-def test_an_uploaded_npz_is_previewed_added_and_trained_on(browser, server_url, tmp_path) -> None:
+def new_page(browser, url: str):
     page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
     record_console_errors(page)
     page.set_default_timeout(PATIENCE_MS)
-    page.goto(server_url)
-    button(page, "Train").wait_for()
+    page.goto(url)
     wait_idle(page)
+    return page
 
-    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really")
-    pick_file(page, tmp_path / "broken.npz")
-    page.get_by_text("is not a readable NumPy file").wait_for()
-    assert_no_exception(page)
-    page.keyboard.press("Escape")
 
-    npz_file(tmp_path / "squares.npz")
-    pick_file(page, tmp_path / "squares.npz")
-    page.get_by_text("60 images of 12×12 · 3 labels: bottom, middle, top").wait_for()
-    expect(page.get_by_role("img", name="uploaded image 8")).to_have_count(1)
-    screenshot(page, "upload-preview")
-    page.get_by_role("button", name="Add this dataset").click()
-    page.get_by_text("Added upload:squares").wait_for()
-    expect(page.get_by_label("Dataset", exact=True)).to_have_value("upload:squares")
-    wait_idle(page)
-    assert "dataset=upload" in page.url, "a link can name the uploaded dataset"
+def test_an_uploaded_npz_is_previewed_added_trained_on_and_kept_over_a_restart(browser, tmp_path) -> None:
+    with dashboard_server(tmp_path / "store", "upload-server") as url:
+        page = new_page(browser, url)
+        button(page, "Train").wait_for()
 
-    type_number(page, "Epochs", 1)
-    button(page, "Train").click()
-    wait_for_text(page, "After training", timeout_ms=120_000)
-    assert_no_exception(page)
-    expect(page.get_by_text(re.compile(r"on upload:squares · 1 epochs"))).to_have_count(1)
+        (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really")
+        pick_file(page, tmp_path / "broken.npz")
+        page.get_by_text("is not a readable NumPy file").wait_for()
+        assert_no_exception(page)
+        page.keyboard.press("Escape")
+
+        npz_file(tmp_path / "squares.npz")
+        pick_file(page, tmp_path / "squares.npz")
+        page.get_by_text("60 images of 12×12 · 3 labels: bottom, middle, top").wait_for()
+        expect(page.get_by_role("img", name="uploaded image 8")).to_have_count(1)
+        screenshot(page, "upload-preview")
+        page.get_by_role("button", name="Add this dataset").click()
+        page.get_by_text("Added upload:squares").wait_for()
+        expect(page.get_by_label("Dataset", exact=True)).to_have_value("upload:squares")
+        wait_idle(page)
+        assert "dataset=upload" in page.url, "a link can name the uploaded dataset"
+
+        type_number(page, "Epochs", 1)
+        button(page, "Train").click()
+        wait_for_text(page, "After training", timeout_ms=120_000)
+        assert_no_exception(page)
+        expect(page.get_by_text(re.compile(r"on upload:squares · 1 epochs"))).to_have_count(1)
+
+    with dashboard_server(tmp_path / "store", "upload-server-restarted") as url:
+        page = new_page(browser, f"{url}/?dataset=upload:squares")
+        expect(page.get_by_label("Dataset", exact=True)).to_have_value("upload:squares")
+        page.goto(f"{url}/latent")
+        wait_idle(page)
+        wait_for_text(page, "Codes of 12 test images", timeout_ms=120_000)  # the run's codes, from its dataset
+        assert_no_exception(page)
