@@ -8,6 +8,7 @@ and builds the chart once per new state for the whole server (``ui.shown_chart``
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -22,6 +23,8 @@ CLASS_WINDOW_SECONDS = 3600.0
 ALL_RUNS = "All runs"
 #: reconstructions in each run's strip
 STRIP_IMAGES = 6
+#: the script that fades every line but the one under the pointer
+CLASS_HOVER_SCRIPT = Path(__file__).resolve().parent.parent / "assets" / "class_hover.js"
 
 
 def student_labels(entries: list[ui.RunEntry]) -> dict[str, str]:
@@ -68,7 +71,7 @@ def run_row(student: str, snapshot: Snapshot) -> None:
 st.title("Class")
 st.caption(
     "Every run on this server that started in the last hour or is still training, one line each on a log scale: "
-    "point at a line to see whose it is. Students give their name in the sidebar."
+    "point at a line to see whose it is (the others fade). Students give their name in the sidebar."
 )
 entries = ui.run_registry().class_runs(since=time.time() - CLASS_WINDOW_SECONDS)
 lessons = sorted({entry.lesson for entry in entries if entry.lesson})
@@ -92,9 +95,11 @@ def class_view() -> None:
     figure = ui.shared_figure(("class", lesson, state), lambda: class_loss_chart(curves))
     training = sum(1 for _, _, snapshot in runs if not snapshot.ended)
     st.markdown(f"**{len(runs)} run{'s' if len(runs) > 1 else ''}** · {training} training or waiting")
-    ui.shown_chart(figure, "class_chart", height=None)
+    with st.container(key="class_chart_box"):  # assets/class_hover.js highlights the line under the pointer
+        ui.shown_chart(figure, "class_chart", height=None)
     for student, _, snapshot in reversed(runs):  # the newest first
         run_row(student, snapshot)
 
 
 class_view()
+st.html(f"<script>{CLASS_HOVER_SCRIPT.read_text()}</script>", unsafe_allow_javascript=True)

@@ -235,6 +235,15 @@ def test_the_class_view_shows_a_students_run_by_name(browser, page, server_url: 
     choose(teacher, "Lesson", "Warm up")
     teacher.get_by_text("Ana", exact=True).first.wait_for()
     assert_no_exception(teacher)
+    chart = ".st-key-class_chart_box .js-plotly-plot"
+    teacher.wait_for_function(f"() => document.querySelector('{chart}')?.__aecoreHover === true")
+    widths = teacher.evaluate(  # the event plotly sends when the pointer is on a line, then off it
+        f"""() => {{ const chart = document.querySelector('{chart}');
+        const line = () => chart.querySelectorAll('.scatterlayer .trace')[0].querySelector('path.js-line');
+        chart.emit('plotly_hover', {{points: [{{curveNumber: 0}}]}}); const on = line().style.strokeWidth;
+        chart.emit('plotly_unhover', {{}}); return [on, line().style.strokeWidth]; }}"""
+    )
+    assert widths == ["4px", ""], f"the line under the pointer stands out, then goes back: {widths}"
     page.get_by_text("After training").first.wait_for(timeout=120_000)
     teacher.wait_for_timeout(2500)  # one more poll: the finished run's last state
     screenshot(teacher, "class-view")
