@@ -1,4 +1,5 @@
-"""The command line: ``python -m aecore variants | datasets | presets | train | script | sweep | resume | evaluate | runs``.
+"""The command line: ``python -m aecore variants | datasets | presets | train | script | sweep | resume | evaluate |
+runs``.
 
 - ``main``: the parser (training options generated from the parameter registry) and ``train`` / ``resume``;
 - ``runs``: ``runs list | show | delete | export | import | prune``; ``datasets``: ``datasets [add | remove]``;
