@@ -162,6 +162,7 @@ def results(plan: plans.SweepPlan) -> None:
         views.plot_panel(rows, plan, plan.sweep_id)
     with right:
         views.curves_panel(plan, plan.sweep_id)
+    views.importance_panel(plan, plan.sweep_id)
 
 
 def sweep_view(plan: plans.SweepPlan) -> None:

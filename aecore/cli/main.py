@@ -148,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--epochs", type=int, required=True, help="how many more epochs to train")
     resume.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
 
-    runs = commands.add_parser("runs", help="list, show, delete, export, import and prune stored runs")
+    runs = commands.add_parser("runs", help="list, show, compare, delete, export, import and prune stored runs")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="every stored run, newest first")
     for name in ("variant", "dataset", "status", "tag", "sweep"):
@@ -164,6 +164,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", required=True, metavar="FILE.zip")
     imported = actions.add_parser("import", help="add a run from a .zip archive to the store")
     imported.add_argument("archive", metavar="FILE.zip")
+    compare = actions.add_parser("compare", help="runs side by side: the settings that differ, and what mattered")
+    compare.add_argument("run_ids", metavar="ID", nargs="+")
+    compare.add_argument(
+        "--metric", default="test_reconstruction", help="test_reconstruction (default), test_mse, test_psnr, test_elbo"
+    )
+    compare.add_argument("--json", action="store_true", help="print JSON instead of text")
     prune = actions.add_parser(
         "prune", help="remove runs older than some days, then the sweeps and uploaded datasets left without runs"
     )

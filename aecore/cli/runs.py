@@ -1,4 +1,5 @@
-"""``python -m aecore runs list | show | delete | export | import | prune``: the run store from the command line."""
+"""``python -m aecore runs list | show | compare | delete | export | import | prune``: the run store from the command
+line."""
 
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ def runs_command(args: argparse.Namespace) -> int:
         print(f"deleted run {args.run_id}")
     elif args.action == "prune":
         return _prune(store, args)
+    elif args.action == "compare":
+        return _compare(store, args)
     elif args.action == "export":
         from aecore.runs.archive import export_archive
 
@@ -126,3 +129,38 @@ def _prune(store, args: argparse.Namespace) -> int:
     for note in notes:
         print(f"kept: {note}", file=sys.stderr)
     return 0
+
+
+def _compare(store, args: argparse.Namespace) -> int:
+    """``runs compare``: each run's metric, the settings that differ between them, and what mattered."""
+    from aecore.cli.sweep import importance_json
+    from aecore.runs.compare import config_differences
+
+    records = [store.record(run_id) for run_id in dict.fromkeys(args.run_ids)]
+    differences = config_differences({record.id: record.config for record in records})
+    importance = importance_json(records, args.metric)
+    if args.json:
+        runs = [
+            {"id": record.id, "name": record.name, args.metric: record.metrics.get(args.metric)} for record in records
+        ]
+        print(json.dumps({"runs": runs, "differences": differences, "importance": importance}))
+        return 0
+    rows = [
+        {"id": record.id, "name": record.name, args.metric: _metric_text(record.metrics.get(args.metric))}
+        for record in records
+    ]
+    print(text_table(rows, ("id", "name", args.metric)))
+    for name, values in differences.items():
+        print(f"differs: {name} = {', '.join(str(value) for value in values)}")
+    if "settings" in importance:
+        for setting in importance["settings"]:
+            verdict = "mattered" if setting["mattered"] else "within a random setting's spread"
+            print(f"{setting['name']}: importance {setting['importance']:.3g} "
+                  f"(random setting's 95th percentile {importance['dummy_p95']:.3g}), {verdict}")  # fmt: skip
+    else:
+        print(importance["note"])
+    return 0
+
+
+def _metric_text(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"

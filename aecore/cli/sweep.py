@@ -1,8 +1,10 @@
 """``python -m aecore sweep``: a grid of runs trained headless, with a progress bar on stderr and the table at the end.
 
-``--json`` prints, as the last stdout line, ``{"sweep_id", "parameters", "backend", "results": [...]}`` with one
-result per setting: its values, how many seeds finished, mean and sd of the reconstruction loss, test MSE, PSNR
-(and ELBO for the VAE) and the run ids. Ctrl-C stops the sweep; ``--resume SWEEP_ID`` finishes it later.
+``--json`` prints, as the last stdout line, ``{"sweep_id", "parameters", "backend", "results": [...], "importance"}``
+with one result per setting: its values, how many seeds finished, mean and sd of the reconstruction loss, test
+MSE, PSNR (and ELBO for the VAE) and the run ids; ``importance`` says what mattered for the reconstruction loss
+(``aecore.sweeps.importance``), or why it cannot be said. Ctrl-C stops the sweep; ``--resume SWEEP_ID``
+finishes it later.
 """
 
 from __future__ import annotations
@@ -73,6 +75,16 @@ def _shown(row: dict[str, Any], column: str) -> Any:
     return math.nan if column.endswith("_sd") and row["seeds"] < 2 else row[column]
 
 
+def importance_json(records: list, metric: str) -> dict[str, Any]:
+    """What mattered among ``records`` for ``metric``, or why it cannot be said (too few runs, nothing varies)."""
+    from aecore.sweeps.importance import runs_importance
+
+    try:
+        return runs_importance(records, metric).to_dict()
+    except AecoreError as error:
+        return {"metric": metric, "runs": len(records), "note": str(error)}
+
+
 def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namespace], RunConfig]) -> int:
     from aecore.runs.store import RunStore
     from aecore.sweeps import plans, statistics
@@ -126,8 +138,17 @@ def sweep_command(args: argparse.Namespace, config_of: Callable[[argparse.Namesp
             }
             for row in rows
         ]
+        found = list(plans.finished_points(store, plan).values())
         print(
-            json.dumps({"sweep_id": plan.sweep_id, "parameters": names, "backend": manager.backend, "results": results})
+            json.dumps(
+                {
+                    "sweep_id": plan.sweep_id,
+                    "parameters": names,
+                    "backend": manager.backend,
+                    "results": results,
+                    "importance": importance_json(found, "test_reconstruction"),
+                }
+            )
         )
     else:
         columns = [*names, "seeds", "reconstruction_mean", "reconstruction_sd", "test_mse_mean", "test_psnr_mean"]

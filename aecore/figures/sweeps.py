@@ -106,3 +106,37 @@ def curves_by_setting(
         figure.update_yaxes(type="log")
     figure.update_layout(showlegend=len(curves) <= 12, uirevision=UIREVISION)
     return figure
+
+
+def importance_bars(labels: list[str], importances: list[float], correlations: list[float], dummy_p95: float,
+                    metric: str) -> go.Figure:  # fmt: skip
+    """Each setting's permutation importance as a bar, the dummy's 95th percentile as the line to beat; the rank
+    correlation on hover and at the bar's end."""
+    mattered = [value > dummy_p95 for value in importances]
+    figure = go.Figure(
+        go.Bar(
+            x=importances,
+            y=labels,
+            orientation="h",
+            marker={"color": ["#4f46e5" if beat else "#c7c9d9" for beat in mattered]},
+            text=[f"ρₛ {value:+.2f}" if np.isfinite(value) else "" for value in correlations],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=np.column_stack([correlations]),
+            hovertemplate="<b>%{y}</b><br>importance %{x:.3g}<br>rank correlation %{customdata[0]:+.2f}<extra></extra>",
+        )
+    )
+    figure.add_vline(
+        x=dummy_p95,
+        line={"dash": "dash", "color": "#6b7280"},
+        annotation={"text": "a random setting's 95th percentile", "yanchor": "bottom", "font": {"size": 11}},
+        annotation_position="top right",
+    )
+    figure = styled(figure, None, f"permutation importance for {metric}", "")
+    figure.update_yaxes(autorange="reversed")
+    widest = max([dummy_p95, *importances, 0.0])
+    figure.update_xaxes(range=[min([0.0, *importances]), widest * 1.25 or 1.0])  # room for the ρₛ text
+    figure.update_layout(
+        height=140 + 40 * len(labels), showlegend=False, uirevision=UIREVISION, margin={"t": 40, "r": 60}
+    )
+    return figure

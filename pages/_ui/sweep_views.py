@@ -143,3 +143,45 @@ def curves_panel(plan: plans.SweepPlan, key: str) -> None:
         "One line per run: its validation reconstruction loss after each epoch, per image like the table's (a run "
         f"that sums its loss over a batch is divided by its batch size), coloured by {label(name, plan)}."
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _importance(run_ids: tuple[str, ...], metric: str) -> Any:
+    """What mattered among these finished runs (computed once per set of runs and metric: 20 small forests)."""
+    from aecore.sweeps.importance import runs_importance
+
+    store = run_store()
+    return runs_importance([store.record(run_id) for run_id in run_ids], metric)
+
+
+def importance_panel(plan: plans.SweepPlan, key: str) -> None:
+    """What mattered for the metric picked above the plot: each setting against a random one, and the sentence."""
+    from aecore.errors import AecoreError
+    from aecore.figures import sweeps as sweep_figures
+
+    picked = st.session_state.get(f"{key}_metric", "reconstruction")
+    metric = "test_reconstruction" if picked == "reconstruction" else picked
+    run_ids = tuple(sorted(record.id for record in plans.finished_points(run_store(), plan).values()))
+    st.markdown(f"**What mattered** for {METRICS.get(picked, picked).lower()}")
+    try:
+        with st.spinner("Fitting 20 random forests, each with a random setting beside the swept ones…"):
+            found = _importance(run_ids, metric)
+    except AecoreError as error:
+        st.caption(str(error))
+        return
+    labels = {name: label(name, plan) for name in plan.parameters}
+    st.markdown(found.sentence(labels))
+    figure = sweep_figures.importance_bars(
+        [labels.get(setting.name, setting.name) for setting in found.settings],
+        [setting.importance for setting in found.settings],
+        [setting.rank_correlation for setting in found.settings],
+        found.dummy_p95,
+        METRICS.get(picked, picked).lower(),
+    )
+    shown_chart(figure, f"{key}_importance", height=None)
+    st.caption(
+        f"Over {found.runs} finished runs: each bar is a setting's permutation importance in a random forest that "
+        "predicts the metric from the settings (mean of 20 fits); ρₛ its rank correlation with the metric. Each fit "
+        "also gets a setting of random numbers: a setting mattered when it beats that random setting's 95th "
+        "percentile (dashed), so the seed-to-seed spread alone does not make a setting look important."
+    )

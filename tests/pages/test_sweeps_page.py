@@ -48,7 +48,7 @@ def test_a_finished_sweep_shows_its_table_plot_and_download(page_store) -> None:
     assert list(table["Seeds"]) == [2, 2, 2]
     assert table["Reconstruction loss"][1] == "5.05 ± 0.071"
     assert list(table["Best"]) == ["", "★ clearly best", ""]
-    assert len(at.get("plotly_chart")) == 2  # the metric with error bars, and the validation curves
+    assert len(at.get("plotly_chart")) == 3  # the metric with error bars, the validation curves, what mattered
     assert any(widget.proto.label == "Results (CSV)" for widget in at.get("download_button"))
     assert any("\\bar x" in latex.value for latex in at.latex)
 
@@ -88,3 +88,25 @@ def test_bad_values_are_a_clear_message_before_anything_starts(page_store) -> No
     assert not any(button.label == "Start the sweep" for button in at.button)
     at.text_input(key="sweep_values_1").input("0.1:0.7:0.1").run()
     assert "7 settings × 2 seeds = 14 runs" in texts(at.markdown)
+
+
+def test_what_mattered_says_which_setting_beat_a_random_one(page_store) -> None:
+    plan = SweepPlan(BASE, {"rho": [0.1, 0.2, 0.3], "beta": [1.0, 2.0, 4.0]}, seeds=3, name="rho by beta")
+    save_plan(page_store, plan)
+    spread = [-0.05, 0.0, 0.05]  # the seeds' spread, far below what β does
+    fake_finished(
+        page_store,
+        plan,
+        {
+            (rho, beta): [10 + 2 * np.log(beta) + d + rho / 10 for d in spread]
+            for rho in (0.1, 0.2, 0.3)
+            for beta in (1.0, 2.0, 4.0)
+        },
+    )
+    at = sweeps_page()
+    assert not at.exception, at.exception
+    sentence = next(text for text in (m.value for m in at.markdown) if "mattered" in text and "random setting" in text)
+    assert sentence.startswith("β (sparsity weight) mattered; ρ (target activation) did not"), sentence
+    bars = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]
+    assert bars["y"] == ["β (sparsity weight)", "ρ (target activation)"]
+    assert "Over 27 finished runs" in texts(at.caption)

@@ -217,6 +217,15 @@ def test_the_cli_sweeps_two_settings_with_two_seeds_into_the_store(capsys):
     runs = RunStore().list(sweep=result["sweep_id"])
     assert len(runs) == 8 and {run.status for run in runs} == {"finished"}
     assert "8/8 runs done" in err  # the progress bar went to stderr
+    importance = result["importance"]  # what mattered, over the sweep's 8 runs (the seed is the spread, not a setting)
+    assert importance["runs"] == 8 and {setting["name"] for setting in importance["settings"]} == {"rho", "beta"}
+    assert all(math.isfinite(setting["importance"]) for setting in importance["settings"])
+    code, out, _ = run_cli(capsys, "runs", "compare", *[run.id for run in runs], "--json")
+    compared = json.loads(out)
+    assert code == 0 and len(compared["runs"]) == 8 and compared["importance"]["runs"] == 8
+    assert set(compared["differences"]) == {"regularisation.rho", "regularisation.beta", "training.seed"}
+    code, out, _ = run_cli(capsys, "runs", "compare", runs[0].id, runs[1].id)  # two seeds of one setting
+    assert code == 0 and "differs: training.seed" in out and "No setting varies across these runs" in out
     code, out, _ = run_cli(capsys, "sweep", "--resume", result["sweep_id"], "--json")
     assert code == 0 and json.loads(out.strip().splitlines()[-1])["results"] == result["results"]
     assert len(RunStore().list(sweep=result["sweep_id"])) == 8, "a finished sweep resumed trains nothing again"
