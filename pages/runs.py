@@ -88,12 +88,6 @@ def filters(records: list[RunRecord]) -> Callable[[RunRecord], bool]:
     return passes
 
 
-def open_in_train_page(record: RunRecord) -> None:
-    ui.apply_config(record.config)
-    ui.show_run(record.id)
-    st.switch_page("pages/train.py")
-
-
 def single_run_actions(record: RunRecord) -> None:
     """What one selected run offers: open, resume, download, rename, tag."""
     from aecore.runs.archive import export_archive
@@ -105,7 +99,7 @@ def single_run_actions(record: RunRecord) -> None:
         st.caption(record.message)
     open_column, resume_column, download_column = st.columns([1, 1.6, 1], vertical_alignment="bottom")
     if open_column.button("Open in Train", icon=":material/open_in_new:", disabled=active, width="stretch"):
-        open_in_train_page(record)
+        ui.open_in_train(record.id, record.config)
     with resume_column:
         epochs_column, button_column = st.columns([1, 1.2], vertical_alignment="bottom")
         extra = epochs_column.number_input("More epochs", 1, 500, 2, key=f"resume_epochs_{record.id}")

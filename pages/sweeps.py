@@ -163,6 +163,7 @@ def results(plan: plans.SweepPlan) -> None:
     with right:
         views.curves_panel(plan, plan.sweep_id)
     views.importance_panel(plan, plan.sweep_id)
+    views.runs_panel(plan, plan.sweep_id)
 
 
 def sweep_view(plan: plans.SweepPlan) -> None:

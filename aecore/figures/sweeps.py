@@ -140,3 +140,58 @@ def importance_bars(labels: list[str], importances: list[float], correlations: l
         height=140 + 40 * len(labels), showlegend=False, uirevision=UIREVISION, margin={"t": 40, "r": 60}
     )
     return figure
+
+
+def _dimension(label: str, values: list | np.ndarray) -> dict:
+    """A parallel-coordinates axis: numbers as they are, anything else as evenly spaced named ticks."""
+    if all(isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) for value in values):
+        return {"label": label, "values": np.asarray(values, dtype=np.float64)}
+    names = sorted({str(value) for value in values})
+    return {
+        "label": label,
+        "values": [names.index(str(value)) for value in values],
+        "tickvals": list(range(len(names))),
+        "ticktext": names,
+    }
+
+
+def parallel_coordinates(columns: dict[str, list | np.ndarray], colour_by: str) -> go.Figure:
+    """One axis per varying setting and per metric, one line per run, coloured by ``colour_by`` (a metric); drag
+    along an axis to keep a range of its lines."""
+    colour = np.asarray(columns[colour_by], dtype=np.float64)
+    figure = go.Figure(
+        go.Parcoords(
+            line={
+                "color": colour,
+                "colorscale": COLOURSCALE,
+                "showscale": True,
+                "colorbar": {"title": colour_by, "x": 1.04, "thickness": 14},
+            },
+            dimensions=[_dimension(label, values) for label, values in columns.items()],
+            labelangle=0,
+        )
+    )
+    figure.update_layout(height=420, margin={"l": 70, "r": 120, "t": 60, "b": 30}, uirevision=UIREVISION)
+    return figure
+
+
+def scatter_matrix(settings: dict[str, list], metric: str, values: np.ndarray) -> go.Figure:
+    """TensorBoard HParams' scatter view: each varying setting against the metric, one panel each, one dot per
+    run."""
+    from plotly.subplots import make_subplots
+
+    names = list(settings)
+    figure = make_subplots(rows=1, cols=max(1, len(names)), shared_yaxes=True, horizontal_spacing=0.04)
+    for index, name in enumerate(names, start=1):
+        x, axis = _axis(list(settings[name]))
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=values, mode="markers", marker={"size": 8, "color": "#4f46e5", "opacity": 0.75},
+                hovertemplate=f"{name} %{{x}}<br>{metric} %{{y:.4g}}<extra></extra>", showlegend=False,
+            ),
+            row=1, col=index,
+        )  # fmt: skip
+        figure.update_xaxes(title_text=name, row=1, col=index, **axis)
+    figure.update_yaxes(title_text=metric, row=1, col=1)
+    figure.update_layout(height=320, margin={"l": 60, "r": 20, "t": 20, "b": 50}, uirevision=UIREVISION)
+    return figure

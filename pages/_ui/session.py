@@ -264,6 +264,15 @@ def may_change(run_id: str, status: str) -> bool:
     return status not in (QUEUED, RUNNING) or run_registry().owner_of(run_id) == session_handle().key
 
 
+def open_in_train(run_id: str, config: RunConfig) -> None:
+    """Show a stored run on the Train page, its settings in the controls."""
+    from pages._ui.controls import apply_config
+
+    apply_config(config)
+    show_run(run_id)
+    st.switch_page("pages/train.py")
+
+
 def watch_link(run_id: str) -> str:
     """The address of this page showing ``run_id`` without its key: whoever opens it watches, never controls."""
     page = (st.context.url or "").split("?")[0]

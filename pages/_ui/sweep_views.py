@@ -185,3 +185,70 @@ def importance_panel(plan: plans.SweepPlan, key: str) -> None:
         "also gets a setting of random numbers: a setting mattered when it beats that random setting's 95th "
         "percentile (dashed), so the seed-to-seed spread alone does not make a setting look important."
     )
+
+
+def _filters(table: Any, labels: dict[str, str], key: str) -> dict[str, Any]:
+    """A range slider per number column and a pick list per other column, four to a row."""
+    names = [*table.settings, *table.metrics]
+    columns = st.columns(min(4, len(names)))
+    ranges: dict[str, Any] = {}
+    for index, name in enumerate(names):
+        values = table.column(name)
+        with columns[index % len(columns)]:
+            if table.numeric(name):
+                finite = [float(value) for value in values if math.isfinite(float(value))]
+                low, high = min(finite), max(finite)
+                if low < high:
+                    ranges[name] = st.slider(
+                        labels[name], low, high, (low, high), step=(high - low) / 100, format="%.3g",
+                        key=f"{key}_range_{name}",
+                    )  # fmt: skip
+            else:
+                options = sorted({str(value) for value in values})
+                ranges[name] = st.multiselect(labels[name], options, default=options, key=f"{key}_pick_{name}")
+    return ranges
+
+
+def runs_panel(plan: plans.SweepPlan, key: str) -> None:
+    """Every finished run across the settings that vary and the metrics: parallel coordinates or a scatter matrix
+    coloured by a metric, and a table below with range filters per column; a run picked there opens on Train."""
+    from aecore.figures import sweeps as sweep_figures
+    from aecore.sweeps.table import METRIC_LABELS, runs_table, within
+    from pages._ui.session import open_in_train
+
+    records = sorted(plans.finished_points(run_store(), plan).values(), key=lambda record: record.id)
+    table = runs_table(records)
+    if len(records) < 2 or not table.settings or not table.metrics:
+        return
+    labels = {name: label(name, plan) for name in table.settings} | {m: METRIC_LABELS[m] for m in table.metrics}
+    st.markdown("**Every run** · settings against metrics, one line or dot per run")
+    colour = st.selectbox("Colour by", list(table.metrics), format_func=METRIC_LABELS.get, key=f"{key}_colour")
+    parallel, scatter = st.tabs(["Parallel coordinates", "Scatter matrix"])
+    with parallel:
+        columns = {labels[name]: table.column(name) for name in [*table.settings, *table.metrics]}
+        shown_chart(sweep_figures.parallel_coordinates(columns, labels[colour]), f"{key}_parallel", height=None)
+        st.caption("Drag along an axis to keep a range of lines; the filters below do the same for the table.")
+    with scatter:
+        settings = {labels[name]: table.settings[name] for name in table.settings}
+        figure = sweep_figures.scatter_matrix(settings, labels[colour], table.metrics[colour])
+        shown_chart(figure, f"{key}_scatter", height=None)
+    keep = within(table, _filters(table, labels, key))
+    kept = [record for record, passes in zip(records, keep, strict=True) if passes]
+    frame = pd.DataFrame(
+        [
+            {
+                "Run": record.id,
+                "Seed": record.parameters.get("seed"),
+                **{labels[name]: plans.format_value(record.parameters.get(name)) for name in table.settings},
+                **{labels[metric]: record.metrics.get(metric) for metric in table.metrics},
+            }
+            for record in kept
+        ]
+    )
+    st.caption(f"{len(kept)} of {len(records)} runs pass the filters · pick one to open it on the Train page.")
+    event = st.dataframe(
+        frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=f"{key}_runs"
+    )
+    picked = [kept[row] for row in event.selection.rows if row < len(kept)]
+    if picked and st.button(f"Open {picked[0].id} in Train", icon=":material/open_in_new:", key=f"{key}_open"):
+        open_in_train(picked[0].id, picked[0].config)

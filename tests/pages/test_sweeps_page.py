@@ -24,6 +24,11 @@ def sweeps_page() -> AppTest:
     return at
 
 
+def chart(at: AppTest, name: str) -> dict:
+    """The plotly JSON of the sweep view's chart whose key ends with ``_name``."""
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key.endswith(f"_{name}")).proto.spec)
+
+
 def plotted(values: dict | list) -> list[float]:
     """A trace's values from plotly's JSON, which packs numpy arrays as base64 ``bdata``."""
     if isinstance(values, list):
@@ -48,7 +53,8 @@ def test_a_finished_sweep_shows_its_table_plot_and_download(page_store) -> None:
     assert list(table["Seeds"]) == [2, 2, 2]
     assert table["Reconstruction loss"][1] == "5.05 ± 0.071"
     assert list(table["Best"]) == ["", "★ clearly best", ""]
-    assert len(at.get("plotly_chart")) == 3  # the metric with error bars, the validation curves, what mattered
+    keys = [chart.key.rsplit("_", 1)[1] for chart in at.get("plotly_chart")]
+    assert keys == ["plot", "curves", "importance", "parallel", "scatter"]
     assert any(widget.proto.label == "Results (CSV)" for widget in at.get("download_button"))
     assert any("\\bar x" in latex.value for latex in at.latex)
 
@@ -59,7 +65,7 @@ def test_the_validation_curves_are_per_image_like_the_table_and_name_both_settin
     save_plan(page_store, plan)
     fake_finished(page_store, plan, {(rho, beta): [100 * rho + beta] for rho in (0.1, 0.3) for beta in (1.0, 3.0)})
     at = sweeps_page()
-    curves = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    curves = chart(at, "curves")
     lines = {trace["name"]: plotted(trace["y"]) for trace in curves["data"]}
     assert lines["ρ = 0.1 · β = 3 · seed 0"] == [13.0], "the batch-summed 832 over the batch of 64: the table's units"
     assert set(lines) == {f"ρ = {rho} · β = {beta} · seed 0" for rho in (0.1, 0.3) for beta in (1, 3)}
@@ -107,6 +113,28 @@ def test_what_mattered_says_which_setting_beat_a_random_one(page_store) -> None:
     assert not at.exception, at.exception
     sentence = next(text for text in (m.value for m in at.markdown) if "mattered" in text and "random setting" in text)
     assert sentence.startswith("β (sparsity weight) mattered; ρ (target activation) did not"), sentence
-    bars = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]
+    bars = chart(at, "importance")["data"][0]
     assert bars["y"] == ["β (sparsity weight)", "ρ (target activation)"]
     assert "Over 27 finished runs" in texts(at.caption)
+
+
+def test_every_run_in_parallel_coordinates_a_scatter_matrix_and_a_table_filtered_by_range(page_store) -> None:
+    plan = SweepPlan(BASE, {"rho": [0.1, 0.3], "beta": [1.0, 4.0]}, seeds=2, name="rho by beta")
+    save_plan(page_store, plan)
+    fake_finished(
+        page_store, plan, {(rho, beta): [beta + rho, beta + rho + 0.1] for rho in (0.1, 0.3) for beta in (1.0, 4.0)}
+    )
+    at = sweeps_page()
+    axes = [dimension["label"] for dimension in chart(at, "parallel")["data"][0]["dimensions"]]
+    assert axes == ["β (sparsity weight)", "ρ (target activation)", "reconstruction loss", "test MSE", "test PSNR (dB)"]
+    assert [trace["xaxis"] for trace in chart(at, "scatter")["data"]] == ["x", "x2"], "one panel per varying setting"
+    assert "8 of 8 runs pass the filters" in texts(at.caption)
+    at.slider(key=f"{plan.sweep_id}_range_beta").set_value((2.5, 4.0)).run()
+    assert "4 of 8 runs pass the filters" in texts(at.caption)
+    table = next(frame.value for frame in at.dataframe if "Run" in frame.value.columns)
+    assert set(table["β (sparsity weight)"]) == {"4"} and len(table) == 4
+    picked = AppTest.from_file(SWEEPS_PAGE, default_timeout=120)
+    picked.session_state[f"{plan.sweep_id}_runs"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    picked.run()
+    first = next(frame.value for frame in picked.dataframe if "Run" in frame.value.columns)["Run"][0]
+    assert any(button.label == f"Open {first} in Train" for button in picked.button), "a picked run opens on Train"
