@@ -21,6 +21,9 @@ checks it):
 
 import os
 
+#: the product's version: every run records it (``run.json``), and only runs of one version group as seeds
+__version__ = "0.2.0"
+
 # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) hides what a user needs to read;
 # set before any module here imports TensorFlow, and left alone if the user chose a level.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -134,13 +134,25 @@ def compared_curves(
     runs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     term: str,
     log_y: bool = False,
+    spreads: dict[str, np.ndarray] | None = None,
 ) -> go.Figure:
     """One loss term of several runs on one axis: ``runs[name] = (epochs, per-batch values, epoch ends, validation)``,
-    x in epochs so runs with other batch sizes line up; one colour per run, validation dashed."""
+    x in epochs so runs with other batch sizes line up; one colour per run, validation dashed. ``spreads[name]``
+    (seeds shown as their mean) draws ± one standard deviation around the per-batch line as a band."""
     figure = go.Figure()
     plotted = []
     for (name, (x, values, epoch_ends, validation)), colour in zip(runs.items(), colours(len(runs)), strict=True):
         x_thin, y_thin = thinned(np.asarray(x), np.asarray(values, dtype=np.float64))
+        if spreads and name in spreads:
+            _, sd_thin = thinned(np.asarray(x), np.asarray(spreads[name], dtype=np.float64))
+            band_x = np.concatenate([x_thin, x_thin[::-1]])
+            band_y = np.concatenate([y_thin + sd_thin, np.maximum(y_thin - sd_thin, 1e-12)[::-1]])
+            figure.add_trace(
+                go.Scatter(
+                    x=band_x, y=band_y, fill="toself", fillcolor=colour, opacity=0.18, line={"width": 0},
+                    hoverinfo="skip", legendgroup=name, showlegend=False, name=f"{name} ± sd",
+                )
+            )  # fmt: skip
         figure.add_trace(
             go.Scatter(
                 x=x_thin, y=y_thin, mode="lines", name=name, legendgroup=name, line={"color": colour, "width": 1.5}

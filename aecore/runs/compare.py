@@ -143,3 +143,31 @@ def settings_summary(variant: str, parameters: dict[str, Any]) -> str:
             text = str(value)
         parts.append(f"{PARAMETERS[name].short} {text}")
     return " · ".join(parts)
+
+
+#: the version of runs made before runs recorded theirs
+EARLIER_VERSION = "earlier"
+
+
+def seed_group_key(config: RunConfig, meta: dict[str, Any], changed_live: bool, run_id: str) -> tuple:
+    """Runs with equal keys are seeds of one experiment: the same settings but the seed, trained by the same version
+    of the code into the same store format. A run whose settings changed while it trained groups with none."""
+    if changed_live:
+        return ("changed live", run_id)
+    unseeded = config.with_changes(training={"seed": 0}).to_json()
+    return (meta.get("version", EARLIER_VERSION), meta.get("store_format", 1), unseeded)
+
+
+def seed_groups(keys: dict[str, tuple]) -> list[list[str]]:
+    """The runs (by label) grouped by their ``seed_group_key``, in the order each group's first run comes."""
+    groups: dict[tuple, list[str]] = {}
+    for label, key in keys.items():
+        groups.setdefault(key, []).append(label)
+    return list(groups.values())
+
+
+def mean_and_spread(curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and sample standard deviation of several runs' curves, over the steps all of them reached."""
+    length = min(len(curve) for curve in curves)
+    stacked = np.stack([np.asarray(curve[:length], dtype=np.float64) for curve in curves])
+    return stacked.mean(axis=0), stacked.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(length)

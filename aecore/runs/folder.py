@@ -27,6 +27,8 @@ from aecore.errors import AecoreError
 from aecore.settings.config import RunConfig
 from aecore.settings.live import LiveChange
 
+#: the layout of a run folder: 2 since runs record their version (older folders, without it, count as 1)
+STORE_FORMAT = 2
 RUN_FILE, CONFIG_FILE, HISTORY_FILE, METRICS_FILE = "run.json", "config.json", "history.npz", "metrics.json"
 PREVIEW_FILE, CHECKPOINT_FILE, MODEL_FILE, THUMBNAIL_FILE = (
     "preview.npz",

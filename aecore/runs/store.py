@@ -18,11 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from aecore import __version__
 from aecore.data.library import StoredDataset
 from aecore.data.registry import use_library
 from aecore.data.subsets import CLASS_SUBSET_MARK
 from aecore.errors import AecoreError, quoted
-from aecore.runs.folder import RUN_FILE, RunFolder, RunLock, check_run_id, new_run_id
+from aecore.runs.folder import RUN_FILE, STORE_FORMAT, RunFolder, RunLock, check_run_id, new_run_id
 from aecore.runs.health import described, write_problem
 from aecore.runs.index import RunIndex, RunRecord, record_from_row, row_from_files
 from aecore.runs.snapshots import ACTIVE, INTERRUPTED, QUEUED, STATUSES
@@ -82,6 +83,8 @@ def create_folder(
                 "epochs_done": 0,
                 "sweep": sweep,
                 "sweep_point": sweep_point,
+                "version": __version__,  # only runs of one version (and store format) group as seeds
+                "store_format": STORE_FORMAT,
             },
         )
     return folder, lock

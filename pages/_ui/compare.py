@@ -9,9 +9,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from aecore.runs.compare import METRIC_DIRECTIONS, best_runs, config_differences, epoch_axis
+from aecore.runs.compare import (
+    METRIC_DIRECTIONS,
+    best_runs,
+    config_differences,
+    epoch_axis,
+    mean_and_spread,
+    seed_group_key,
+    seed_groups,
+)
 from aecore.runs.folder import validation_points
 from pages._ui.panels import METRIC_LABELS, shown_chart
+from pages._ui.runtime import run_store
 from pages._ui.session import stored_snapshot
 
 if TYPE_CHECKING:
@@ -36,12 +45,10 @@ def run_labels(records: list[RunRecord]) -> dict[str, str]:
     }
 
 
-def curves_panel(snapshots: dict[str, Any]) -> None:
-    terms = [
-        term
-        for term in next(iter(snapshots.values())).batch_terms
-        if all(term in s.batch_terms for s in snapshots.values())
-    ]
+def curves_panel(groups: dict[str, list[Any]]) -> None:
+    """One line per run, or per group of seeds: their mean, with ± one sd as a band."""
+    everyone = [snapshot for snapshots in groups.values() for snapshot in snapshots]
+    terms = [term for term in everyone[0].batch_terms if all(term in s.batch_terms for s in everyone)]
     if not terms:
         st.caption("These runs have no loss term in common.")
         return
@@ -50,22 +57,40 @@ def curves_panel(snapshots: dict[str, Any]) -> None:
     log_y = scale.toggle("Log scale", value=True, key="compare_log_scale")
     from aecore.figures import curves
 
-    runs = {}
-    for label, snapshot in snapshots.items():
-        history = snapshot.epoch_history
-        values = snapshot.batch_terms[term]
-        per_epoch = snapshot.batches_per_epoch or max(len(values), 1)
-        runs[label] = (
-            epoch_axis(len(values), per_epoch),
-            values,
-            *validation_points(history, term),
-        )
-    shown_chart(curves.compared_curves(runs, term, log_y), "compare_curves_chart")
-    st.caption("Per batch (solid) and on the validation set after each epoch (dashed), against epochs.")
+    runs, spreads = {}, {}
+    for label, snapshots in groups.items():
+        first = snapshots[0]
+        values, spread = mean_and_spread([s.batch_terms[term] for s in snapshots])
+        epoch_ends, validation = validation_points(first.epoch_history, term)
+        if len(snapshots) > 1:
+            validation, _ = mean_and_spread([validation_points(s.epoch_history, term)[1] for s in snapshots])
+            epoch_ends, spreads[label] = epoch_ends[: len(validation)], spread
+        per_epoch = first.batches_per_epoch or max(len(values), 1)
+        runs[label] = (epoch_axis(len(values), per_epoch), values, epoch_ends, validation)
+    shown_chart(curves.compared_curves(runs, term, log_y, spreads), "compare_curves_chart")
+    st.caption(
+        "Per batch (solid) and on the validation set after each epoch (dashed), against epochs"
+        + ("; a group of seeds is their mean, with ± one standard deviation as a band." if spreads else ".")
+    )
 
 
-def metrics_panel(snapshots: dict[str, Any]) -> None:
-    metrics = {label: snapshot.test_metrics or {} for label, snapshot in snapshots.items()}
+def metrics_panel(groups: dict[str, list[Any]]) -> None:
+    """Each run's test metrics, or each group's mean over its seeds (with the sd said below)."""
+    snapshots = {label: members[0] for label, members in groups.items()}
+    metrics, spreads = {}, []
+    for label, members in groups.items():
+        found = [s.test_metrics or {} for s in members]
+        names = {name for values in found for name in values}
+        metrics[label] = {name: float(np.mean([v[name] for v in found if name in v])) for name in names}
+        if len(members) > 1:
+            spreads.append(
+                f"{label}: "
+                + ", ".join(
+                    f"{METRIC_LABELS[name][0]} ± {np.std([v[name] for v in found if name in v], ddof=1):.2g}"
+                    for name in METRIC_DIRECTIONS
+                    if name in names and name in METRIC_LABELS
+                )
+            )
     present = [name for name in METRIC_DIRECTIONS if any(name in values for values in metrics.values())]
     if not present:
         st.caption("None of these runs got as far as its test metrics.")
@@ -90,6 +115,8 @@ def metrics_panel(snapshots: dict[str, Any]) -> None:
     for name, verdict in best.items():
         if verdict.why_none:
             st.caption(f"{METRIC_LABELS[name][0]}: {verdict.why_none}.")
+    if spreads:
+        st.caption("Means over seeds; their standard deviations: " + "; ".join(spreads) + ".")
 
 
 def probes_panel(snapshots: dict[str, Any]) -> None:
@@ -140,14 +167,32 @@ def compare_section(records: list[RunRecord]) -> None:
         st.caption(
             "Changed while training (the settings below are those each run started with): " + "; ".join(notes) + "."
         )
+    groups = {label: [snapshot] for label, snapshot in snapshots.items()}
+    store = run_store()
+    keys = {
+        label: seed_group_key(s.config, store.folder(s.run_id).meta(), bool(s.live_changes), s.run_id)
+        for label, s in snapshots.items()
+    }
+    seeded = [members for members in seed_groups(keys) if len(members) > 1]
+    if seeded and st.toggle(
+        "Seeds as mean ± sd",
+        value=True,
+        key="compare_seeds",
+        help="Runs with the same settings but the seed, trained by the same version of the code and not changed "
+        "while training, shown as one line and one row: their mean, with the spread. Off: one per run.",
+    ):
+        groups = {}
+        for members in seed_groups(keys):
+            label = members[0] if len(members) == 1 else f"{members[0]} + {len(members) - 1} seeds"
+            groups[label] = [snapshots[member] for member in members]
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.markdown("**Loss curves**")
-        curves_panel(snapshots)
+        curves_panel(groups)
     with right:
         st.markdown("**Test metrics**")
-        metrics_panel(snapshots)
+        metrics_panel(groups)
         st.markdown("**Settings that differ**")
-        settings_panel(snapshots)
+        settings_panel({label: members[0] for label, members in groups.items()})
     st.markdown("**Probe reconstructions** · one row per run, under the same clean images")
-    probes_panel(snapshots)
+    probes_panel({label: members[0] for label, members in groups.items()})

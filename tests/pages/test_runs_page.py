@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -222,3 +223,23 @@ def test_old_runs_are_removed_from_the_runs_page_after_it_says_what_and_how_much
     next(button for button in at.button if button.label.startswith("Remove 1 run")).click().run()
     assert not at.exception, at.exception
     assert "Removed 1 run" in texts(at.success) and not page_store.has(folder.run_id)
+
+
+def test_seeds_of_one_setting_compare_as_their_mean_with_the_spread(page_store) -> None:
+    from sweep_support import BASE, fake_finished
+
+    from aecore.sweeps.plans import SweepPlan
+
+    plan = SweepPlan(BASE, {"rho": [0.1, 0.3]}, seeds=2, name="seeds")
+    fake_finished(page_store, plan, {(0.1,): [4.0, 6.0], (0.3,): [9.0, 9.0]})
+    at = runs_page(selected=[0, 1, 2, 3])
+    assert any(toggle.label == "Seeds as mean ± sd" and toggle.value for toggle in at.toggle)
+    table = next(table.value for table in at.table if "Test MSE" in table.value.columns)
+    assert len(table) == 2 and all(label.endswith("+ 1 seeds") for label in table.index)
+    assert sorted(table["Test MSE"].round(4)) == [0.05, 0.09], "each group's mean over its two seeds"
+    assert "their standard deviations" in texts(at.caption)
+    curves = json.loads(next(c for c in at.get("plotly_chart") if c.key == "compare_curves_chart").proto.spec)
+    assert sum(trace.get("fill") == "toself" for trace in curves["data"]) == 2, "a ± sd band per group of seeds"
+    next(toggle for toggle in at.toggle if toggle.label == "Seeds as mean ± sd").set_value(False).run()
+    table = next(table.value for table in at.table if "Test MSE" in table.value.columns)
+    assert len(table) == 4, "one row per run when asked"

@@ -466,3 +466,32 @@ def test_a_summed_runs_validation_loss_per_image_is_on_its_test_reconstructions_
     assert per_image(np.array([last]), config)[0] == pytest.approx(
         snapshot.test_metrics["test_reconstruction"], rel=0.1
     )
+
+
+def test_runs_group_as_seeds_only_with_the_same_settings_version_and_no_live_change():
+    from aecore import __version__
+    from aecore.runs.compare import mean_and_spread, seed_group_key, seed_groups
+
+    base = RunConfig(dataset="digits")
+    now = {"version": __version__, "store_format": 2}
+    keys = {
+        "seed 0": seed_group_key(base, now, False, "a"),
+        "seed 1": seed_group_key(base.with_changes(training={"seed": 1}), now, False, "b"),
+        "other rho": seed_group_key(base.with_changes(regularisation={"rho": 0.3}), now, False, "c"),
+        "older code": seed_group_key(base.with_changes(training={"seed": 2}), {}, False, "d"),
+        "changed live": seed_group_key(base.with_changes(training={"seed": 3}), now, True, "e"),
+    }
+    assert seed_groups(keys) == [["seed 0", "seed 1"], ["other rho"], ["older code"], ["changed live"]]
+    mean, sd = mean_and_spread([np.array([1.0, 2.0, 3.0]), np.array([3.0, 4.0])])
+    assert mean.tolist() == [2.0, 3.0] and np.allclose(sd, [np.sqrt(2), np.sqrt(2)])
+
+
+def test_a_new_run_records_the_version_and_store_format_that_made_it(store):
+    from aecore import __version__
+    from aecore.runs.folder import STORE_FORMAT
+
+    folder, lock = store.create(RunConfig(dataset="digits"))
+    lock.release()
+    meta = folder.meta()
+    assert (meta["version"], meta["store_format"]) == (__version__, STORE_FORMAT)
+    assert f'version = "{__version__}"' in (ROOT / "pyproject.toml").read_text(), "one version, in both places"
