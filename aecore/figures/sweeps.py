@@ -75,15 +75,20 @@ def metric_heatmap(
 
 
 def curves_by_setting(
-    curves: list[tuple[float, str, np.ndarray, np.ndarray]], y_title: str, log_y: bool = True
+    curves: list[tuple[float, str, np.ndarray, np.ndarray]],
+    y_title: str,
+    log_y: bool = True,
+    spreads: list[np.ndarray | None] | None = None,
 ) -> go.Figure:
     """Every run's validation curve, ``(value, label, epochs, losses)``, coloured by its value of one setting;
-    ``y_title`` names the loss and its unit."""
+    ``y_title`` names the loss and its unit. ``spreads[i]`` (a curve that is the mean of seeds) adds ± one standard
+    deviation as error bars."""
     numeric = [value for value, *_ in curves if isinstance(value, (int, float)) and not isinstance(value, bool)]
     low, high = (min(numeric), max(numeric)) if len(numeric) == len(curves) and curves else (0, 0)
     figure = go.Figure()
     categories = list(dict.fromkeys(str(value) for value, *_ in curves))
-    for value, label, epochs, losses in curves:
+    for index, (value, label, epochs, losses) in enumerate(curves):
+        spread = spreads[index] if spreads else None
         if high > low:
             position = (value - low) / (high - low)
         else:
@@ -98,6 +103,7 @@ def curves_by_setting(
                 legendgroup=str(value),
                 line={"color": colour, "width": 1.5},
                 marker={"size": 5},
+                error_y=None if spread is None else {"type": "data", "array": spread, "thickness": 1, "width": 3},
                 hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4g}}<extra></extra>",
             )
         )

@@ -121,27 +121,39 @@ def plot_panel(rows: list[dict[str, Any]], plan: plans.SweepPlan, key: str) -> N
 
 
 def curves_panel(plan: plans.SweepPlan, key: str) -> None:
-    """Every finished run's validation reconstruction loss per epoch, per image as in the table, coloured by the
-    first setting's value."""
+    """The finished runs' validation reconstruction loss per epoch, per image as in the table, coloured by the
+    first setting's value: one line per setting (the mean over its seeds, ± sd as error bars), or one per run."""
     from aecore.figures import sweeps as sweep_figures
+    from aecore.runs.compare import mean_and_spread
 
     store = run_store()
     name = next(iter(plan.parameters))
     finished = plans.finished_points(store, plan)
-    curves = []
+    every_seed = plan.seeds == 1 or st.toggle("Every seed", value=False, key=f"{key}_every_seed")
+    lines: dict[str, tuple[Any, list[np.ndarray], list[np.ndarray]]] = {}
     for point in plan.points():  # the grid's order, so the legend lists values as the table does
         record = finished.get(point.key)
         if record is None:
             continue
         epochs, losses = validation_points(store.folder(record.id).history().epochs, "reconstruction")
-        curves.append((point.values[name], point.legend, epochs, per_image(losses, record.config)))
-    if not curves:
+        legend = point.legend if every_seed else " · ".join(point.legend.split(" · ")[:-1])
+        entry = lines.setdefault(legend, (point.values[name], [], []))
+        entry[1].append(np.asarray(epochs))
+        entry[2].append(per_image(losses, record.config))
+    if not lines:
         return
-    figure = sweep_figures.curves_by_setting(curves, "validation reconstruction loss per image")
+    curves, spreads = [], []
+    for legend, (value, epochs, losses) in lines.items():
+        mean, spread = mean_and_spread(losses)
+        seeds = f" · mean of {len(losses)} seeds" if len(losses) > 1 else ""
+        curves.append((value, legend + seeds, epochs[0][: len(mean)], mean))
+        spreads.append(spread if len(losses) > 1 else None)
+    figure = sweep_figures.curves_by_setting(curves, "validation reconstruction loss per image", spreads=spreads)
     shown_chart(figure, f"{key}_curves")
     st.caption(
-        "One line per run: its validation reconstruction loss after each epoch, per image like the table's (a run "
-        f"that sums its loss over a batch is divided by its batch size), coloured by {label(name, plan)}."
+        ("One line per run" if every_seed else "One line per setting: the mean over its seeds, ± sd as error bars")
+        + ": the validation reconstruction loss after each epoch, per image like the table's (a run that sums its "
+        f"loss over a batch is divided by its batch size), coloured by {label(name, plan)}."
     )
 
 

@@ -55,6 +55,11 @@ def test_a_finished_sweep_shows_its_table_plot_and_download(page_store) -> None:
     assert list(table["Best"]) == ["", "★ clearly best", ""]
     keys = [chart.key.rsplit("_", 1)[1] for chart in at.get("plotly_chart")]
     assert keys == ["plot", "curves", "importance", "parallel", "scatter"]
+    lines = chart(at, "curves")["data"]
+    assert [line["name"] for line in lines] == [f"ρ = {rho} · mean of 2 seeds" for rho in (0.1, 0.2, 0.3)]
+    assert all(line["error_y"]["type"] == "data" for line in lines), "± sd over the seeds as error bars"
+    at.toggle(key=f"{plan.sweep_id}_every_seed").set_value(True).run()
+    assert len(chart(at, "curves")["data"]) == 6, "one line per run when asked"
     assert any(widget.proto.label == "Results (CSV)" for widget in at.get("download_button"))
     assert any("\\bar x" in latex.value for latex in at.latex)
 
