@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.errors import AecoreError
-from aecore.runs.compare import MAX_COMPARED, settings_summary
+from aecore.runs.compare import MAX_COMPARED, settings_summary, tensorboard_command
 from aecore.runs.snapshots import ACTIVE, STATUSES
 from aecore.settings.variants import VARIANTS
 from pages import _ui as ui
@@ -258,6 +258,9 @@ def runs_view() -> None:
         if len(selected) == 1:
             single_run_actions(selected[0])
         delete_action(selected)
+        with st.popover("Open in TensorBoard", icon=":material/monitoring:"):
+            st.code(tensorboard_command(store.root, [record.id for record in selected]), language=None, wrap_lines=True)
+            st.caption("Every run writes TensorBoard events: each loss term per batch and per epoch, the probe images.")
         if 2 <= len(selected) <= MAX_COMPARED:
             compare_section(selected)
         elif len(selected) > MAX_COMPARED:

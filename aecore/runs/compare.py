@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from aecore.runs.folder import TENSORBOARD_DIR
 from aecore.settings.config import RunConfig
 from aecore.settings.parameters import PARAMETERS
 from aecore.settings.variants import VARIANTS
@@ -171,3 +174,13 @@ def mean_and_spread(curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     length = min(len(curve) for curve in curves)
     stacked = np.stack([np.asarray(curve[:length], dtype=np.float64) for curve in curves])
     return stacked.mean(axis=0), stacked.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(length)
+
+
+def tensorboard_command(root: Path, run_ids: list[str]) -> str:
+    """The command that opens these runs' TensorBoard events (every run writes them: per batch and per epoch, the
+    probe grid each epoch), named by their ids when there are several."""
+    folders = [Path(root).absolute() / run_id / TENSORBOARD_DIR for run_id in run_ids]
+    if len(folders) == 1:
+        return f"tensorboard --logdir {shlex.quote(str(folders[0]))}"
+    spec = ",".join(f"{run_id}:{folder}" for run_id, folder in zip(run_ids, folders, strict=True))
+    return f"tensorboard --logdir_spec {shlex.quote(spec)}"

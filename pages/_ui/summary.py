@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from aecore.runs.compare import tensorboard_command
 from aecore.settings.config import ELBO_MEANINGS
 from pages import _ui as ui
 
@@ -162,6 +163,9 @@ def summary_section(snapshot: Snapshot) -> None:
             icon=":material/download:",
             key="download_config",
         )
+        with st.popover("Open in TensorBoard", icon=":material/monitoring:"):
+            st.code(tensorboard_command(ui.run_store().root, [snapshot.run_id]), language=None, wrap_lines=True)
+            st.caption("Its TensorBoard events: each loss term per batch and per epoch, the probe images.")
         if snapshot.epoch_history:
             st.download_button(
                 "History (CSV)",

@@ -495,3 +495,15 @@ def test_a_new_run_records_the_version_and_store_format_that_made_it(store):
     meta = folder.meta()
     assert (meta["version"], meta["store_format"]) == (__version__, STORE_FORMAT)
     assert f'version = "{__version__}"' in (ROOT / "pyproject.toml").read_text(), "one version, in both places"
+
+
+def test_the_tensorboard_command_names_the_runs_event_folders(finished):
+    import shlex
+
+    from aecore.runs.compare import tensorboard_command
+
+    store, run_id = finished[0], finished[1].run_id
+    one = shlex.split(tensorboard_command(store.root, [run_id]))
+    assert one[:2] == ["tensorboard", "--logdir"] and any(Path(one[2]).glob("**/events.out.tfevents.*"))
+    two = shlex.split(tensorboard_command(store.root, [run_id, "20261207-000000-abcdef"]))
+    assert two[1] == "--logdir_spec" and two[2].startswith(f"{run_id}:{Path(one[2])},20261207-000000-abcdef:")
