@@ -141,6 +141,7 @@ def tag_filter(at: AppTest):
 def test_one_selected_run_can_be_renamed_tagged_and_deleted(page_store) -> None:
     run_id = sparse_run(page_store, 2.0, "old name")
     at = runs_page(selected=[0])
+    assert any(code.value.startswith("tensorboard --logdir") and run_id in code.value for code in at.code)
     name_box = next(box for box in at.text_input if box.label == "Name")
     name_box.input("new name")
     next(button for button in at.button if button.label == "Rename").click().run()
