@@ -42,6 +42,31 @@ def image(pixels: np.ndarray, caption: str, width: int = 96) -> None:
     st.image(to_uint8(pixels), caption=caption, width=width, clamp=True, alt=caption)
 
 
+#: the most images a selection shows (the CSV has every one)
+SELECTION_SHOWN = 40
+
+
+def selection_panel(indices: list[int], trained: TrainedRun, points: np.ndarray) -> None:
+    """A box or lasso selection: its images with their labels, and the selection as CSV."""
+    from aecore.explore.latent import selection_csv
+
+    labels, names = trained.test_labels, trained.class_names
+    shown = indices[:SELECTION_SHOWN]
+    more = f" (the first {SELECTION_SHOWN} shown)" if len(indices) > SELECTION_SHOWN else ""
+    st.markdown(f"**{len(indices):,} points selected**{more}")
+    captions = [f"{names[labels[i]] if 0 <= labels[i] < len(names) else ''} · {i}" for i in shown]
+    st.image([to_uint8(trained.test_images[i]) for i in shown], width=48, caption=captions, alt=captions)
+    st.download_button(
+        "Selection (CSV)",
+        data=selection_csv(indices, labels, names, points),
+        file_name=f"selection-{trained.record.id}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="latent_selection_csv",
+    )
+
+
 def scatter_section(trained: TrainedRun, stamp: float) -> int:
     """The codes of the test images; returns the index of the image the person picked."""
     codes = trained.test_codes
@@ -74,7 +99,11 @@ def scatter_section(trained: TrainedRun, stamp: float) -> int:
             selection_mode=("points", "box", "lasso"),
             config={"displaylogo": False},
         )
-    picked = [point.get("customdata") for point in (event.selection.points if event else []) if "customdata" in point]
+    selected = event["selection"]["points"] if event else []  # item access: the state is a dict (attributes too)
+    picked = [point.get("customdata") for point in selected if "customdata" in point]
+    if len(picked) > 1:
+        with left:
+            selection_panel([int(index) for index in picked], trained, points)
     # the widget's state is set before it is drawn: a point picked on the scatter, or the last pick kept in this
     # run's range (another run may have fewer test images)
     chosen = int(picked[0]) if picked else int(st.session_state.get(INDEX_KEY, 0))

@@ -247,3 +247,16 @@ def fit_projection(
 
     report(1.0, f"{what}: done")
     return points, place
+
+
+def selection_csv(indices: Sequence[int], labels: np.ndarray, class_names: Sequence[str], points: np.ndarray) -> str:
+    """A selection on the scatter as CSV: each picked test image's index, its label (by name when the dataset names
+    its classes) and its coordinates on the scatter (x, y and z in 3-D)."""
+    axes = "xyz"[: points.shape[1]]
+    lines = [",".join(["index", "label", *axes])]
+    for index in indices:
+        label = int(labels[index])
+        name = class_names[label] if 0 <= label < len(class_names) else ("" if label < 0 else str(label))
+        cells = [str(int(index)), name.replace(",", " "), *(f"{value:.6g}" for value in points[index])]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"

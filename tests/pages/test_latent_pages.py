@@ -151,3 +151,28 @@ def test_a_t_sne_projection_shows_a_progress_bar_the_first_time_only(explore_pag
     at.number_input(key="latent_index").set_value(3).run()
     assert not at.exception, at.exception
     assert drawn == [], "a kept projection draws no bar at a rerun"
+
+
+def test_a_box_selection_on_the_scatter_shows_its_images_and_exports_them(explore_pages) -> None:
+    at = AppTest.from_file(str(PAGES / "latent.py"), default_timeout=180)
+    at.session_state[PICKED_KEY] = explore_pages["vae"]
+    points = [{"customdata": index, "x": 0.0, "y": 0.0} for index in (3, 7, 11)]
+    at.session_state["latent_scatter_2"] = {
+        "selection": {"points": points, "point_indices": [3, 7, 11], "box": [], "lasso": []}
+    }
+    at.run()
+    assert not at.exception, at.exception
+    assert "3 points selected" in texts(at.markdown)
+    captions = set(images_by_caption(at))
+    assert {caption.rsplit(" · ", 1)[1] for caption in captions if " · " in caption} >= {"3", "7", "11"}
+    assert any(button.proto.label == "Selection (CSV)" for button in at.get("download_button"))
+
+
+def test_a_selection_exports_index_label_and_coordinates():
+    import numpy as np
+
+    from aecore.explore.latent import selection_csv
+
+    points = np.array([[0.5, -1.0], [2.0, 3.25], [1.0, 1.0]])
+    text = selection_csv([2, 0], np.array([1, 0, 2]), ("zero", "one", "two"), points)
+    assert text.splitlines() == ["index,label,x,y", "2,two,1,1", "0,one,0.5,-1"]
