@@ -92,6 +92,14 @@ def negative_log_likelihood(target: tf.Tensor, reconstruction: tf.Tensor, loss: 
     return absolute_error(target, reconstruction) + pixels * math.log(2.0)
 
 
+def per_image_negative_log_likelihood(target: tf.Tensor, reconstruction: tf.Tensor, loss: str) -> tf.Tensor:
+    """``negative_log_likelihood`` of each image on its own (shape (batch,)), not the batch's mean."""
+    return tf.vectorized_map(
+        lambda pair: negative_log_likelihood(pair[0][None], pair[1][None], loss),
+        (tf.convert_to_tensor(target, tf.float32), tf.convert_to_tensor(reconstruction, tf.float32)),
+    )
+
+
 def bernoulli_kl(rho: float, rho_hat: tf.Tensor) -> tf.Tensor:
     """KL(ρ‖ρ̂) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂)), elementwise; zero only at ρ̂ = ρ."""
     rho_hat = tf.clip_by_value(tf.convert_to_tensor(rho_hat, dtype=tf.float32), EPSILON, 1.0 - EPSILON)
@@ -159,6 +167,32 @@ def gaussian_kl_per_dimension(mean: tf.Tensor, log_variance: tf.Tensor) -> tf.Te
 def gaussian_kl(mean: tf.Tensor, log_variance: tf.Tensor, beta: float) -> tf.Tensor:
     """β Σ_k KL(q(z_k|x) ‖ N(0, 1)): the VAE's regulariser, in nats per image."""
     return beta * tf.reduce_sum(gaussian_kl_per_dimension(mean, log_variance))
+
+
+def gaussian_log_density(z: tf.Tensor, mean: tf.Tensor, log_variance: tf.Tensor) -> tf.Tensor:
+    """log N(z; μ, diag σ²), summed over the last axis."""
+    return -0.5 * tf.reduce_sum(
+        math.log(2.0 * math.pi) + log_variance + tf.square(z - mean) / tf.exp(log_variance), axis=-1
+    )
+
+
+def importance_weighted_log_likelihood(
+    log_likelihoods: tf.Tensor, samples: tf.Tensor, mean: tf.Tensor, log_variance: tf.Tensor
+) -> tf.Tensor:
+    """Burda et al.'s estimate of log p(x) per image from K samples z_k ~ q(z|x):
+    log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x), with a standard normal prior.
+
+    ``log_likelihoods[k, i]`` is log p(x_i|z_k), ``samples[k, i]`` the z_k drawn for image i from q = N(μ_i, σ_i²).
+    With K = 1 it is the ELBO's one-sample estimate; as K grows it rises to log p(x) (never below the mean of the
+    K one-sample terms, by Jensen).
+    """
+    weights = (
+        log_likelihoods
+        + gaussian_log_density(samples, tf.zeros_like(samples), tf.zeros_like(samples))
+        - gaussian_log_density(samples, mean[None], log_variance[None])
+    )
+    count = tf.cast(tf.shape(weights)[0], weights.dtype)
+    return tf.reduce_logsumexp(weights, axis=0) - tf.math.log(count)
 
 
 def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:

@@ -60,6 +60,15 @@ class VariationalAutoencoder(Autoencoder):
         reconstruction = self.decode(self.reparameterise(mean, log_variance))
         return self.per_image_reconstruction(target, reconstruction) + losses.gaussian_kl(mean, log_variance, 1.0)
 
+    def importance_log_likelihood(self, images: tf.Tensor, samples: int, random: tf.random.Generator) -> tf.Tensor:
+        """log p(x) per image, estimated from ``samples`` draws of q(z|x) (Burda et al.): as many decoder passes."""
+        mean, log_variance = self.moments(images)
+        draws = mean[None] + tf.exp(0.5 * log_variance)[None] * random.normal((samples, *mean.shape))
+        decoded = self.decode(tf.reshape(draws, (-1, mean.shape[-1])))
+        repeated = tf.reshape(tf.repeat(images[None], samples, axis=0), (-1, *images.shape[1:]))
+        nll = losses.per_image_negative_log_likelihood(repeated, decoded, self.run_config.model.loss)
+        return losses.importance_weighted_log_likelihood(-tf.reshape(nll, (samples, -1)), draws, mean, log_variance)
+
     def diagnostics(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
         mean, log_variance = self.moments(images)
         return {"kl_per_dimension": losses.gaussian_kl_per_dimension(mean, log_variance)}

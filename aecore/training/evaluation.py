@@ -7,7 +7,8 @@ Both take the job's compiled networks (``aecore.training.steps.Compiled``: the m
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from aecore.analysis import projections, traversals
 from aecore.analysis.pixels import changed_images, to_uint8
 from aecore.data.dataset import Dataset
 from aecore.data.noise import corrupt_images
+from aecore.errors import AecoreError
 from aecore.models import losses
 from aecore.runs.snapshots import Preview
 from aecore.settings.config import RunConfig
@@ -122,3 +124,36 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
         values = [float(compiled.negative_elbo(batch, batch)) * len(batch) for batch in batches]
         metrics["test_elbo"] = -sum(values) / len(clean)
     return metrics
+
+
+#: decoder passes in one call of the importance-sampled likelihood: images per chunk × samples
+IS_PASSES_PER_CALL = 8192
+#: the decoders whose likelihood is a density on grey levels, so that log p(x) means something
+DENSITY_LOSSES = ("cb", "mse", "mae")
+
+
+def test_nll(
+    model: Any, images: np.ndarray, samples: int, progress: Callable[[float], None] | None = None, seed: int = 0
+) -> float:
+    """The VAE's importance-sampled negative log-likelihood of ``images``, nats per image (Burda et al., ``samples``
+    draws of q(z|x) each): a tighter figure than −ELBO, and never above it in expectation. Costs ``samples``
+    decoder passes per image; ``progress`` gets the fraction done."""
+    if not hasattr(model, "importance_log_likelihood"):
+        raise AecoreError("The log-likelihood is the VAE's: other autoencoders define no p(x).")
+    loss = model.run_config.model.loss
+    if loss not in DENSITY_LOSSES:
+        raise AecoreError(
+            f"The {loss} decoder is not a density on grey-level images, so it has no log-likelihood to estimate: "
+            "train the VAE with the continuous Bernoulli (cb), squared error (Gaussian) or absolute error (Laplace)."
+        )
+    if not 1 <= samples <= 10_000:
+        raise AecoreError(f"The number of samples must be 1 to 10,000 (got {samples}); 100 to 1,000 is usual.")
+    random = tf.random.Generator.from_seed(seed)
+    chunk = max(1, IS_PASSES_PER_CALL // samples)
+    total = 0.0
+    for start in range(0, len(images), chunk):
+        batch = tf.constant(images[start : start + chunk], tf.float32)
+        total += float(tf.reduce_sum(model.importance_log_likelihood(batch, samples, random)))
+        if progress is not None:
+            progress(min(1.0, (start + chunk) / len(images)))
+    return -total / len(images)
