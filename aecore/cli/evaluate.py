@@ -22,20 +22,38 @@ def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         *kind.flags("noise_kind"),
         dest="noise_kind",
-        required=True,
         choices=kind.choices,
-        help="how to corrupt the test images",
+        help="how to corrupt the test images (with --noise-level)",
     )
     parser.add_argument(
         *level.flags("noise_level"),
         dest="noise_level",
-        required=True,
         type=float,
         metavar="LEVEL",
         help="Gaussian: the noise factor σ; other kinds: the fraction of pixels (or block side), at most 1",
     )
     parser.add_argument("--images", type=int, metavar="N", help="the first N test images (default: every one)")
+    add_nll_option(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+
+
+def add_nll_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--nll",
+        type=int,
+        metavar="K",
+        help="a VAE's: add test_nll, its importance-sampled negative log-likelihood in nats per image, from K draws "
+        "of q(z|x) per image (K decoder passes each; 100 to 1,000 is usual)",
+    )
+
+
+def run_nll(folder, dataset: str, samples: int, images: int | None = None) -> float:
+    """A stored VAE's importance-sampled NLL on its dataset's test images (``evaluation.test_nll``)."""
+    from aecore.data.registry import load_dataset
+    from aecore.runs.checkpoints import load_run_model
+    from aecore.training.evaluation import test_nll
+
+    return test_nll(load_run_model(folder), load_dataset(dataset).x_test[:images], samples)
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
@@ -49,6 +67,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from aecore.explore.denoising import denoise
     from aecore.explore.stored_model import TrainedRun  # imports TensorFlow: only once the run is found
 
+    if (args.noise_kind is None) != (args.noise_level is None) or (args.noise_kind is None and args.nll is None):
+        raise AecoreError("Give --noise-kind with --noise-level (the Denoising page's figures), --nll K, or both.")
+    nll = None if args.nll is None else run_nll(store.folder(args.run_id), record.config.dataset, args.nll, args.images)
+    if args.noise_kind is None:
+        summary = {"run_id": record.id, "variant": record.config.model.variant, "test_nll": nll, "samples": args.nll}
+        print(json.dumps(summary) if args.json else f"test_nll: {nll:.2f} nats per image ({args.nll} samples)")
+        return 0
     trained = TrainedRun.load(store.folder(args.run_id), record)
     images = trained.dataset.x_test[: args.images]
     if len(images) == 0:
@@ -67,6 +92,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         "psnr_noisy_input": _finite(result.psnr_noisy),
         "psnr_output": _finite(result.psnr_denoised),
         "psnr_gain": _finite(gain),
+        **({} if nll is None else {"test_nll": nll, "samples": args.nll}),
     }
     if args.json:
         print(json.dumps(summary))
@@ -79,6 +105,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
         print(f"psnr_gain: {gain:+.2f} dB")
     if result.note:
         print(result.note)
+    if nll is not None:
+        print(f"test_nll: {nll:.2f} nats per image ({args.nll} samples)")
     return 0
 
 

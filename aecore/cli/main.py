@@ -10,6 +10,7 @@ one line saying what to change; a run that fails exits with code 1.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from aecore.cli.datasets import add_datasets_parser, datasets_command
-from aecore.cli.evaluate import add_evaluate_options, evaluate_command
+from aecore.cli.evaluate import add_evaluate_options, add_nll_option, evaluate_command, run_nll
 from aecore.cli.tables import text_table
 from aecore.errors import AecoreError
 from aecore.jobs.manager import backend_from_environment
@@ -27,7 +28,7 @@ from aecore.runs.snapshots import Snapshot
 from aecore.settings.config import ELBO_MEANINGS, RunConfig
 from aecore.settings.parameters import PARAMETERS, Parameter, config_from_settings
 from aecore.settings.presets import PRESETS, preset
-from aecore.settings.validation import cautions, validate
+from aecore.settings.validation import cautions, check_nll_request, validate
 from aecore.settings.variants import VARIANTS
 from aecore.training.live_state import Job, new_job_id
 
@@ -117,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--name", help="the run's name in the store (default: the variant and a short id)")
     train.add_argument("--out", help="save a standalone run folder here instead of in the run store")
     train.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    add_nll_option(train)
     _add_backend_option(train)
 
     script = commands.add_parser(
@@ -290,6 +292,8 @@ def _on_ray(job: RemoteJob) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     config = validate(_config(args))  # a bad setting fails before TensorFlow is imported
+    if args.nll is not None:
+        check_nll_request(config, args.nll)
     for caution in cautions(config):
         print(f"aecore: warning: {caution}", file=sys.stderr)
     from aecore.data.registry import load_dataset
@@ -316,7 +320,14 @@ def _train(args: argparse.Namespace) -> int:
         job = RemoteJob(new_job_id(), config, store, folder, lock, resumed=False)
         return _report(_follow(job, lambda: _on_ray(job)), folder.path, args.json, backend)
     job = TrainingJob(config, RunRecorder(folder, lock, store))
-    return _report(_follow(job, job.run), folder.path, args.json, backend)
+    snapshot = _follow(job, job.run)
+    if args.nll is not None and snapshot.status == "finished":
+        nll = run_nll(folder, config.dataset, args.nll)
+        folder.write_json("metrics.json", {**folder.metrics(), "test_nll": nll, "test_nll_samples": args.nll})
+        if store is not None:
+            store.save(folder)  # the index row reads the metrics again
+        snapshot = dataclasses.replace(snapshot, test_metrics={**(snapshot.test_metrics or {}), "test_nll": nll})
+    return _report(snapshot, folder.path, args.json, backend)
 
 
 def _resume(args: argparse.Namespace) -> int:

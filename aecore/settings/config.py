@@ -19,6 +19,12 @@ RECONSTRUCTION_LOSSES = ("mse", "bce", "mae", "cb")
 
 
 #: what a VAE's ELBO is under each reconstruction loss: (the decoder's likelihood, what the number compares with)
+#: the VAE decoders whose likelihood is a density on grey levels, so that an estimate of log p(x) means something
+DENSITY_LOSSES = ("cb", "mse", "mae")
+#: the most draws of q(z|x) per image the importance-sampled likelihood takes (each is a decoder pass)
+MAX_NLL_SAMPLES = 10_000
+
+
 ELBO_MEANINGS = {
     "bce": (
         "Bernoulli",

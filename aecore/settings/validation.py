@@ -11,8 +11,10 @@ import re
 from aecore.errors import AecoreError
 from aecore.settings.config import (
     ACTIVATIONS,
+    DENSITY_LOSSES,
     INITIALISERS,
     MAX_LAYERS,
+    MAX_NLL_SAMPLES,
     MAX_WIDTH,
     NOISE_KINDS,
     OPTIMIZERS,
@@ -147,3 +149,19 @@ def cautions(config: RunConfig) -> list[str]:
                 "or Adam."
             )
     return notes
+
+
+def check_nll_request(config: RunConfig, samples: int) -> None:
+    """Refuse what has no log-likelihood to estimate, before anything trains or loads."""
+    if config.model.variant != "vae":
+        raise AecoreError("The log-likelihood (--nll) is the VAE's: other autoencoders define no p(x).")
+    if config.model.loss not in DENSITY_LOSSES:
+        raise AecoreError(
+            f"The {config.model.loss} decoder is not a density on grey-level images, so it has no log-likelihood to "
+            "estimate: train the VAE with the continuous Bernoulli (cb), squared error (Gaussian) or absolute error "
+            "(Laplace)."
+        )
+    if not 1 <= samples <= MAX_NLL_SAMPLES:
+        raise AecoreError(
+            f"The number of samples must be 1 to {MAX_NLL_SAMPLES:,} (got {samples}); 100 to 1,000 is usual."
+        )

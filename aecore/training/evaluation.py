@@ -16,10 +16,10 @@ from aecore.analysis import projections, traversals
 from aecore.analysis.pixels import changed_images, to_uint8
 from aecore.data.dataset import Dataset
 from aecore.data.noise import corrupt_images
-from aecore.errors import AecoreError
 from aecore.models import losses
 from aecore.runs.snapshots import Preview
 from aecore.settings.config import RunConfig
+from aecore.settings.validation import check_nll_request
 from aecore.settings.variants import VARIANTS
 from aecore.tensorflow_runtime import tf
 
@@ -128,8 +128,6 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
 
 #: decoder passes in one call of the importance-sampled likelihood: images per chunk × samples
 IS_PASSES_PER_CALL = 8192
-#: the decoders whose likelihood is a density on grey levels, so that log p(x) means something
-DENSITY_LOSSES = ("cb", "mse", "mae")
 
 
 def test_nll(
@@ -138,16 +136,7 @@ def test_nll(
     """The VAE's importance-sampled negative log-likelihood of ``images``, nats per image (Burda et al., ``samples``
     draws of q(z|x) each): a tighter figure than −ELBO, and never above it in expectation. Costs ``samples``
     decoder passes per image; ``progress`` gets the fraction done."""
-    if not hasattr(model, "importance_log_likelihood"):
-        raise AecoreError("The log-likelihood is the VAE's: other autoencoders define no p(x).")
-    loss = model.run_config.model.loss
-    if loss not in DENSITY_LOSSES:
-        raise AecoreError(
-            f"The {loss} decoder is not a density on grey-level images, so it has no log-likelihood to estimate: "
-            "train the VAE with the continuous Bernoulli (cb), squared error (Gaussian) or absolute error (Laplace)."
-        )
-    if not 1 <= samples <= 10_000:
-        raise AecoreError(f"The number of samples must be 1 to 10,000 (got {samples}); 100 to 1,000 is usual.")
+    check_nll_request(model.run_config, samples)
     random = tf.random.Generator.from_seed(seed)
     chunk = max(1, IS_PASSES_PER_CALL // samples)
     total = 0.0

@@ -67,27 +67,32 @@ def test_the_estimate_is_never_below_the_mean_of_its_one_sample_terms():
     assert np.all(weighted >= np.mean(terms, axis=0) - 1e-12), "log-mean-exp ≥ mean (Jensen): NLL never above −ELBO"
 
 
-def test_a_trained_vae_s_estimate_lies_below_its_negative_elbo_and_other_decoders_are_refused():
-    import pytest
+def test_train_and_evaluate_add_the_estimate_below_the_bound_and_refuse_what_has_no_likelihood(
+    tmp_path, capsys, monkeypatch
+):
+    import json
 
-    from aecore.errors import AecoreError
-    from aecore.jobs.run_jobs import new_job
-    from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
-    from aecore.training.evaluation import test_nll
+    from cli_support import run_cli
 
-    config = RunConfig(
-        dataset="digits", model=ModelConfig(variant="vae", loss="cb"), training=TrainingConfig(epochs=2, batch_size=64)
-    )
-    job = new_job(config, None)
-    job.run()
-    from aecore.data.registry import load_dataset
+    monkeypatch.setenv("AECORE_RUNS_DIR", str(tmp_path / "store"))
+    code, out, err = run_cli(
+        capsys, "train", "--variant", "vae", "--loss", "cb", "--dataset", "digits", "--epochs", "2", "--batch-size",
+        "64", "--nll", "40", "--json",
+    )  # fmt: skip
+    trained = json.loads(out.strip().splitlines()[-1])
+    assert code == 0, err
+    assert np.isfinite(trained["test_nll"]) and trained["test_nll"] < -trained["test_elbo"] + 0.5, trained
+    code, out, _ = run_cli(capsys, "evaluate", trained["run_id"], "--nll", "40", "--json")
+    assert code == 0 and np.isclose(json.loads(out)["test_nll"], trained["test_nll"]), "the same draws, the same figure"
+    code, out, _ = run_cli(capsys, "runs", "show", trained["run_id"], "--json")
+    assert "test_nll" in json.loads(out)["metrics"]
 
-    images = load_dataset("digits").x_test[:64]
-    nll = test_nll(job.model, images, samples=50)
-    elbo = -float(tf.reduce_mean(job.model.negative_elbo(images, images)))
-    assert np.isfinite(nll) and nll < -elbo + 1.0, f"IS-NLL {nll:.2f} against −ELBO {-elbo:.2f}"
-    with pytest.raises(AecoreError, match="1 to 10,000"):
-        test_nll(job.model, images, samples=0)
+    code, _, err = run_cli(capsys, "train", "--variant", "sparse", "--dataset", "digits", "--nll", "10")
+    assert code == 2 and "is the VAE's" in err
+    code, _, err = run_cli(capsys, "train", "--variant", "vae", "--loss", "bce", "--dataset", "digits", "--nll", "10")
+    assert code == 2 and "not a density" in err
+    code, _, err = run_cli(capsys, "evaluate", trained["run_id"])
+    assert code == 2 and "--nll K" in err
 
 
 def test_each_image_s_negative_log_likelihood_averages_to_the_batch_s():
