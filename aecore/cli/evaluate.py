@@ -48,7 +48,7 @@ def add_nll_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run_nll(folder, dataset: str, samples: int, images: int | None = None) -> float:
-    """A stored VAE's importance-sampled NLL on its dataset's test images (``evaluation.test_nll``)."""
+    """A stored VAE's importance-sampled NLL on its dataset's test images (``evaluation.test_nll``), not stored."""
     from aecore.data.registry import load_dataset
     from aecore.runs.checkpoints import load_run_model
     from aecore.training.evaluation import test_nll

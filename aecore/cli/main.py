@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from aecore.cli.datasets import add_datasets_parser, datasets_command
-from aecore.cli.evaluate import add_evaluate_options, add_nll_option, evaluate_command, run_nll
+from aecore.cli.evaluate import add_evaluate_options, add_nll_option, evaluate_command
 from aecore.cli.tables import text_table
 from aecore.errors import AecoreError
 from aecore.jobs.manager import backend_from_environment
@@ -322,10 +322,9 @@ def _train(args: argparse.Namespace) -> int:
     job = TrainingJob(config, RunRecorder(folder, lock, store))
     snapshot = _follow(job, job.run)
     if args.nll is not None and snapshot.status == "finished":
-        nll = run_nll(folder, config.dataset, args.nll)
-        folder.write_json("metrics.json", {**folder.metrics(), "test_nll": nll, "test_nll_samples": args.nll})
-        if store is not None:
-            store.save(folder)  # the index row reads the metrics again
+        from aecore.explore.stored_model import store_nll
+
+        nll = store_nll(folder, store, args.nll)  # kept in the run's metrics and its index row
         snapshot = dataclasses.replace(snapshot, test_metrics={**(snapshot.test_metrics or {}), "test_nll": nll})
     return _report(snapshot, folder.path, args.json, backend)
 

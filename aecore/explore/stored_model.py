@@ -87,3 +87,20 @@ class TrainedRun:
     @property
     def class_names(self) -> list[str]:
         return list(self.dataset.class_names) or [str(label) for label in np.unique(self.test_labels)]
+
+
+#: the draws of q(z|x) per image the dashboard's estimate takes (the CLI's ``--nll K`` chooses)
+PAGE_NLL_SAMPLES = 200
+
+
+def store_nll(folder: RunFolder, store, samples: int, progress=None) -> float:
+    """Estimate a stored VAE's importance-sampled NLL on its test images and keep it in the run's metrics (and its
+    index row, when it is in a store); returns it in nats per image."""
+    from aecore.training.evaluation import test_nll
+
+    config = folder.config()
+    nll = test_nll(load_run_model(folder), load_dataset(config.dataset).x_test, samples, progress)
+    folder.write_json("metrics.json", {**folder.metrics(), "test_nll": nll})
+    if store is not None:
+        store.save(folder)
+    return nll

@@ -25,6 +25,7 @@ METRIC_LABELS = {
     "test_psnr_noisy_input": ("Noisy input PSNR (dB)", "{:.2f}"),
     "test_reconstruction": ("Test reconstruction loss", "{:.2f}"),
     "test_elbo": ("Test ELBO (nats)", "{:.1f}"),
+    "test_nll": ("Test −log p(x) (nats)", "{:.1f}"),
 }
 
 

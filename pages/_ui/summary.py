@@ -58,6 +58,33 @@ def model_file(snapshot: Snapshot, folder: RunFolder | None) -> Any:
     return build
 
 
+def likelihood_estimate(snapshot: Snapshot, folder: Any, metrics: dict[str, float]) -> None:
+    """The VAE's importance-sampled −log p(x) beside its ELBO: on request (it costs many decoder passes), then kept."""
+    from aecore.explore.stored_model import PAGE_NLL_SAMPLES, store_nll
+    from aecore.settings.config import DENSITY_LOSSES
+
+    if folder is not None and "test_nll" not in metrics:  # estimated since the job that trained it published
+        metrics = {**metrics, **{k: v for k, v in folder.metrics().items() if k == "test_nll"}}
+    if "test_nll" in metrics:
+        gap = -metrics["test_elbo"] - metrics["test_nll"]
+        st.caption(
+            f"−log p(x) ≈ {metrics['test_nll']:.1f} nats per image, importance-sampled (Burda et al.): {gap:.1f} nats "
+            "below −ELBO. The gap is how far q(z|x) is from the true posterior, the part of the bound a better "
+            "encoder would close."
+        )
+        return
+    if folder is None or snapshot.config.model.loss not in DENSITY_LOSSES:
+        return
+    if st.button(f"Estimate log p(x) ({PAGE_NLL_SAMPLES} samples per image)", icon=":material/calculate:"):
+        bar = st.progress(0.0, text="Drawing codes from q(z|x) and decoding each…")
+        found = ui.guarded(
+            lambda: store_nll(folder, ui.run_store(), PAGE_NLL_SAMPLES, lambda done: bar.progress(done)),
+            "The log-likelihood could not be estimated",
+        )
+        if found is not None:
+            st.rerun()  # the run's metrics now hold it
+
+
 def summary_section(snapshot: Snapshot) -> None:
     from aecore.runs.folder import history_csv
 
@@ -87,6 +114,7 @@ def summary_section(snapshot: Snapshot) -> None:
                     f"The test ELBO uses the decoder's **{likelihood}** likelihood (nats per image, β = 1 whatever β "
                     f"trained): compare it with {comparable}."
                 )
+                likelihood_estimate(snapshot, folder, metrics)
         else:
             st.caption("No test metrics: the run did not get that far.")
     st.markdown("**Model summary**")

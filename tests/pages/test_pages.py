@@ -329,6 +329,21 @@ def test_a_finished_vae_run_shows_its_kl_bars_and_manifold() -> None:
     assert "**Bernoulli** likelihood" in texts(at.caption) and "not a bound on log p(x)" in texts(at.caption)
 
 
+def test_a_finished_vae_estimates_its_log_likelihood_on_request_and_keeps_it() -> None:
+    config = RunConfig(
+        dataset="digits",
+        model=ModelConfig(variant="vae", hidden=(32,), latent_dim=2, loss="cb"),
+        training=TrainingConfig(epochs=1, batch_size=64),
+    )
+    at, _ = attached_page(config)
+    button(at, "Estimate log p(x) (200 samples per image)").click().run()
+    assert not at.exception, at.exception
+    caption = next(text for text in (c.value for c in at.caption) if "−log p(x) ≈" in text)
+    gap = float(caption.split(": ")[1].split(" nats below")[0])
+    assert gap >= -0.5, caption  # a density's −log p(x) may be negative; it sits below −ELBO (up to sampling noise)
+    assert not any(widget.label.startswith("Estimate log p(x)") for widget in at.button), "kept, not asked again"
+
+
 def test_a_failed_run_shows_its_message_as_an_error() -> None:
     config = RunConfig(
         dataset="digits",
