@@ -53,10 +53,27 @@ def ownership_text(ownership: applications.ClusterOwnership, name: Any) -> str:
 
 
 def clustering_section(trained: TrainedRun, stamp: float) -> None:
+    from aecore.analysis.clustering import METHODS
+
     count = len(trained.test_codes)
-    results = panels.clusterings(trained, stamp)
+    method = (
+        st.segmented_control(
+            "Method", list(METHODS), format_func=METHODS.get, default="kmeans", key="clustering_method"
+        )
+        or "kmeans"
+    )
+    if method == "umap-gmm":
+        st.caption(
+            "k-means splits the codes by distance alone, so a class spread wide takes two centres and two classes "
+            "that touch share one: on these codes it sits on a near-tie between such partitions. UMAP first keeps "
+            "each image's nearest neighbours together, so every class becomes one dense clump that a Gaussian "
+            "mixture then finds (N2D, McConville et al. 2019)."
+        )
+    results = panels.clusterings(trained, stamp, method)
     k = int(np.unique(trained.test_labels).size)
-    st.markdown(f"**k-means with k = {k} on {count:,} test images**, three ways, scored against their classes")
+    st.markdown(
+        f"**{METHODS[method]} with {k} clusters on {count:,} test images**, three ways, scored against their classes"
+    )
     st.dataframe(
         {
             "representation": [result.name for result in results],

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from aecore.cli.cluster import add_cluster_parser, cluster_command
 from aecore.cli.datasets import add_datasets_parser, datasets_command
 from aecore.cli.evaluate import add_evaluate_options, add_nll_option, evaluate_command
 from aecore.cli.tables import text_table
@@ -111,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     add_datasets_parser(commands)
+    add_cluster_parser(commands)
 
     train = commands.add_parser("train", help="train one model")
     train.add_argument("--variant", choices=list(VARIANTS), help="required unless --preset gives it")
@@ -350,6 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "datasets":
             return datasets_command(args)
+        if args.command == "cluster":
+            return cluster_command(args)
         if args.command == "runs":
             from aecore.cli.runs import runs_command
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aecore.analysis.clustering import cluster_codes, contingency
+from aecore.analysis.clustering import METHODS, cluster_codes, contingency
 from aecore.analysis.projections import code_matrix
 from aecore.errors import AecoreError
 from aecore.explore import latent
@@ -144,11 +144,12 @@ def pca_pixels(images: np.ndarray, dims: int, seed: int = 0) -> np.ndarray:
     return PCA(n_components=dims, random_state=seed).fit_transform(pixels).astype(np.float32)
 
 
-def cluster(features: np.ndarray, labels: np.ndarray, name: str, seed: int = 0) -> Clustering:
-    """k-means with k = number of classes on ``features`` (N, D), with its accuracy, NMI and ARI."""
+def cluster(features: np.ndarray, labels: np.ndarray, name: str, seed: int = 0, method: str = "kmeans") -> Clustering:
+    """k-means (or ``method``: a Gaussian mixture, UMAP then a mixture) with k = number of classes on ``features``
+    (N, D), with its accuracy, NMI and ARI."""
     labels = _labelled(labels)
     matrix = code_matrix(features)
-    result = cluster_codes(matrix, labels, seed=seed)
+    result = cluster_codes(matrix, labels, seed=seed, method=method)
     return Clustering(
         name, matrix.shape[1], result["accuracy"], result["nmi"], result["ari"], np.asarray(result["assignments"])
     )
@@ -160,8 +161,10 @@ def pixel_baselines(
     code_dims: int,
     seed: int = 0,
     progress: Callable[[float, str], None] | None = None,
+    method: str = "kmeans",
 ) -> list[Clustering]:
-    """k-means on the raw pixels and on PCA of the pixels to ``code_dims`` dimensions (the codes' size).
+    """k-means (or ``method``) on the raw pixels and on PCA of the pixels to ``code_dims`` dimensions (the codes'
+    size).
 
     Seconds each for a thousand images: ``progress`` hears each step (fraction done, what is happening).
     """
@@ -170,11 +173,12 @@ def pixel_baselines(
     if len(pixels) != labels.size:
         raise AecoreError(f"Need one label per image, got {labels.size} labels for {len(pixels)} images.")
     report = progress or (lambda fraction, what: None)
-    report(0.0, f"k-means on the raw pixels of {len(pixels):,} images ({pixels.shape[1]:,}-D)…")
-    raw = cluster(pixels, labels, "raw pixels", seed)
-    report(0.5, f"k-means on PCA of the pixels to {code_dims} dimensions…")
-    pca = cluster(pca_pixels(pixels, code_dims, seed), labels, "PCA of the pixels", seed)
-    report(1.0, "k-means on the pixels and on PCA: done")
+    name = METHODS[method]
+    report(0.0, f"{name} on the raw pixels of {len(pixels):,} images ({pixels.shape[1]:,}-D)…")
+    raw = cluster(pixels, labels, "raw pixels", seed, method)
+    report(0.5, f"{name} on PCA of the pixels to {code_dims} dimensions…")
+    pca = cluster(pca_pixels(pixels, code_dims, seed), labels, "PCA of the pixels", seed, method)
+    report(1.0, f"{name} on the pixels and on PCA: done")
     return [raw, pca]
 
 

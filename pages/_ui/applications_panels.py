@@ -59,18 +59,21 @@ def reconstruction_scores(run_id: str, stamp: float) -> np.ndarray:
     return anomaly.reconstruction_errors(trained.test_images, trained.reconstruct(trained.test_images))
 
 
-def clusterings(trained: TrainedRun, stamp: float) -> list[applications.Clustering]:
-    """k-means on the codes, on the raw pixels and on PCA of the pixels, computed the first time under one progress
-    bar. The codes' result is kept per run and checkpoint, the pixels' per dataset and code size (the same for every
-    run of them: a second run of a dataset waits only for its codes)."""
+def clusterings(trained: TrainedRun, stamp: float, method: str = "kmeans") -> list[applications.Clustering]:
+    """``method`` (k-means, a Gaussian mixture, or UMAP then a mixture) on the codes, on the raw pixels and on PCA of
+    the pixels, computed the first time under one progress bar. The codes' result is kept per run, checkpoint and
+    method, the pixels' per dataset, code size and method (the same for every run of them)."""
+    from aecore.analysis.clustering import METHODS
+
     codes, labels = trained.test_codes, trained.test_labels
-    codes_kept = result_slot("code clustering", (trained.record.id, stamp))
-    pixels_kept = result_slot("pixel clusterings", (trained.config.dataset, len(codes), codes.shape[1]))
+    codes_kept = result_slot("code clustering", (trained.record.id, stamp, method))
+    pixels_kept = result_slot("pixel clusterings", (trained.config.dataset, len(codes), codes.shape[1], method))
     if not (codes_kept and pixels_kept):
-        steps = f"k-means on the codes of {len(codes):,} test images, then on their pixels, then on PCA of the pixels…"
+        name = METHODS[method]
+        steps = f"{name} on the codes of {len(codes):,} test images, then on their pixels, then on PCA of the pixels…"
         with progress_bar(steps) as report:
             if not codes_kept:
-                codes_kept.append(applications.cluster(codes, labels, "autoencoder codes"))
+                codes_kept.append(applications.cluster(codes, labels, "autoencoder codes", method=method))
             if not pixels_kept:
                 pixels_kept.append(
                     applications.pixel_baselines(
@@ -78,6 +81,7 @@ def clusterings(trained: TrainedRun, stamp: float) -> list[applications.Clusteri
                         labels,
                         codes.shape[1],
                         progress=lambda fraction, text: report((1 + 2 * fraction) / 3, text),
+                        method=method,
                     )
                 )
     return [codes_kept[0], *pixels_kept[0]]
