@@ -39,6 +39,8 @@ METHODS = {
     "gmm": "Gaussian mixture",
     "umap-gmm": "UMAP, then a Gaussian mixture (N2D)",
 }
+#: above this many dimensions a Gaussian mixture keeps a variance per dimension, not a full covariance
+FULL_COVARIANCE_DIMS = 64
 #: N2D's manifold step (rymc/n2d): UMAP to as many dimensions as clusters, 20 neighbours, min_dist 0, euclidean
 UMAP_NEIGHBOURS = 20
 
@@ -66,7 +68,10 @@ def assign(matrix: np.ndarray, n_clusters: int, method: str = "kmeans", seed: in
     if method == "kmeans":
         return KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit_predict(matrix)
     features = manifold(matrix, n_clusters, seed) if method == "umap-gmm" else matrix
-    mixture = GaussianMixture(n_components=n_clusters, covariance_type="full", random_state=seed, reg_covar=1e-5)
+    # a full covariance per cluster has d² numbers: fine for a code or UMAP's 10 dimensions, not for 784 pixels
+    # (and more numbers than images), where each cluster keeps a variance per pixel instead
+    shape = "full" if features.shape[1] <= FULL_COVARIANCE_DIMS else "diag"
+    mixture = GaussianMixture(n_components=n_clusters, covariance_type=shape, random_state=seed, reg_covar=1e-5)
     return mixture.fit(features).predict(features)
 
 

@@ -168,3 +168,13 @@ def test_the_clustering_shows_one_progress_bar_over_codes_pixels_and_pca_the_fir
     at.segmented_control(key="clustering_confusion_of").set_value("raw pixels").run()
     assert_fine(at)
     assert drawn == [], "kept clusterings draw no bar at a rerun"
+
+
+def test_the_clustering_tab_clusters_by_the_method_picked(explore_pages) -> None:
+    at = page(explore_pages["sparse"], "Clustering")
+    assert "k-means with 10 clusters on 1,000 test images" in texts(at.markdown)
+    at.segmented_control(key="clustering_method").set_value("gmm").run()
+    assert not at.exception, at.exception
+    assert "Gaussian mixture with 10 clusters on 1,000 test images" in texts(at.markdown)
+    table = at.dataframe[0].value
+    assert table["accuracy"].between(0.1, 1).all() and list(table["dimensions"])[1] == 784
