@@ -52,6 +52,22 @@ def ownership_text(ownership: applications.ClusterOwnership, name: Any) -> str:
     )
 
 
+def cluster_map(trained: TrainedRun, stamp: float, chosen: applications.Clustering) -> None:
+    """Where each test image sits on a 2-D UMAP of the codes, coloured by the cluster it fell in (computed once
+    per run: UMAP takes seconds, its first use in a process also compiles its code)."""
+    from aecore.analysis.clustering import manifold
+    from aecore.analysis.projections import code_matrix
+
+    kept = panels.result_slot("cluster map", (trained.record.id, stamp))
+    if not kept:
+        with panels.progress_bar("UMAP of the codes to 2-D (its first use also compiles its code)…") as report:
+            kept.append(manifold(code_matrix(trained.test_codes), 2))
+            report(1.0, "UMAP: done")
+    names = [panels.class_name(trained.class_names, int(label)) for label in trained.test_labels]
+    ui.shown_chart(application_figures.cluster_map(kept[0], chosen.assignments, names), "clustering_map_chart")
+    st.caption(f"Colour: the cluster {chosen.name} fell in; hover for the image's class.")
+
+
 def clustering_section(trained: TrainedRun, stamp: float) -> None:
     from aecore.analysis.clustering import METHODS
 
@@ -112,6 +128,8 @@ def clustering_section(trained: TrainedRun, stamp: float) -> None:
         ui.shown_chart(figure, "clustering_confusion", height=460)
         ownership = applications.cluster_ownership(trained.test_labels, chosen.assignments)
         st.caption(ownership_text(ownership, lambda label: panels.class_name(trained.class_names, label)))
+        if st.toggle("The clusters on a 2-D UMAP of the codes", key="clustering_map"):
+            cluster_map(trained, stamp, chosen)
     with right:
         st.latex(KMEANS_FORMULA)
         st.caption("k-means places k centres to make the squared distance of each point to its nearest one small.")

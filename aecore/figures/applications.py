@@ -142,3 +142,24 @@ def neighbour_rows(
                 borderpad=1,
             )
     return figure
+
+
+def cluster_map(points: np.ndarray, assignments: np.ndarray, class_names: list[str]) -> go.Figure:
+    """The images on a 2-D UMAP of their codes, coloured by the cluster each fell in; hover names its class."""
+    from aecore.figures.style import colours
+
+    figure = go.Figure()
+    clusters = np.unique(assignments)
+    for cluster, colour in zip(clusters, colours(len(clusters)), strict=True):
+        chosen = np.flatnonzero(assignments == cluster)
+        figure.add_trace(
+            go.Scattergl(
+                x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=f"cluster {cluster}",
+                marker={"size": 5, "color": colour, "opacity": 0.8},
+                text=[class_names[index] for index in chosen],
+                hovertemplate="cluster " + str(cluster) + "<br>class %{text}<extra></extra>",
+            )
+        )  # fmt: skip
+    figure = styled(figure, None, "UMAP 1", "UMAP 2")
+    figure.update_layout(legend={"itemsizing": "constant"})
+    return figure
