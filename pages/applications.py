@@ -25,6 +25,10 @@ QUERY_KEY = "retrieval_index"
 KMEANS_FORMULA = r"\min_{\mu_1,\dots,\mu_k} \sum_{i=1}^{N} \min_{c}\, \big\lVert z_i - \mu_c \big\rVert^2"
 ACCURACY_FORMULA = r"\mathrm{ACC} = \max_{m} \frac{1}{N} \sum_{i=1}^{N} \mathbf{1}\{\, y_i = m(c_i) \,\}"
 NMI_FORMULA = r"\mathrm{NMI}(Y, C) = \frac{I(Y; C)}{\tfrac12\big(H(Y) + H(C)\big)}"
+MIXTURE_FORMULA = (
+    r"p(z) = \sum_{c=1}^{k} \pi_c\, \mathcal{N}(z;\, \mu_c, \Sigma_c), \qquad c_i = \arg\max_c\, \pi_c\,"
+    r"\mathcal{N}(z_i;\, \mu_c, \Sigma_c)"
+)
 ARI_FORMULA = r"\mathrm{ARI} = \frac{\mathrm{RI} - \mathbb{E}[\mathrm{RI}]}{\max \mathrm{RI} - \mathbb{E}[\mathrm{RI}]}"
 DISTANCE_FORMULA = (
     r"d_{\text{code}}(q, j) = \lVert z_q - z_j \rVert_2, \qquad d_{\text{pixel}}(q, j) = \lVert x_q - x_j \rVert_2"
@@ -42,7 +46,7 @@ def ownership_text(ownership: applications.ClusterOwnership, name: Any) -> str:
 
     if not ownership.split and not ownership.unclaimed:
         return "Each class is the majority of exactly one cluster."
-    parts = [f"k-means gave {listed(ownership.split)} more than one cluster"] if ownership.split else []
+    parts = [f"The clustering gave {listed(ownership.split)} more than one cluster"] if ownership.split else []
     if ownership.unclaimed:
         verb = "is" if len(ownership.unclaimed) == 1 else "are"
         parts.append(f"{listed(ownership.unclaimed)} {verb} the majority of none")
@@ -131,8 +135,16 @@ def clustering_section(trained: TrainedRun, stamp: float) -> None:
         if st.toggle("The clusters on a 2-D UMAP of the codes", key="clustering_map"):
             cluster_map(trained, stamp, chosen)
     with right:
-        st.latex(KMEANS_FORMULA)
-        st.caption("k-means places k centres to make the squared distance of each point to its nearest one small.")
+        if method == "kmeans":
+            st.latex(KMEANS_FORMULA)
+            st.caption("k-means places k centres to make the squared distance of each point to its nearest one small.")
+        else:
+            st.latex(MIXTURE_FORMULA)
+            st.caption(
+                "A Gaussian mixture fits k Gaussians, each with its own spread and shape, by expectation-maximisation; "
+                "each image goes to the most probable one"
+                + (f" (on UMAP's {k}-D embedding of the codes)." if method == "umap-gmm" else ".")
+            )
         st.latex(ACCURACY_FORMULA)
         st.caption(
             "Cluster numbers are arbitrary, so each cluster c is matched to one class m(c) (the Hungarian "
