@@ -46,3 +46,12 @@ def test_the_cluster_command_scores_a_stored_runs_codes_and_its_pixels(capsys, m
     with pytest.raises(SystemExit) as refused:  # argparse's own refusal of a choice: exit 2 and one line
         run_cli(capsys, "cluster", runs["sparse"], "--method", "dbscan")
     assert refused.value.code == 2 and "invalid choice: 'dbscan'" in capsys.readouterr().err
+
+
+def test_the_cluster_map_draws_one_trace_per_cluster_named_by_class():
+    from aecore.figures.applications import cluster_map
+
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
+    figure = cluster_map(points, np.array([0, 0, 1]), ["three", "three", "seven"])
+    assert [trace.name for trace in figure.data] == ["cluster 0", "cluster 1"]
+    assert list(figure.data[1].text) == ["seven"] and "class %{text}" in figure.data[0].hovertemplate
