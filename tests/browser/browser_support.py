@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,7 +179,7 @@ def explained(page, check: Callable[[], object]) -> None:
     """Run an ``expect`` check; on failure, add what the page shows."""
     try:
         check()
-    except AssertionError as error:
+    except (AssertionError, TimeoutError, PlaywrightTimeout) as error:
         raise AssertionError(f"{error}\n{what_the_page_shows(page)}") from None
 
 

@@ -22,6 +22,7 @@ from browser_support import (  # noqa: E402  (only once Playwright is known to b
     button,
     choose,
     dashboard_server,
+    explained,
     record_console_errors,
     screenshot,
     type_number,
@@ -111,7 +112,12 @@ def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser,
         # the summary loads the model: in a server just started, after its own TensorFlow import (slow when busy)
         wait_for_text(page, "After training", timeout_ms=180_000)
         wait_idle(page)
-        assert "beta=1" in page.url and "variant=sparse" in page.url, "the Train page shows the opened run's settings"
+
+        # the Train page shows the opened run's settings: the address bar follows a moment after the rerun
+        def shows_the_run(address: str) -> bool:
+            return bool(re.search(r"[?&]beta=1(&|$)", address)) and "variant=sparse" in address
+
+        explained(page, lambda: page.wait_for_url(shows_the_run))
         page.get_by_role("link", name="Runs").first.click()
         page.get_by_role("heading", name="Runs").wait_for()
         page.get_by_text("3 of 3 runs").wait_for()  # the runs table, not a grid the Train page left behind
