@@ -24,7 +24,7 @@ DEC_RECIPE = {"activation": "relu", "learning_rate": 1 / 784, "batch_size": 256,
 ADAM_RECIPE = {"activation": "relu", "learning_rate": 1e-3, "batch_size": 256, "epochs": 50}
 #: every Fashion-MNIST image (training, validation, test) as one in-memory dataset: DEC's protocol trains on all
 #: 70,000 images and clusters the codes of all of them
-ALL_IMAGES = "upload:fashion-mnist-all"
+ALL_IMAGES = "memory:fashion-mnist-all"
 
 
 def deep_model(activation: str | None, **choices: str) -> ModelConfig:

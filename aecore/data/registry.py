@@ -278,6 +278,9 @@ _BUILTINS: dict[str, tuple[Callable[[], _Found], Callable[[str], Dataset]]] = {
 _LOCK = threading.Lock()
 
 
+#: datasets registered by code in this process only (a benchmark's scaled copies), named ``memory:NAME``: apart from
+#: the stored uploads' ``upload:NAME``, so one never hides the other
+MEMORY_PREFIX = "memory:"
 _USER_DATASETS: dict[str, Dataset] = {}
 
 
@@ -292,7 +295,7 @@ def _user_info(dataset: Dataset) -> DatasetInfo:
     total = dataset.n_train + dataset.n_val + dataset.n_test
     return DatasetInfo(
         name=dataset.name,
-        description=f"Your data: {total:,} images of {height}×{width}.",
+        description=f"Registered in this process: {total:,} images of {height}×{width}.",
         available=True,
         reason="",
         n_train=dataset.n_train,
@@ -356,7 +359,8 @@ def load_dataset(name: str) -> Dataset:
     """Load a dataset by name, once per process (threads asking at the same time share one load).
 
     A name ``"<dataset>:classes=0,1"`` gives that dataset's class subset (see ``CLASS_SUBSET_MARK``); a name
-    ``"upload:NAME"`` a dataset stored in an opened run store (``use_library``).
+    ``"upload:NAME"`` a dataset stored in an opened run store (``use_library``); ``"memory:NAME"`` one registered
+    by ``add_user_dataset``.
     """
     with _LOCK:
         uploaded = _USER_DATASETS.get(name)
@@ -370,7 +374,11 @@ def load_dataset(name: str) -> Dataset:
             return stored
     if name not in _BUILTINS:
         known = [info.name for info in list_datasets()]
-        hint = " It may have been removed: upload the file again." if name.startswith(USER_PREFIX) else ""
+        hints = {
+            USER_PREFIX: " It may have been removed: upload the file again.",
+            MEMORY_PREFIX: " It was registered in another process, or before a restart: register it again.",
+        }
+        hint = next((text for prefix, text in hints.items() if name.startswith(prefix)), "")
         raise AecoreError(f"Unknown dataset {quoted(name)}; choose one of: {', '.join(known)}.{hint}")
     find, load = _BUILTINS[name]
     found = find()
@@ -386,11 +394,12 @@ def load_dataset(name: str) -> Dataset:
 
 
 def add_user_dataset(dataset: Dataset) -> str:
-    """Register the user's dataset for this process as ``upload:<name>`` and return that name.
+    """Register a dataset for this process only as ``memory:<name>`` and return that name (uploads that every
+    process sees go through the run store: ``RunStore.add_dataset``).
 
     A later dataset with the same name replaces the earlier one.
     """
-    full_name = dataset.name if dataset.name.startswith(USER_PREFIX) else USER_PREFIX + dataset.name
+    full_name = dataset.name if dataset.name.startswith(MEMORY_PREFIX) else MEMORY_PREFIX + dataset.name
     with _LOCK:
         _USER_DATASETS[full_name] = replace(dataset, name=full_name)
     return full_name

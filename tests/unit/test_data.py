@@ -255,7 +255,7 @@ def test_good_npz_upload_is_registered():
     assert (dataset.n_train, dataset.n_val, dataset.n_test) == (29, 3, 8)
     assert dataset.class_names == ("cat", "dog")
     name = registry.add_user_dataset(dataset)
-    assert name == "upload:pets"
+    assert name == "memory:pets"
     assert registry.load_dataset(name).n_train == 29
     info = next(i for i in registry.list_datasets() if i.name == name)
     assert info.available and info.shape == (12, 12, 1)

@@ -29,20 +29,17 @@ def npz_file(seed: int = 0, count: int = 40) -> bytes:
 
 
 def test_an_upload_is_stored_once_per_file_and_listed_and_loaded_by_name(tmp_path):
-    """(Named apart from test_data.py's in-process 'upload:pets', which a worker running both would list first.)"""
     store = RunStore(tmp_path / "store")
-    stored, new = store.add_dataset("cats and dogs.npz", npz_file())
-    assert new and stored.full_name == "upload:cats and dogs" and (stored.count, stored.height) == (40, 12)
+    stored, new = store.add_dataset("pets.npz", npz_file())
+    assert new and stored.full_name == "upload:pets" and (stored.count, stored.height) == (40, 12)
     again, new_again = store.add_dataset("copy of pets.npz", npz_file(), name="other")
-    assert not new_again and again.key == stored.key and again.name == "cats and dogs", (
-        "the same file is the same dataset"
-    )
-    with pytest.raises(AecoreError, match="already called 'cats and dogs'.*choose another name"):
-        store.add_dataset("cats and dogs.npz", npz_file(seed=1))
+    assert not new_again and again.key == stored.key and again.name == "pets", "the same file is the same dataset"
+    with pytest.raises(AecoreError, match="already called 'pets'.*choose another name"):
+        store.add_dataset("pets.npz", npz_file(seed=1))
 
-    info = next(info for info in registry.list_datasets() if info.name == "upload:cats and dogs")
+    info = next(info for info in registry.list_datasets() if info.name == "upload:pets")
     assert info.shape == (12, 12, 1) and info.n_test == 8 and "2 classes" in info.description
-    dataset = registry.load_dataset("upload:cats and dogs")
+    dataset = registry.load_dataset("upload:pets")
     assert dataset.class_names == ("cat", "dog") and dataset.n_train + dataset.n_val + dataset.n_test == 40
     assert dataset.x_train.dtype == np.float32 and 0.0 <= dataset.x_train.min() and dataset.x_train.max() <= 1.0
 
