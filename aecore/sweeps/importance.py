@@ -17,6 +17,7 @@ import numpy as np
 
 from aecore.errors import AecoreError
 from aecore.runs.index import RunRecord
+from aecore.sweeps.table import runs_table
 
 #: how many times the forest is refitted, each with fresh dummy values
 DUMMY_FITS = 20
@@ -119,13 +120,9 @@ def setting_importance(
 
 
 def runs_importance(records: Sequence[RunRecord], metric: str, seed: int = 0) -> Importance:
-    """What mattered among stored runs: the settings that differ between them (the seed left out: it is the
-    spread itself), against one of their test metrics."""
-    names = sorted({name for record in records for name in record.parameters} - {"seed"})
-    varying = {
-        name: encoded([record.parameters.get(name) for record in records])
-        for name in names
-        if len({str(record.parameters.get(name)) for record in records}) > 1
-    }
+    """What mattered among stored runs: the settings that differ between them (``table.runs_table``: the seed left
+    out, it is the spread itself), against one of their test metrics."""
+    table = runs_table(records)
+    varying = {name: encoded(values) for name, values in table.settings.items()}
     values = np.asarray([record.metrics.get(metric, math.nan) for record in records], dtype=np.float64)
     return setting_importance(varying, values, metric, seed)
