@@ -47,29 +47,20 @@ def add_nll_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_nll(folder, dataset: str, samples: int, images: int | None = None) -> float:
-    """A stored VAE's importance-sampled NLL on its dataset's test images (``evaluation.test_nll``), not stored."""
-    from aecore.data.registry import load_dataset
-    from aecore.runs.checkpoints import load_run_model
-    from aecore.training.evaluation import test_nll
-
-    return test_nll(load_run_model(folder), load_dataset(dataset).x_test[:images], samples)
-
-
 def evaluate_command(args: argparse.Namespace) -> int:
     """Load the run's model, put the noise on its test images and print the PSNRs the Denoising page shows."""
     if args.images is not None and args.images < 1:
         raise AecoreError(f"--images must be at least 1 (got {args.images}); leave it out for every test image.")
+    if (args.noise_kind is None) != (args.noise_level is None) or (args.noise_kind is None and args.nll is None):
+        raise AecoreError("Give --noise-kind with --noise-level (the Denoising page's figures), --nll K, or both.")
     from aecore.runs.store import RunStore
 
     store = RunStore()
     record = store.record(args.run_id)
     from aecore.explore.denoising import denoise
-    from aecore.explore.stored_model import TrainedRun  # imports TensorFlow: only once the run is found
+    from aecore.explore.stored_model import TrainedRun, estimate_nll  # TensorFlow: only once the run is found
 
-    if (args.noise_kind is None) != (args.noise_level is None) or (args.noise_kind is None and args.nll is None):
-        raise AecoreError("Give --noise-kind with --noise-level (the Denoising page's figures), --nll K, or both.")
-    nll = None if args.nll is None else run_nll(store.folder(args.run_id), record.config.dataset, args.nll, args.images)
+    nll = None if args.nll is None else estimate_nll(store.folder(args.run_id), args.nll, args.images)
     if args.noise_kind is None:
         summary = {"run_id": record.id, "variant": record.config.model.variant, "test_nll": nll, "samples": args.nll}
         print(json.dumps(summary) if args.json else f"test_nll: {nll:.2f} nats per image ({args.nll} samples)")

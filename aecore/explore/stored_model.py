@@ -93,13 +93,18 @@ class TrainedRun:
 PAGE_NLL_SAMPLES = 200
 
 
-def store_nll(folder: RunFolder, store, samples: int, progress=None) -> float:
-    """Estimate a stored VAE's importance-sampled NLL on its test images and keep it in the run's metrics (and its
-    index row, when it is in a store); returns it in nats per image."""
+def estimate_nll(folder: RunFolder, samples: int, images: int | None = None, progress=None) -> float:
+    """A stored VAE's importance-sampled NLL on its dataset's first ``images`` test images (all by default), nats
+    per image (``evaluation.test_nll``)."""
     from aecore.training.evaluation import test_nll
 
-    config = folder.config()
-    nll = test_nll(load_run_model(folder), load_dataset(config.dataset).x_test, samples, progress)
+    test_images = load_dataset(folder.config().dataset).x_test[:images]
+    return test_nll(load_run_model(folder), test_images, samples, progress)
+
+
+def store_nll(folder: RunFolder, store, samples: int, progress=None) -> float:
+    """``estimate_nll`` on every test image, kept in the run's metrics (and its index row, when it is in a store)."""
+    nll = estimate_nll(folder, samples, progress=progress)
     folder.write_json("metrics.json", {**folder.metrics(), "test_nll": nll})
     if store is not None:
         store.save(folder)
