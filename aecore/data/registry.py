@@ -290,6 +290,16 @@ _LOADED: dict[tuple[str, str], Dataset] = {}
 _LOAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 
 
+def _loaded_once(key: tuple[str, str], load: Callable[[], Dataset]) -> Dataset:
+    """``load()`` once per process and key (a name and where it was read from); threads asking at once share it."""
+    with _LOCK:
+        key_lock = _LOAD_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:
+        if key not in _LOADED:
+            _LOADED[key] = load()
+        return _LOADED[key]
+
+
 def _user_info(dataset: Dataset) -> DatasetInfo:
     height, width, _ = dataset.image_shape
     total = dataset.n_train + dataset.n_val + dataset.n_test
@@ -341,18 +351,11 @@ def _load_stored(name: str) -> Dataset | None:
     dataset's name is another dataset)."""
     with _LOCK:
         libraries = list(_LIBRARIES.values())
-    for library in libraries:
-        stored = library.find(name)
-        if stored is None:
-            continue
-        key = (name, f"{library.folder}/{stored.key}")
-        with _LOCK:
-            key_lock = _LOAD_LOCKS.setdefault(key, threading.Lock())
-        with key_lock:
-            if key not in _LOADED:
-                _LOADED[key] = library.images(stored).dataset(name)
-            return _LOADED[key]
-    return None
+    found = next(((library, stored) for library in libraries if (stored := library.find(name)) is not None), None)
+    if found is None:
+        return None
+    library, stored = found
+    return _loaded_once((name, f"{library.folder}/{stored.key}"), lambda: library.images(stored).dataset(name))
 
 
 def load_dataset(name: str) -> Dataset:
@@ -384,13 +387,7 @@ def load_dataset(name: str) -> Dataset:
     found = find()
     if not found.info.available:
         raise AecoreError(f"The dataset '{name}' is not available. {found.info.reason}")
-    key = (name, found.source)
-    with _LOCK:
-        key_lock = _LOAD_LOCKS.setdefault(key, threading.Lock())
-    with key_lock:
-        if key not in _LOADED:
-            _LOADED[key] = load(found.source)
-        return _LOADED[key]
+    return _loaded_once((name, found.source), lambda: load(found.source))
 
 
 def add_user_dataset(dataset: Dataset) -> str:

@@ -8,6 +8,7 @@ anything goes; ``prune`` removes what a plan lists, skipping a run that started 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,22 +75,21 @@ def prune(store: RunStore, plan: PrunePlan) -> tuple[PrunePlan, list[str]]:
     """Remove what ``plan`` lists; returns what went and a note for each run or dataset kept after all (a run
     that started training again since the plan was made, a dataset a new run uses)."""
     removed, notes = PrunePlan(), []
+
+    def remove(folder: Path, action: Callable[[], object]) -> bool:
+        size = folder_bytes(folder)
+        try:
+            action()
+        except AecoreError as error:
+            notes.append(str(error))
+            return False
+        removed.bytes += size
+        return True
+
     for record in plan.runs:
-        size = folder_bytes(store.root / record.id)
-        try:
-            store.delete(record.id)
-        except AecoreError as error:
-            notes.append(str(error))
-            continue
-        removed.runs.append(record)
-        removed.bytes += size
+        if remove(store.root / record.id, lambda record=record: store.delete(record.id)):
+            removed.runs.append(record)
     for stored in plan.datasets:
-        size = folder_bytes(store.datasets.folder / stored.key)
-        try:
-            store.remove_dataset(stored.full_name)
-        except AecoreError as error:
-            notes.append(str(error))
-            continue
-        removed.datasets.append(stored)
-        removed.bytes += size
+        if remove(store.datasets.folder / stored.key, lambda stored=stored: store.remove_dataset(stored.full_name)):
+            removed.datasets.append(stored)
     return removed, notes

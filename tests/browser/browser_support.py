@@ -151,6 +151,16 @@ CUT_OFF = """(checked) => {
 }"""
 
 
+def new_tab(browser, url: str):
+    """A tab of its own (1600×1000, downloads kept) on ``url``, its console errors recorded, once the page is idle."""
+    tab = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True).new_page()
+    record_console_errors(tab)
+    tab.set_default_timeout(PATIENCE_MS)
+    tab.goto(url)
+    wait_idle(tab)
+    return tab
+
+
 def wait_idle(page) -> None:
     page.wait_for_selector(IDLE, timeout=PATIENCE_MS)
 

@@ -16,14 +16,13 @@ expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
-    PATIENCE_MS,
     ROOT,
     assert_no_exception,
     button,
     choose,
     dashboard_server,
     explained,
-    record_console_errors,
+    new_tab,
     screenshot,
     type_number,
     wait_for_text,
@@ -34,15 +33,6 @@ pytestmark = BROWSER_MARKS
 BETAS = (1, 4, 2)
 #: the row height of Streamlit's data grid, and the width of its selection column, in pixels
 ROW_HEIGHT, MARKER_X = 35, 15
-
-
-def new_tab(browser, url: str):
-    tab = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True).new_page()
-    record_console_errors(tab)
-    tab.set_default_timeout(PATIENCE_MS)
-    tab.goto(url)
-    wait_idle(tab)
-    return tab
 
 
 def select_rows(page, rows: tuple[int, ...]) -> None:

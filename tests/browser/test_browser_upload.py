@@ -14,11 +14,10 @@ expect = playwright_api.expect
 
 from browser_support import (  # noqa: E402  (only once Playwright is known to be there)
     BROWSER_MARKS,
-    PATIENCE_MS,
     assert_no_exception,
     button,
     dashboard_server,
-    record_console_errors,
+    new_tab,
     screenshot,
     type_number,
     wait_for_text,
@@ -42,18 +41,9 @@ def pick_file(page, path) -> None:
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
 
 
-def new_page(browser, url: str):
-    page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-    record_console_errors(page)
-    page.set_default_timeout(PATIENCE_MS)
-    page.goto(url)
-    wait_idle(page)
-    return page
-
-
 def test_an_uploaded_npz_is_previewed_added_trained_on_and_kept_over_a_restart(browser, tmp_path) -> None:
     with dashboard_server(tmp_path / "store", "upload-server") as url:
-        page = new_page(browser, url)
+        page = new_tab(browser, url)
         button(page, "Train").wait_for()
 
         (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really")
@@ -80,7 +70,7 @@ def test_an_uploaded_npz_is_previewed_added_trained_on_and_kept_over_a_restart(b
         expect(page.get_by_text(re.compile(r"on upload:squares · 1 epochs"))).to_have_count(1)
 
     with dashboard_server(tmp_path / "store", "upload-server-restarted") as url:
-        page = new_page(browser, f"{url}/?dataset=upload:squares")
+        page = new_tab(browser, f"{url}/?dataset=upload:squares")
         expect(page.get_by_label("Dataset", exact=True)).to_have_value("upload:squares")
         page.goto(f"{url}/latent")
         wait_idle(page)
