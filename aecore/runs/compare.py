@@ -184,3 +184,13 @@ def tensorboard_command(root: Path, run_ids: list[str]) -> str:
         return f"tensorboard --logdir {shlex.quote(str(folders[0]))}"
     spec = ",".join(f"{run_id}:{folder}" for run_id, folder in zip(run_ids, folders, strict=True))
     return f"tensorboard --logdir_spec {shlex.quote(spec)}"
+
+
+def seeds_metrics(found: list[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """The mean of each test metric over a group of seeds' runs, and its sample standard deviation (only with two
+    runs or more that have it)."""
+    names = {name for values in found for name in values}
+    columns = {name: [values[name] for values in found if name in values] for name in names}
+    means = {name: float(np.mean(column)) for name, column in columns.items()}
+    sds = {name: float(np.std(column, ddof=1)) for name, column in columns.items() if len(column) > 1}
+    return means, sds

@@ -17,6 +17,7 @@ from aecore.runs.compare import (
     mean_and_spread,
     seed_group_key,
     seed_groups,
+    seeds_metrics,
 )
 from aecore.runs.folder import validation_points
 from pages._ui.panels import METRIC_LABELS, shown_chart
@@ -79,18 +80,10 @@ def metrics_panel(groups: dict[str, list[Any]]) -> None:
     snapshots = {label: members[0] for label, members in groups.items()}
     metrics, spreads = {}, []
     for label, members in groups.items():
-        found = [s.test_metrics or {} for s in members]
-        names = {name for values in found for name in values}
-        metrics[label] = {name: float(np.mean([v[name] for v in found if name in v])) for name in names}
-        if len(members) > 1:
-            spreads.append(
-                f"{label}: "
-                + ", ".join(
-                    f"{METRIC_LABELS[name][0]} ± {np.std([v[name] for v in found if name in v], ddof=1):.2g}"
-                    for name in METRIC_DIRECTIONS
-                    if name in names and name in METRIC_LABELS
-                )
-            )
+        metrics[label], sds = seeds_metrics([s.test_metrics or {} for s in members])
+        shown = [f"{METRIC_LABELS[name][0]} ± {sds[name]:.2g}" for name in METRIC_DIRECTIONS if name in sds]
+        if shown:
+            spreads.append(f"{label}: " + ", ".join(shown))
     present = [name for name in METRIC_DIRECTIONS if any(name in values for values in metrics.values())]
     if not present:
         st.caption("None of these runs got as far as its test metrics.")
