@@ -510,3 +510,13 @@ def test_the_preset_note_says_modified_once_a_setting_it_set_changes() -> None:
     assert "modified" in note and "batch size" in note and not note.startswith("Applied")
     at.selectbox(key=ui.widget_key("variant")).set_value("deep").run()
     assert "variant" in preset_notes(at)[0]
+
+
+def test_every_test_metric_a_run_records_has_a_label_on_the_page() -> None:
+    """A metric shown under its raw key ("test_images_unchanged_by_noise") reads as unfinished."""
+    import re
+
+    source = (ROOT / "aecore" / "training" / "evaluation.py").read_text()
+    recorded = set(re.findall(r'"(test_[a-z_]+)"', source)) - {"test_nll_samples"}
+    assert {"test_mse", "test_images_unchanged_by_noise", "test_elbo"} <= recorded
+    assert recorded <= set(ui.METRIC_LABELS)
