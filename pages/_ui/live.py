@@ -74,12 +74,11 @@ def loss_panel(snapshot: Snapshot) -> None:
         snapshot, "loss", lambda: terms_figure(snapshot, terms, log_y, "loss", references), log_y, shown
     )
     ui.shown_chart(figure, "loss_chart")
-    counts, toggle = st.columns([3, 2], vertical_alignment="center")
-    counts.caption(
+    st.caption(
         f"{len(snapshot.batch_steps)} batches · {len(snapshot.epoch_history)} validation points, "
         "dashed, after each epoch"
     )
-    toggle.toggle(
+    st.toggle(  # a line of its own: beside the caption a column cut it to "Ref…" at 1280 px
         "References",
         key=REFERENCES_TOGGLE,
         help="Where two simple models sit on this loss: the average training image (a model that learned "

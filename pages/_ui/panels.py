@@ -26,7 +26,7 @@ METRIC_LABELS = {
     "test_reconstruction": ("Test reconstruction loss", "{:.2f}"),
     "test_elbo": ("Test ELBO (nats)", "{:.1f}"),
     "test_nll": ("Test −log p(x) (nats)", "{:.1f}"),
-    "test_images_unchanged_by_noise": ("Test images the noise left alone", "{:,.0f}"),
+    "test_images_unchanged_by_noise": ("Left alone by the noise", "{:,.0f} images"),
 }
 
 

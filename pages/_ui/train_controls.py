@@ -224,7 +224,7 @@ def controls_column(lesson: ui.Lesson, snapshot: Snapshot | None, busy: bool) ->
             st.caption("Whoever opens this link gets these settings in their own tab; your run stays yours.")
         ui.lesson_link_popover(config)
         st.download_button(
-            "Download as a Python script",
+            "Python script",
             data=lambda: training_script(config),
             file_name="train_ae.py",
             mime="text/x-python",

@@ -122,4 +122,4 @@ def test_the_about_page_lists_the_ready_lessons_with_their_links() -> None:
 def test_the_train_page_offers_its_settings_as_a_python_script() -> None:
     at = lesson_page({"variant": "sparse", "dataset": "digits", "rho": "0.05"})
     labels = [element.proto.label for element in at.get("download_button")]
-    assert "Download as a Python script" in labels
+    assert "Python script" in labels
