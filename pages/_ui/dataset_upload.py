@@ -17,27 +17,34 @@ PREVIEW_COUNT = 8
 PREVIEW_KEY = "upload_preview"
 
 
-def _preview(upload) -> UserImages | None:
-    """The picked file's images, read once per file; a refusal is shown, not raised."""
+def _preview(upload) -> bool:
+    """Show the picked file's count, size, labels and first images, or why it is refused; True when it can be added.
+
+    Read once per file: the session keeps only what is shown (the first images and a line), never the whole upload
+    (up to 1 GB of images, per session)."""
     shown = st.session_state.get(PREVIEW_KEY)
-    if shown is not None and shown[0] == upload.file_id:
-        images = shown[1]
-    else:
+    if shown is None or shown[0] != upload.file_id:
         try:
             images = read_user_file(upload.name, upload.getvalue())
         except AecoreError as error:
-            images = error
-        st.session_state[PREVIEW_KEY] = (upload.file_id, images)
-    if isinstance(images, AecoreError):
-        st.error(str(images), icon=":material/error:")
-        return None
+            shown = (upload.file_id, str(error), None)
+        else:
+            shown = (upload.file_id, _summary(images), images.images[:PREVIEW_COUNT].copy())
+        st.session_state[PREVIEW_KEY] = shown
+    _, text, first = shown
+    if first is None:
+        st.error(text, icon=":material/error:")
+        return False
+    st.caption(text)
+    st.image(list(first), width=36, alt=[f"uploaded image {i + 1}" for i in range(len(first))])
+    return True
+
+
+def _summary(images: UserImages) -> str:
     count, height, width = images.images.shape
     names = images.class_names
     labels = f"{len(names)} labels: {', '.join(names[:10])}{' …' * (len(names) > 10)}" if names else "no labels"
-    st.caption(f"{count:,} images of {height}×{width} · {labels}")
-    first = list(images.images[:PREVIEW_COUNT])
-    st.image(first, width=36, alt=[f"uploaded image {i + 1}" for i in range(len(first))])
-    return images
+    return f"{count:,} images of {height}×{width} · {labels}"
 
 
 def upload_dataset(select_dataset) -> None:
@@ -52,8 +59,7 @@ def upload_dataset(select_dataset) -> None:
         upload = st.file_uploader("Your file", key="dataset_file", label_visibility="collapsed")
         if upload is None:
             return
-        images = _preview(upload)
-        if images is None:
+        if not _preview(upload):
             return
         name = st.text_input("Its name", value=name_of_file(upload.name), max_chars=40, key="dataset_name")
         if st.button("Add this dataset", icon=":material/add:", type="primary", key="add_dataset"):
