@@ -7,7 +7,6 @@ While a run in the table trains (in this session or any other), the table refres
 from __future__ import annotations
 
 import datetime
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -187,8 +186,8 @@ def import_section() -> None:
 
 def prune_section() -> None:
     """Remove old runs (and the uploaded datasets and sweeps they leave unused), after saying what and how much."""
-    from aecore.runs.prune import SECONDS_PER_DAY, prune, prune_plan
-    from aecore.sweeps.plans import plans_without_runs, remove_plan
+    from aecore.runs.prune import prune, prune_plan
+    from aecore.sweeps.plans import prune_sweeps
 
     with st.expander("Remove old runs", icon=":material/auto_delete:"):
         days_column, tagged_column = st.columns([1, 1.4], vertical_alignment="bottom")
@@ -204,8 +203,7 @@ def prune_section() -> None:
         st.caption(f"Would remove {plan.summary()}; a run still training is never removed.")
         if st.button(f"Remove {plan.summary()}", type="primary", icon=":material/delete:", key="confirm_prune"):
             removed, notes = prune(store, plan)
-            for sweep in plans_without_runs(store, time.time() - days * SECONDS_PER_DAY):
-                ui.succeeded(lambda sweep=sweep: remove_plan(store, sweep), "Could not remove a sweep")
+            ui.guarded(lambda: prune_sweeps(store, days), "Could not remove the sweeps left without runs")
             st.success(f"Removed {removed.summary()}.", icon=":material/check_circle:")
             for note in notes:
                 st.warning(f"Kept: {note}", icon=":material/info:")

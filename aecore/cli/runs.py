@@ -103,17 +103,14 @@ def runs_command(args: argparse.Namespace) -> int:
 
 def _prune(store, args: argparse.Namespace) -> int:
     """``runs prune``: what is old goes (never a live run); ``--dry-run`` only says what would."""
-    from aecore.runs.prune import SECONDS_PER_DAY, prune, prune_plan
-    from aecore.sweeps.plans import plans_without_runs, remove_plan
+    from aecore.runs.prune import prune, prune_plan
+    from aecore.sweeps.plans import prune_sweeps
 
     plan = prune_plan(store, args.older_than, keep_tagged=args.keep_tagged)
     notes: list[str] = []
     if not args.dry_run:
         plan, notes = prune(store, plan)
-    sweeps = plans_without_runs(store, time.time() - args.older_than * SECONDS_PER_DAY)
-    if not args.dry_run:
-        for sweep in sweeps:
-            remove_plan(store, sweep)
+    sweeps = prune_sweeps(store, args.older_than, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     if args.json:
         print(json.dumps({

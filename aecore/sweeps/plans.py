@@ -272,15 +272,19 @@ def list_plans(store: RunStore) -> list[SweepPlan]:
     return sorted(plans, key=lambda plan: plan.created, reverse=True)
 
 
-def plans_without_runs(store: RunStore, created_before: float) -> list[SweepPlan]:
-    """The sweeps created before ``created_before`` none of whose runs is left (what a prune of the runs leaves)."""
+def prune_sweeps(store: RunStore, older_than_days: float, dry_run: bool = False) -> list[SweepPlan]:
+    """The sweeps created more than ``older_than_days`` ago none of whose runs is left (what pruning the runs
+    leaves behind), removed unless ``dry_run``; returns them."""
+    from aecore.runs.prune import SECONDS_PER_DAY
+
+    created_before = time.time() - older_than_days * SECONDS_PER_DAY
     swept = {record.sweep for record in store.list() if record.sweep}
-    return [plan for plan in list_plans(store) if plan.created < created_before and plan.sweep_id not in swept]
-
-
-def remove_plan(store: RunStore, plan: SweepPlan) -> None:
-    with store.writing("remove the sweep"):
-        (store.root / SWEEPS_DIR / f"{plan.sweep_id}.json").unlink(missing_ok=True)
+    empty = [plan for plan in list_plans(store) if plan.created < created_before and plan.sweep_id not in swept]
+    if not dry_run:
+        with store.writing("remove a sweep"):
+            for plan in empty:
+                (store.root / SWEEPS_DIR / f"{plan.sweep_id}.json").unlink(missing_ok=True)
+    return empty
 
 
 def finished_points(store: RunStore, plan: SweepPlan) -> dict[str, RunRecord]:

@@ -66,3 +66,25 @@ def test_runs_prune_on_the_command_line_says_first_then_removes(tmp_path, capsys
     assert code == 0 and out.startswith("removed 1 run and 0 uploaded datasets") and not store.has(old)
     code, _, err = run_cli(capsys, "runs", "prune", "--older-than", "-1")
     assert code == 2 and "0 or more" in err
+
+
+def test_a_sweep_left_without_runs_goes_with_them_and_a_dry_run_keeps_it(tmp_path):
+    import dataclasses
+
+    from sweep_support import BASE
+
+    from aecore.sweeps.plans import SweepPlan, list_plans, prune_sweeps, save_plan
+
+    store = RunStore(tmp_path / "store")
+    old, recent, busy = (
+        dataclasses.replace(SweepPlan(BASE, {"rho": [0.1]}, seeds=1, name=name), created=time.time() - age * DAY)
+        for name, age in (("old", 60), ("recent", 1), ("busy", 60))
+    )
+    for plan in (old, recent, busy):
+        save_plan(store, plan)
+    folder, lock = store.create(RunConfig(dataset="digits"), sweep=busy.sweep_id)  # a run of it is left
+    lock.release()
+    assert [plan.name for plan in prune_sweeps(store, 30, dry_run=True)] == ["old"]
+    assert len(list_plans(store)) == 3, "a dry run removes nothing"
+    assert [plan.name for plan in prune_sweeps(store, 30)] == ["old"]
+    assert {plan.name for plan in list_plans(store)} == {"recent", "busy"}
