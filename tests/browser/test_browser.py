@@ -212,6 +212,17 @@ def test_projector_mode_fits_the_loss_the_probes_and_the_variants_plot_on_one_12
     page.mouse.move(0, 719)  # no tooltip over the page
     page.screenshot(path="test-output/projector-1280x720.png")
 
+def hover_widths(page, chart: str) -> list[str]:
+    """The line's width while plotly says the pointer is on it, then off it; waits for the highlight to be wired,
+    and sends both events in the same task as that check, so no redraw can slip between them."""
+    return page.wait_for_function(
+        f"""() => {{ const chart = document.querySelector('{chart}');
+        if (!chart || !window.__aecoreClassHoverWired || !window.__aecoreClassHoverWired(chart)) return null;
+        const line = () => chart.querySelectorAll('.scatterlayer .trace')[0].querySelector('path.js-line');
+        chart.emit('plotly_hover', {{points: [{{curveNumber: 0}}]}}); const on = line().style.strokeWidth;
+        chart.emit('plotly_unhover', {{}}); return [on, line().style.strokeWidth]; }}"""
+    ).json_value()
+
 
 def test_the_class_view_shows_a_students_run_by_name(browser, page, server_url: str) -> None:
     page.goto(f"{server_url}/?variant=undercomplete&dataset=digits&epochs=3&batch_size=64&title=Warm+up")
@@ -236,14 +247,12 @@ def test_the_class_view_shows_a_students_run_by_name(browser, page, server_url: 
     teacher.get_by_text("Ana", exact=True).first.wait_for()
     assert_no_exception(teacher)
     chart = ".st-key-class_chart_box .js-plotly-plot"
-    teacher.wait_for_function(f"() => document.querySelector('{chart}')?.__aecoreHover === true")
-    widths = teacher.evaluate(  # the event plotly sends when the pointer is on a line, then off it
+    assert hover_widths(teacher, chart) == ["4px", ""], "the line under the pointer stands out, then goes back"
+    teacher.evaluate(  # what a redraw that purges the chart does to its listeners
         f"""() => {{ const chart = document.querySelector('{chart}');
-        const line = () => chart.querySelectorAll('.scatterlayer .trace')[0].querySelector('path.js-line');
-        chart.emit('plotly_hover', {{points: [{{curveNumber: 0}}]}}); const on = line().style.strokeWidth;
-        chart.emit('plotly_unhover', {{}}); return [on, line().style.strokeWidth]; }}"""
+        chart.removeAllListeners('plotly_hover'); chart.removeAllListeners('plotly_unhover'); }}"""
     )
-    assert widths == ["4px", ""], f"the line under the pointer stands out, then goes back: {widths}"
+    assert hover_widths(teacher, chart) == ["4px", ""], "after a redraw, the highlight is wired again"
     page.get_by_text("After training").first.wait_for(timeout=120_000)
     teacher.wait_for_timeout(2500)  # one more poll: the finished run's last state
     screenshot(teacher, "class-view")
