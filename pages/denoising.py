@@ -92,6 +92,13 @@ def noisy_rows(trained: TrainedRun, kind: str, default_level: float) -> None:
                 delta=panels.psnr_delta(result.psnr_denoised, result.psnr_noisy),
                 help="The delta is what the model adds over its noisy input, on the same images.",
             )
+            st.metric(
+                "SSIM, input → output",
+                f"{result.ssim_noisy:.2f} → {result.ssim_denoised:.2f}",
+                delta=f"{result.ssim_denoised - result.ssim_noisy:+.2f}",
+                help="Structural similarity to the clean images (1: the same; it follows edges and local contrast, "
+                "where PSNR counts every pixel's error alike), over the same images as the PSNR.",
+            )
             st.caption(f"Over these {len(images)} images, with the same noise draw at every level (a fixed seed).")
             if result.note:
                 st.caption(result.note)

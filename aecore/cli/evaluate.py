@@ -83,6 +83,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
         "psnr_noisy_input": _finite(result.psnr_noisy),
         "psnr_output": _finite(result.psnr_denoised),
         "psnr_gain": _finite(gain),
+        "ssim_noisy_input": result.ssim_noisy,
+        "ssim_output": result.ssim_denoised,
         **({} if nll is None else {"test_nll": nll, "samples": args.nll}),
     }
     if args.json:
@@ -94,6 +96,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     print(f"psnr_output: {_decibels(result.psnr_denoised)}")
     if math.isfinite(gain):
         print(f"psnr_gain: {gain:+.2f} dB")
+    print(f"ssim_noisy_input: {result.ssim_noisy:.3f}")
+    print(f"ssim_output: {result.ssim_denoised:.3f}")
     if result.note:
         print(result.note)
     if nll is not None:

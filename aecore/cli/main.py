@@ -183,7 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--json", action="store_true", help="print what was (or would be) removed as JSON")
 
     add_evaluate_options(
-        commands.add_parser("evaluate", help="a stored run's PSNR under one noise, as the Denoising page shows it")
+        commands.add_parser(
+            "evaluate", help="a stored run's PSNR and SSIM under one noise, as the Denoising page shows them"
+        )
     )
     return parser
 
@@ -268,7 +270,7 @@ def _report(snapshot: Snapshot, run_dir: Path | None, as_json: bool, backend: st
     else:
         if run_dir is not None:
             print(f"run: {run_dir.name} ({run_dir})")
-        for key in ("test_mse", "test_psnr", "test_psnr_noisy_input", "test_elbo", "seconds_per_epoch"):
+        for key in ("test_mse", "test_psnr", "test_psnr_noisy_input", "test_ssim", "test_elbo", "seconds_per_epoch"):
             if result.get(key) is not None:
                 print(f"{key}: {result[key]:.4f}")
         if "elbo_likelihood" in result:

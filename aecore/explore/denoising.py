@@ -94,6 +94,16 @@ def psnr(clean: np.ndarray, other: np.ndarray) -> float:
     return float(mean_psnr(clean, other))
 
 
+def ssim(clean: np.ndarray, other: np.ndarray) -> float:
+    """``aecore.models.losses.ssim`` (the run's test SSIM) of two sets of images of the same shape."""
+    from aecore.models.losses import ssim as mean_ssim  # imports TensorFlow: only once an SSIM is wanted
+
+    clean, other = np.asarray(clean, dtype=np.float32), np.asarray(other, dtype=np.float32)
+    if clean.shape != other.shape:
+        raise AecoreError(f"Cannot compare images of shape {clean.shape} with images of shape {other.shape}.")
+    return float(mean_ssim(clean, other))
+
+
 def psnr_where_changed(clean: np.ndarray, noisy: np.ndarray, output: np.ndarray) -> tuple[float, float, int]:
     """PSNR of the noisy input and of the output (dB) over the images the noise changed, and how many it left alone.
 
@@ -125,8 +135,9 @@ def unchanged_sentence(unchanged: int, images: int) -> str:
 
 @dataclass(frozen=True)
 class Denoised:
-    """Clean images, their noisy version and the model's output, with the PSNR of input and output in dB over the
-    images the noise changed (``psnr_where_changed``), and how many it left unchanged."""
+    """Clean images, their noisy version and the model's output, with the PSNR (dB) and SSIM of input and output
+    over the images the noise changed (``psnr_where_changed``; every image where it changed none), and how many it
+    left unchanged."""
 
     clean: np.ndarray
     noisy: np.ndarray
@@ -134,6 +145,8 @@ class Denoised:
     psnr_noisy: float
     psnr_denoised: float
     unchanged: int
+    ssim_noisy: float
+    ssim_denoised: float
 
     @property
     def note(self) -> str:
@@ -153,7 +166,10 @@ def denoise(reconstruct: Reconstruct, images: np.ndarray, kind: str, level: floa
     clean = np.asarray(images, dtype=np.float32)
     noisy = corrupt_images(clean, kind, float(level), seed=seed)
     denoised = np.asarray(reconstruct(noisy), dtype=np.float32).reshape(clean.shape)
-    return Denoised(clean, noisy, denoised, *psnr_where_changed(clean, noisy, denoised))
+    changed = changed_images(clean, noisy)
+    scored = changed if changed.any() else np.ones(len(clean), dtype=bool)
+    similarity = ssim(clean[scored], noisy[scored]), ssim(clean[scored], denoised[scored])
+    return Denoised(clean, noisy, denoised, *psnr_where_changed(clean, noisy, denoised), *similarity)
 
 
 @dataclass(frozen=True)

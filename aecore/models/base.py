@@ -308,10 +308,12 @@ def descend(optimizer: keras.Optimizer, tape: tf.GradientTape, loss: tf.Tensor, 
 
 
 def require_side_divisible(image_shape: tuple[int, ...], factor: int, variant: str) -> None:
-    """Convolutional variants pool twice, so the image sides must be divisible by 4."""
+    """A convolutional model halves the image's sides at each pooling or stride-2 convolution, so they must be
+    divisible by the product of those halvings."""
     height, width = image_shape[:2]
     if height % factor or width % factor:
         raise AecoreError(
-            f"The {variant} model pools by {factor}, so the image sides must be divisible by {factor}; "
-            f"this dataset's images are {height}×{width}. Choose another dataset or a dense variant."
+            f"The {variant} model shrinks the image's sides {factor} times, so they must be divisible by {factor}; "
+            f"this dataset's images are {height}×{width}. Choose another dataset, fewer convolutions, or a dense "
+            "variant."
         )

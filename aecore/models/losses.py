@@ -212,3 +212,19 @@ def psnr(clean: tf.Tensor, reconstruction: tf.Tensor, max_value: float = 1.0) ->
     mse_per_image = tf.reduce_mean(tf.square(_flat(clean) - _flat(reconstruction)), axis=1)
     mse_per_image = tf.maximum(mse_per_image, 1e-12)
     return tf.reduce_mean(10.0 * tf.math.log(max_value**2 / mse_per_image) / math.log(10.0))
+
+
+#: SSIM's Gaussian window (Wang et al. 2004): 11 pixels, σ = 1.5; smaller where the image is (8×8 digits)
+SSIM_WINDOW, SSIM_SIGMA = 11, 1.5
+
+
+def ssim(clean: tf.Tensor, other: tf.Tensor, max_value: float = 1.0) -> tf.Tensor:
+    """Structural similarity (``tf.image.ssim``), averaged over images: 1 for identical images, lower as local
+    means, contrasts and structure part. Its window is never wider than the image, so 8×8 digits have one."""
+    clean = tf.convert_to_tensor(clean, tf.float32)
+    other = tf.convert_to_tensor(other, tf.float32)
+    if clean.shape.rank == 3:  # (N, H, W): one grey channel
+        clean, other = clean[..., None], other[..., None]
+    window = min(SSIM_WINDOW, int(clean.shape[1]), int(clean.shape[2]))
+    per_image = tf.image.ssim(clean, other, max_val=max_value, filter_size=window, filter_sigma=SSIM_SIGMA)
+    return tf.reduce_mean(per_image)

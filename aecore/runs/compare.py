@@ -15,13 +15,15 @@ from aecore.settings.config import RunConfig
 from aecore.settings.parameters import PARAMETERS
 from aecore.settings.variants import VARIANTS
 
-#: test metrics and whether more is better (PSNR and ELBO) or less (MSE); None: not a result of the run (the noisy
-#: input's PSNR is the baseline its denoising is measured against)
+#: test metrics and whether more is better (PSNR, SSIM and ELBO) or less (MSE); None: not a result of the run (the
+#: noisy input's PSNR and SSIM are the baseline its denoising is measured against)
 METRIC_DIRECTIONS = {
     "test_reconstruction": "min",
     "test_mse": "min",
     "test_psnr": "max",
     "test_psnr_noisy_input": None,
+    "test_ssim": "max",
+    "test_ssim_noisy_input": None,
     "test_elbo": "max",
 }
 MAX_COMPARED = 6
@@ -42,12 +44,13 @@ MEANING_SETTINGS: dict[str, tuple[str, Callable[[RunConfig], str]]] = {
 #: what each ranked metric's number depends on besides the model: runs are ranked only where all of these agree.
 #: Every test metric is per image or per pixel whatever the batch reduction or size (aecore.training.evaluation),
 #: so neither is here. The reconstruction loss is in its loss's units and the ELBO in its likelihood's
-#: (``ELBO_MEANINGS``); MSE and PSNR compare across losses. All but the ELBO (taken on clean test images)
+#: (``ELBO_MEANINGS``); MSE, PSNR and SSIM compare across losses. All but the ELBO (taken on clean test images)
 #: reconstruct the run's noisy test input.
 METRIC_MEANINGS = {
     "test_reconstruction": ("dataset", "loss", "noise"),
     "test_mse": ("dataset", "noise"),
     "test_psnr": ("dataset", "noise"),
+    "test_ssim": ("dataset", "noise"),
     "test_elbo": ("dataset", "loss"),
 }
 

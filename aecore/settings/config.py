@@ -96,6 +96,13 @@ PRIORS = ("normal", "mixture")
 
 #: bounds that keep one run from taking a shared classroom server's memory
 MAX_WIDTH, MAX_LAYERS = 4096, 10
+#: a convolution's feature maps hold batch × height × width × channels numbers, so channels are bounded tighter
+MAX_CHANNELS, MAX_CONV_LAYERS = 64, 4
+
+
+#: how the convolutional model shrinks the image: 2×2 max pooling after a convolution (the seed paper), or
+#: convolutions with stride 2 (the TensorFlow tutorial's denoiser)
+DOWNSAMPLINGS = ("pool", "stride")
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,9 @@ class ModelConfig:
     reduction: str = "mean"
     output: str = "sigmoid"
     init: str = "glorot_uniform"
+    #: the convolutional model's filters per encoder convolution (the last is the code's) and how it downsamples
+    channels: tuple[int, ...] | None = None
+    downsampling: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,8 +209,9 @@ class RunConfig:
                 if bad:
                     raise AecoreError(f"Unknown {name} setting(s) {sorted(bad)}; expected {sorted(part_fields)}.")
                 value = dict(value)
-                if isinstance(value.get("hidden"), list):
-                    value["hidden"] = tuple(value["hidden"])  # JSON has no tuples; validate() checks the widths
+                for widths in ("hidden", "channels"):  # JSON has no tuples; validate() checks the widths
+                    if isinstance(value.get(widths), list):
+                        value[widths] = tuple(value[widths])
                 kwargs[name] = parts[name](**value)
             else:
                 kwargs[name] = value

@@ -12,7 +12,7 @@ from typing import Any
 
 from aecore.errors import AecoreError, quoted
 from aecore.settings.config import RunConfig
-from aecore.settings.parameters import PARAMETERS, config_from_settings, parse_widths
+from aecore.settings.parameters import PARAMETERS, config_from_settings, parsed_widths
 from aecore.settings.validation import validate
 from aecore.settings.variants import VARIANTS
 
@@ -54,7 +54,7 @@ def parse_setting(name: str, text: str) -> Any:
             raise AecoreError(f"{quoted(text)} is not true or false")
         return text.lower() == "true"
     if parameter.kind == "widths":
-        return parse_widths(text)
+        return parsed_widths(name, text)
     try:
         value = int(text) if parameter.kind == "int" else float(text)
     except ValueError:

@@ -14,6 +14,7 @@ from typing import Any
 from aecore.errors import AecoreError
 from aecore.settings.config import (
     ACTIVATIONS,
+    DOWNSAMPLINGS,
     INITIALISERS,
     MAX_LAYERS,
     MAX_WIDTH,
@@ -52,6 +53,8 @@ class Parameter:
     aliases: tuple[str, ...] = ()
     #: its name in a one-cell summary of a run's settings (the Runs table, comparisons); None: not summarised
     short: str | None = None
+    #: widths as a person would type them, shown in an empty box and in the message about a mistyped one
+    example: str = ""
 
     def flags(self, name: str) -> tuple[str, ...]:
         """The command line's option strings for the setting called ``name``: ``--latent-dim``, ``--lr``."""
@@ -66,6 +69,7 @@ PARAMETERS: dict[str, Parameter] = {
         "Widths of the encoder's hidden layers, comma separated (the decoder mirrors them); empty for none.",
         "widths",
         short="hidden",
+        example="128, 64",
     ),
     "latent_dim": Parameter(
         "model", "latent_dim", "Code size", "Number of units in the code (bottleneck).", "int", 1, 512, 1, short="code"
@@ -123,6 +127,27 @@ PARAMETERS: dict[str, Parameter] = {
     ),
     "batch_norm": Parameter(
         "model", "batch_norm", "Batch normalisation", "Normalise every hidden layer's outputs over the batch.", "bool"
+    ),
+    "channels": Parameter(
+        "model",
+        "channels",
+        "Channels",
+        "Filters of each convolution of the encoder, comma separated; the last one's feature maps are the code. "
+        "The decoder mirrors them.",
+        "widths",
+        short="channels",
+        example="16, 8, 8",
+    ),
+    "downsampling": Parameter(
+        "model",
+        "downsampling",
+        "Downsampling",
+        "pool: each convolution but the last is followed by 2×2 max pooling, undone by upsampling before a "
+        "transposed convolution (the seed paper's model). stride: every convolution has stride 2, undone by "
+        "transposed convolutions of stride 2 and a last 3×3 convolution to the image (the TensorFlow tutorial's "
+        "denoiser).",
+        "choice",
+        choices=DOWNSAMPLINGS,
     ),
     "sparsity": Parameter(
         "regularisation",
@@ -267,8 +292,8 @@ def width_parts(text: str) -> Iterator[str]:
         start = end + 1
 
 
-def parse_widths(text: str) -> tuple[int, ...]:
-    """``"400, 200, 100"`` -> (400, 200, 100): how people type hidden layers; empty means none.
+def parse_widths(text: str, what: str = "Hidden layers", example: str = "128, 64") -> tuple[int, ...]:
+    """``"400, 200, 100"`` -> (400, 200, 100): how people type layer widths (``what``); empty means none.
 
     Linear in the text and stops at the first width beyond a limit: a link with 50,000 widths costs no more
     than its first eleven.
@@ -282,14 +307,20 @@ def parse_widths(text: str) -> tuple[int, ...]:
         digits = part.lstrip("0")
         if not ASCII_DIGITS.fullmatch(part) or not digits:
             raise AecoreError(
-                f"Hidden layers must be whole numbers of at least 1 separated by commas, like 128, 64 (got '{shown}')."
+                f"{what} must be whole numbers of at least 1 separated by commas, like {example} (got '{shown}')."
             )
         if len(digits) > len(str(MAX_WIDTH)) or int(digits) > MAX_WIDTH:  # never int() of a 5,000-digit text
-            raise AecoreError(f"Hidden layers can be at most {MAX_WIDTH} wide (got {shown}).")
+            raise AecoreError(f"{what} can be at most {MAX_WIDTH} wide (got {shown}).")
         widths.append(int(digits))
         if len(widths) > MAX_LAYERS:
-            raise AecoreError(f"At most {MAX_LAYERS} hidden layers (got more than {MAX_LAYERS}).")
+            raise AecoreError(f"At most {MAX_LAYERS} {what.lower()} (got more than {MAX_LAYERS}).")
     return tuple(widths)
+
+
+def parsed_widths(name: str, text: str) -> tuple[int, ...]:
+    """The widths typed for the setting ``name`` (``hidden``, ``channels``), its label in any message."""
+    parameter = PARAMETERS[name]
+    return parse_widths(text, parameter.label, parameter.example)
 
 
 def config_from_settings(
@@ -311,6 +342,6 @@ def config_from_settings(
             continue
         parameter = PARAMETERS[name]
         if parameter.kind == "widths" and isinstance(value, str):
-            value = parse_widths(value)
+            value = parsed_widths(name, value)
         sections[parameter.section][parameter.field] = value
     return replace(base or RunConfig(), dataset=dataset).with_changes(**sections)

@@ -46,6 +46,21 @@ PRESETS: dict[str, Preset] = {
             ),
         ),
         Preset(
+            "tf-tutorial-denoiser",
+            "The TensorFlow tutorial's convolutional denoiser",
+            'the TensorFlow tutorial "Intro to Autoencoders": its denoiser (Conv 16 and 8 with stride 2, ConvT 8 and '
+            "16, Conv 1; 3,217 parameters) on Fashion-MNIST with Gaussian noise of factor 0.2, val MSE 0.0072 after 5 "
+            "epochs",
+            "clothes cleaned of their noise, a test MSE per pixel at or under the tutorial's 0.0072: beside the seed "
+            "paper's 2,561-parameter model on the same budget, the gap is its architecture's",
+            RunConfig(
+                dataset="fashion-mnist",
+                model=ModelConfig(variant="conv_denoising", channels=(16, 8), downsampling="stride", loss="mse"),
+                noise=NoiseConfig(kind="gaussian", level=0.2),
+                training=TrainingConfig(epochs=5, batch_size=32, learning_rate=1e-3),
+            ),
+        ),
+        Preset(
             "seed-deep",
             "Deep 400-200-100-20-10",
             "the seed report's §3.2 and Figs. 5-6: stacked dense layers with leaky ReLU and a 10-D code",

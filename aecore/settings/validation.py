@@ -12,7 +12,10 @@ from aecore.errors import AecoreError
 from aecore.settings.config import (
     ACTIVATIONS,
     DENSITY_LOSSES,
+    DOWNSAMPLINGS,
     INITIALISERS,
+    MAX_CHANNELS,
+    MAX_CONV_LAYERS,
     MAX_LAYERS,
     MAX_NLL_SAMPLES,
     MAX_WIDTH,
@@ -74,6 +77,16 @@ def validate(config: RunConfig) -> RunConfig:
     for layer, width in enumerate(model.hidden, start=1):  # after the count: each message names one width
         _whole(width, 1, f"Hidden layer {layer}'s width")
         _require(width <= MAX_WIDTH, f"Hidden layers can be at most {MAX_WIDTH} wide (got {width}).")
+    if model.channels is not None:  # set for the convolutional model only
+        _require(
+            isinstance(model.channels, tuple) and 1 <= len(model.channels) <= MAX_CONV_LAYERS,
+            f"Give 1 to {MAX_CONV_LAYERS} convolutions' channels, like 16, 8, 8 (got {model.channels!r}).",
+        )
+        for layer, width in enumerate(model.channels, start=1):
+            _whole(width, 1, f"Convolution {layer}'s channels")
+            _require(width <= MAX_CHANNELS, f"A convolution can have at most {MAX_CHANNELS} channels (got {width}).")
+    if model.downsampling is not None:
+        _choice(model.downsampling, DOWNSAMPLINGS, "downsampling")
     _whole(model.latent_dim, 1, "The code size (latent dim)")
     _require(model.latent_dim <= MAX_WIDTH, f"The code size can be at most {MAX_WIDTH} (got {model.latent_dim}).")
     _whole(train.epochs, 1, "Epochs")

@@ -141,8 +141,9 @@ VARIANTS: dict[str, Variant] = {
             name="conv_denoising",
             title="Convolutional denoising",
             model_class="conv:ConvDenoisingAutoencoder",
-            description="The seed paper's 2,561-parameter convolutional model trained on noisy input, clean target.",
-            hyperparameters=("loss",),
+            description="The seed paper's 2,561-parameter convolutional model trained on noisy input, clean target; "
+            "its channels and downsampling can be changed (the TensorFlow tutorial's denoiser is a preset).",
+            hyperparameters=("channels", "downsampling", "loss"),
             seed="000/001 (the seed paper)",
             formula=r"\mathcal{L} = \ell\big(x, g(f(x + \sigma\,\epsilon))\big),\ \epsilon \sim \mathcal{N}(0, I)"
             + _WEIGHT_DECAY,
@@ -151,7 +152,11 @@ VARIANTS: dict[str, Variant] = {
                 "what digits look like to remove the noise. Convolutions share their small filters across the image."
             ),
             code_kind="feature_map",
-            defaults={"model": {"loss": "bce"}, "noise": {"level": 0.2}, "training": {"xla": False}},
+            defaults={
+                "model": {"loss": "bce", "channels": (16, 8, 8), "downsampling": "pool"},
+                "noise": {"level": 0.2},
+                "training": {"xla": False},
+            },
             untrainable_with={
                 # measured: 9.8-10.4 dB of test PSNR, under the mean image's 11.9 dB (docs/guide.md, Conventions)
                 "sgd": "SGD did not train this model at any rate tried (0.0005 to 0.2, up to 20 epochs): it stayed "

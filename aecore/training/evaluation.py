@@ -92,9 +92,9 @@ def mean_image_psnr(dataset: Dataset) -> float:
 
 
 def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[str, float]:
-    """Test metrics: MSE and PSNR of the reconstruction (from noisy input when training with noise).
+    """Test metrics: MSE, PSNR and SSIM of the reconstruction (from noisy input when training with noise).
 
-    ``test_psnr_noisy_input`` is the PSNR of the corrupted input itself, the baseline a
+    ``test_psnr_noisy_input`` and ``test_ssim_noisy_input`` are those of the corrupted input itself, the baseline a
     denoiser must beat; ``test_elbo`` (VAE) is the evidence lower bound of the clean test
     images in nats per image, the generative model's own measure whatever noise it trained on.
     ``test_reconstruction`` is the reconstruction term of the training loss on the test images per image (summed
@@ -112,12 +112,14 @@ def evaluate(compiled: Compiled, dataset: Dataset, config: RunConfig) -> dict[st
     metrics = {
         "test_mse": float(np.mean((reconstruction - clean) ** 2)),
         "test_psnr": float(losses.psnr(clean[scored], reconstruction[scored])),
+        "test_ssim": float(losses.ssim(clean[scored], reconstruction[scored])),
         "test_reconstruction": float(
             compiled.model.per_image_reconstruction(tf.constant(clean), tf.constant(reconstruction))
         ),
     }
     if noise.level > 0 and changed.any():
         metrics["test_psnr_noisy_input"] = float(losses.psnr(clean[changed], inputs[changed]))
+        metrics["test_ssim_noisy_input"] = float(losses.ssim(clean[changed], inputs[changed]))
         metrics["test_images_unchanged_by_noise"] = int(len(clean) - changed.sum())
     if compiled.negative_elbo is not None:
         batches = [clean[start : start + 512] for start in range(0, len(clean), 512)]

@@ -46,6 +46,8 @@ CHOICE_LABELS = {
     "l1": "L1 on activations (λ)",
     "normal": "normal N(0, I)",
     "mixture": "mixture of 10 Gaussians (2-D)",
+    "pool": "max pooling (the seed paper)",
+    "stride": "stride 2 (the TensorFlow tutorial)",
 }
 SECTION_TITLES = {
     "model": "Architecture",
@@ -212,7 +214,7 @@ def render_parameter(name: str, disabled: bool = False, on_change: Callable[...,
     elif parameter.kind == "bool":
         st.toggle(**common)
     elif parameter.kind == "widths":
-        st.text_input(placeholder="e.g. 128, 64", **common)
+        st.text_input(placeholder=f"e.g. {parameter.example}", **common)
     elif parameter.kind == "int":
         st.number_input(
             min_value=int(parameter.minimum), max_value=int(parameter.maximum), step=int(parameter.step), **common

@@ -23,6 +23,8 @@ METRIC_LABELS = {
     "test_mse": ("Test MSE", "{:.4f}"),
     "test_psnr": ("Test PSNR (dB)", "{:.2f}"),
     "test_psnr_noisy_input": ("Noisy input PSNR (dB)", "{:.2f}"),
+    "test_ssim": ("Test SSIM", "{:.3f}"),
+    "test_ssim_noisy_input": ("Noisy input SSIM", "{:.3f}"),
     "test_reconstruction": ("Test reconstruction loss", "{:.2f}"),
     "test_elbo": ("Test ELBO (nats)", "{:.1f}"),
     "test_nll": ("Test −log p(x) (nats)", "{:.1f}"),

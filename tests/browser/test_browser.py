@@ -212,6 +212,7 @@ def test_projector_mode_fits_the_loss_the_probes_and_the_variants_plot_on_one_12
     page.mouse.move(0, 719)  # no tooltip over the page
     page.screenshot(path="test-output/projector-1280x720.png")
 
+
 def hover_widths(page, chart: str) -> list[str]:
     """The line's width while plotly says the pointer is on it, then off it; waits for the highlight to be wired,
     and sends both events in the same task as that check, so no redraw can slip between them."""

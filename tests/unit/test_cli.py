@@ -194,10 +194,12 @@ def test_evaluate_prints_the_denoising_pages_numbers_for_a_stored_run(capsys, mo
         "noise_level": 0.26, "images": 64, "unchanged_images": page.unchanged,
         "psnr_noisy_input": pytest.approx(page.psnr_noisy), "psnr_output": pytest.approx(page.psnr_denoised),
         "psnr_gain": pytest.approx(page.psnr_denoised - page.psnr_noisy),
+        "ssim_noisy_input": pytest.approx(page.ssim_noisy), "ssim_output": pytest.approx(page.ssim_denoised),
     }  # fmt: skip
     assert result["psnr_noisy_input"] < 40, "untouched digits no longer count as 120 dB"
     code, out, _ = run_cli(capsys, *args)
     assert code == 0 and f"psnr_noisy_input: {page.psnr_noisy:.2f} dB" in out
+    assert f"ssim_output: {page.ssim_denoised:.3f}" in out
     assert f"{page.unchanged} of 64 images were left unchanged by this noise and are not counted." in out
     code, out, _ = run_cli(capsys, "evaluate", run_id, "--noise-kind", "masking", "--noise-level", "0", "--json")
     clean = json.loads(out.strip().splitlines()[-1])

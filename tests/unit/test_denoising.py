@@ -65,6 +65,16 @@ def test_noise_on_the_input_is_the_same_for_the_same_level_and_the_model_sees_th
     assert not np.array_equal(other_seed.noisy, first.noisy)
 
 
+def test_ssim_of_input_and_output_is_taken_on_the_images_the_noise_changed(digits):
+    result = denoising.denoise(blur, digits[:40], "block", 0.26)
+    changed = ~np.all((result.noisy == result.clean).reshape(40, -1), axis=1)
+    assert result.ssim_noisy == pytest.approx(denoising.ssim(result.clean[changed], result.noisy[changed]))
+    assert result.ssim_denoised == pytest.approx(denoising.ssim(result.clean[changed], result.denoised[changed]))
+    assert 0 < result.ssim_noisy < 1
+    clean = denoising.denoise(blur, digits[:4], "gaussian", 0.0)
+    assert clean.ssim_noisy == pytest.approx(1.0) and clean.ssim_denoised < 1.0, "level 0: every image counts"
+
+
 def test_at_level_zero_the_input_is_clean_with_infinite_psnr(digits):
     result = denoising.denoise(blur, digits[:4], "masking", 0.0)
     assert np.array_equal(result.noisy, result.clean) and result.psnr_noisy == math.inf
@@ -195,6 +205,9 @@ def test_the_curve_at_the_trained_level_is_the_runs_own_test_psnr(explore_store)
     assert curve.images == len(trained.dataset.x_test) == 1000
     assert curve.psnr_denoised[at] == pytest.approx(metrics["test_psnr"], abs=1e-3)
     assert curve.psnr_noisy[at] == pytest.approx(metrics["test_psnr_noisy_input"], abs=1e-3)
+    at_trained_level = denoising.denoise(trained.reconstruct, trained.test_images, noise.kind, noise.level)
+    assert at_trained_level.ssim_denoised == pytest.approx(metrics["test_ssim"], abs=1e-4)
+    assert at_trained_level.ssim_noisy == pytest.approx(metrics["test_ssim_noisy_input"], abs=1e-4)
     assert curve.gain[-1] > 0, "a denoising model beats its input under strong gaussian noise"
 
 

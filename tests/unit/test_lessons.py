@@ -22,7 +22,7 @@ from aecore.settings.lessons import (
     query_from_lesson,
     with_host,
 )
-from aecore.settings.links import RESERVED, config_from_query
+from aecore.settings.links import RESERVED, config_from_query, query_from_config
 from aecore.settings.validation import validate
 
 
@@ -105,3 +105,12 @@ def test_every_ready_lesson_link_gives_its_settings_and_lesson_without_a_notice(
     assert lesson_from_query(query) == (ready.lesson, [])
     assert ready.lesson.title and ready.lesson.note and {"variant", "dataset"} <= ready.lesson.fixed
     assert len([name for name in query if name not in ready.lesson.fixed and name not in RESERVED]) >= 2
+
+
+def test_a_link_carries_the_convolutional_models_channels_and_names_a_mistyped_one() -> None:
+    query = {"variant": "conv_denoising", "dataset": "digits", "channels": "16,8", "downsampling": "stride"}
+    config, notices = config_from_query(query, ["digits"], RunConfig())
+    assert notices == [] and (config.model.channels, config.model.downsampling) == ((16, 8), "stride")
+    assert config_from_query(query_from_config(config), ["digits"], RunConfig())[0] == config
+    _, notices = config_from_query({**query, "channels": "16,x"}, ["digits"], RunConfig())
+    assert any("Channels must be whole numbers" in notice and "16, 8, 8" in notice for notice in notices), notices

@@ -294,6 +294,28 @@ def test_psnr_is_the_mean_of_the_per_image_values():
     )
 
 
+@pytest.mark.parametrize(("a", "b"), [(0.2, 0.5), (0.6, 0.61), (0.0, 1.0)])
+def test_ssim_of_two_flat_images_is_the_closed_form_of_their_means(a, b):
+    """Flat images have no variance, so SSIM is its luminance term alone: (2ab + C1) / (a² + b² + C1),
+    C1 = (0.01·L)² (Wang et al. 2004); within 1e-3, as float32 leaves flat images a variance of about 1e-7."""
+    c1 = 0.01**2
+    clean, other = np.full((2, 28, 28, 1), a, np.float32), np.full((2, 28, 28, 1), b, np.float32)
+    assert float(losses.ssim(clean, other)) == pytest.approx((2 * a * b + c1) / (a * a + b * b + c1), abs=1e-3)
+
+
+def test_ssim_is_one_for_identical_images_falls_with_noise_and_fits_its_window_to_8x8_digits():
+    images = np.random.default_rng(0).random((4, 8, 8, 1)).astype(np.float32)
+    assert float(losses.ssim(images, images)) == pytest.approx(1.0, abs=1e-6)
+    noise = np.random.default_rng(1).normal(0, 1, images.shape).astype(np.float32)
+    slightly = float(losses.ssim(images, images + 0.05 * noise))
+    strongly = float(losses.ssim(images, images + 0.3 * noise))
+    assert 1.0 > slightly > strongly
+    # an 8-pixel window on an 8×8 image is tf.image.ssim's own figure for that window
+    reference = tf.image.ssim(images, images + 0.3 * noise, max_val=1.0, filter_size=8, filter_sigma=1.5)
+    assert strongly == pytest.approx(float(tf.reduce_mean(reference)), abs=1e-6)
+    assert float(losses.ssim(images[..., 0], images[..., 0] + 0.3 * noise[..., 0])) == pytest.approx(strongly)
+
+
 def test_psnr_of_a_perfect_reconstruction_is_finite():
     clean = unit_images()
     assert np.isfinite(float(losses.psnr(clean, clean)))

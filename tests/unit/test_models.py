@@ -177,6 +177,42 @@ def test_the_conv_model_refuses_sides_not_divisible_by_four_with_a_helpful_messa
     assert "divisible by 4" in message and "30×30" in message and "dense variant" in message
 
 
+def test_the_conv_model_with_stride_2_is_the_tensorflow_tutorials_3217_parameter_denoiser():
+    model = build_model(conv_config(channels=(16, 8), downsampling="stride"), (28, 28, 1))
+    # Conv 16 s2: 3·3·16+16, Conv 8 s2: 3·3·16·8+8, ConvT 8 s2: 3·3·8·8+8, ConvT 16 s2: 3·3·8·16+16, Conv 1: 3·3·16+1
+    per_layer = [row["parameters"] for row in model.layer_table() if row["parameters"]]
+    assert per_layer == [160, 1160, 584, 1168, 145] and model.count_params() == 3217
+    assert model.code_size == 7 * 7 * 8
+    assert tuple(model(np.zeros((2, 28, 28, 1), np.float32)).shape) == (2, 28, 28, 1)
+
+
+@pytest.mark.parametrize(
+    ("channels", "downsampling", "code_side"),
+    [((8,), "pool", 8), ((12, 6), "pool", 4), ((16, 8, 8, 4), "pool", 1), ((4, 4, 4), "stride", 1)],
+)
+def test_the_conv_model_takes_any_channels_and_mirrors_them(channels, downsampling, code_side):
+    model = build_model(conv_config(channels=channels, downsampling=downsampling), (8, 8, 1))
+    images = np.random.default_rng(0).random((2, 8, 8, 1)).astype(np.float32)
+    assert tuple(model(images).shape) == (2, 8, 8, 1)
+    assert model.code_size == code_side * code_side * channels[-1]
+
+
+def test_the_conv_model_says_how_many_halvings_its_sides_must_take():
+    with pytest.raises(AecoreError) as raised:
+        build_model(conv_config(channels=(16, 8, 8), downsampling="stride"), (28, 28, 1))
+    message = str(raised.value)
+    assert "divisible by 8" in message and "28×28" in message and "fewer convolutions" in message
+
+
+@pytest.mark.parametrize(
+    ("channels", "says"),
+    [((), "Give 1 to 4"), ((8, 8, 8, 8, 8), "Give 1 to 4"), ((16, 65), "at most 64 channels"), ((0, 8), "at least 1")],
+)
+def test_impossible_channels_are_refused_with_what_to_change(channels, says):
+    with pytest.raises(AecoreError, match=says):
+        conv_config(channels=channels)
+
+
 # ---- the adversarial autoencoder's prior --------------------------------------------------------
 
 

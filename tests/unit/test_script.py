@@ -34,27 +34,38 @@ RUNNER = textwrap.dedent(
         totals = [float(value) for value in re.findall(r"total ([-0-9.e+]+)", printed.getvalue())]
         model = keras.models.load_model(f"{name}.keras")
         shape = list(model(np.zeros((2, 8, 8, 1), dtype="float32")).shape)
-        results[name] = {"totals": totals, "shape": shape}
+        results[name] = {"totals": totals, "shape": shape, "parameters": model.count_params()}
     print(json.dumps(results))
     """
 )
 
 
+#: the convolutional model's other downsampling, as the TensorFlow tutorial's denoiser preset trains it
+STRIDED = ModelConfig(variant="conv_denoising", channels=(16, 8), downsampling="stride", loss="mse")
+
+
 def test_every_variants_script_trains_alone_and_saves_a_plain_keras_model(tmp_path) -> None:
-    for variant in VARIANTS:
-        config = resolve(RunConfig(dataset="digits", model=ModelConfig(variant=variant)))
-        (tmp_path / f"{variant}.py").write_text(training_script(config))
+    from aecore.models.build import build_model
+
+    configs = {variant: RunConfig(dataset="digits", model=ModelConfig(variant=variant)) for variant in VARIANTS}
+    configs["conv_strided"] = RunConfig(dataset="digits", model=STRIDED)
+    for name, config in configs.items():
+        (tmp_path / f"{name}.py").write_text(training_script(resolve(config)))
     (tmp_path / "runner.py").write_text(RUNNER)
     done = subprocess.run(
-        [sys.executable, "-I", "runner.py", *VARIANTS],  # -I: no PYTHONPATH, no current folder on the path
+        [sys.executable, "-I", "runner.py", *configs],  # -I: no PYTHONPATH, no current folder on the path
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
-    for variant, result in results.items():
+    assert set(results) == set(configs)
+    for name, result in results.items():
         first, second = result["totals"]
-        assert second < first, f"{variant}: the loss fell from the first epoch to the second ({first} → {second})"
-        assert result["shape"] == [2, 8, 8, 1], f"{variant}: the saved model rebuilds 8×8 images"
+        assert second < first, f"{name}: the loss fell from the first epoch to the second ({first} → {second})"
+        assert result["shape"] == [2, 8, 8, 1], f"{name}: the saved model rebuilds 8×8 images"
+    for name in ("conv_denoising", "conv_strided"):  # the script's networks are aecore's, layer for layer
+        ours = build_model(resolve(configs[name]), (8, 8, 1))
+        assert results[name]["parameters"] == ours.encoder.count_params() + ours.decoder.count_params(), name
 
 
 def test_the_script_carries_the_settings_and_lists_live_changes_as_comments() -> None:

@@ -95,9 +95,13 @@ def test_a_job_publishes_test_metrics_including_the_noisy_input_baseline(finishe
         "test_mse",
         "test_psnr",
         "test_psnr_noisy_input",
+        "test_ssim",
+        "test_ssim_noisy_input",
         "test_reconstruction",
         "test_images_unchanged_by_noise",
     }
+    # a two-epoch dense model blurs: its PSNR is above the noisy input's, its SSIM need not be (docs/quality.md)
+    assert 0 < metrics["test_ssim"] < 1 and 0 < metrics["test_ssim_noisy_input"] < 1
     assert metrics["test_images_unchanged_by_noise"] == 0, "Gaussian noise changes every image"
     assert 0 < metrics["test_mse"] < 0.2
     # the training loss's term: squared error summed over an image's 784 pixels, averaged over images
