@@ -104,7 +104,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row['dataset']} | {row['noise']} | {row['model']} | {row['psnr_input']:.2f} → {row['psnr_output']:.2f} "
+            f"| {row['dataset']} | {row['noise']} | {row['model']} "
+            f"| {row['psnr_input']:.2f} → {row['psnr_output']:.2f} "
             f"| {row['ssim_input']:.3f} → {row['ssim_output']:.3f} | {row['test_mse']:.4f} | {row['seconds']:.0f} |"
         )
     return "\n".join(lines)
