@@ -208,6 +208,12 @@ def test_preset_fills_the_controls() -> None:
     assert at.number_input(key=ui.widget_key("latent_dim")).value == 2
     assert at.selectbox(key=ui.widget_key("loss")).value == "bce"
 
+    at.selectbox(key="preset_pick").set_value("tf-tutorial-denoiser").run()
+    assert at.text_input(key=ui.widget_key("channels")).value == "16, 8"
+    assert at.selectbox(key=ui.widget_key("downsampling")).value == "stride"
+    at.text_input(key=ui.widget_key("channels")).set_value("16, x").run()
+    assert "Channels must be whole numbers" in texts(at.error)
+
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_gives_a_valid_config(name: str) -> None:
