@@ -25,9 +25,9 @@ QUERY_KEY = "retrieval_index"
 KMEANS_FORMULA = r"\min_{\mu_1,\dots,\mu_k} \sum_{i=1}^{N} \min_{c}\, \big\lVert z_i - \mu_c \big\rVert^2"
 ACCURACY_FORMULA = r"\mathrm{ACC} = \max_{m} \frac{1}{N} \sum_{i=1}^{N} \mathbf{1}\{\, y_i = m(c_i) \,\}"
 NMI_FORMULA = r"\mathrm{NMI}(Y, C) = \frac{I(Y; C)}{\tfrac12\big(H(Y) + H(C)\big)}"
-MIXTURE_FORMULA = (
-    r"p(z) = \sum_{c=1}^{k} \pi_c\, \mathcal{N}(z;\, \mu_c, \Sigma_c), \qquad c_i = \arg\max_c\, \pi_c\,"
-    r"\mathcal{N}(z_i;\, \mu_c, \Sigma_c)"
+MIXTURE_FORMULA = (  # two lines: on one, the right column cuts it at 1280 px
+    r"\begin{aligned} p(z) &= \sum_{c=1}^{k} \pi_c\, \mathcal{N}(z;\, \mu_c, \Sigma_c) \\ "
+    r"c_i &= \arg\max_c\, \pi_c\, \mathcal{N}(z_i;\, \mu_c, \Sigma_c) \end{aligned}"
 )
 ARI_FORMULA = r"\mathrm{ARI} = \frac{\mathrm{RI} - \mathbb{E}[\mathrm{RI}]}{\max \mathrm{RI} - \mathbb{E}[\mathrm{RI}]}"
 DISTANCE_FORMULA = (
