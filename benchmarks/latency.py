@@ -2,6 +2,8 @@
 
 * the first page of a just-started server: from ``streamlit run app.py`` to the Train button shown, against a
   one-line Streamlit app started the same way, in the same run (``--starts`` times each, medians);
+* the first page of a just-started, healthy server: from opening its address in a fresh tab to the page's first
+  element drawn in the main area, against the one-line app measured the same way (the same starts, medians);
 * on a warm server (its workers have TensorFlow loaded), for every variant: from pressing Train to the first
   loss point drawn in the loss chart (its points counted in the browser), then Stop.
 
@@ -52,6 +54,23 @@ def first_page_seconds(browser, app: Path | None, shown: str) -> float:
     return seconds
 
 
+#: the first element a page draws in its main area (the one-line app's "Hello", the Train page's title)
+FIRST_ELEMENT = "[data-testid='stMainBlockContainer'] [data-testid='stElementContainer']"
+
+
+def first_drawn_seconds(browser, app: Path | None) -> float:
+    """From opening the address of a just-started server, once healthy, to the page's first element drawn."""
+    store = Path(tempfile.mkdtemp(prefix="aecore-latency-")) / "runs"
+    with dashboard_server(store, "latency-open", app=app) as url:
+        tab = browser.new_page()
+        started = time.monotonic()
+        tab.goto(url, wait_until="commit")
+        tab.locator(FIRST_ELEMENT).first.wait_for(state="visible", timeout=120_000)
+        seconds = time.monotonic() - started
+        tab.close()
+    return seconds
+
+
 #: in the tab: the time Train is pressed, then the first animation frame in which the loss chart has a point
 #: (counted in plotly's ``calcdata``: plotly 6+ sends the arrays themselves base64-encoded)
 WATCH_LOSS_POINTS = """() => {
@@ -92,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--starts-only", action="store_true", help="only the first-page measurements")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     hello = Path(tempfile.mkdtemp(prefix="aecore-hello-")) / "hello.py"
@@ -99,15 +119,24 @@ def main() -> None:
     result: dict = {"first_point_seconds": {}}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ours, plain = [], []
+        ours, plain, ours_drawn, plain_drawn = [], [], [], []
         for _ in range(args.starts):  # alternated, so a busy moment of the machine hits both alike
             plain.append(first_page_seconds(browser, hello, "Hello"))
             ours.append(first_page_seconds(browser, None, "Train"))
+            plain_drawn.append(first_drawn_seconds(browser, hello))
+            ours_drawn.append(first_drawn_seconds(browser, None))
         result.update(
             first_page_seconds=statistics.median(ours),
             one_line_app_seconds=statistics.median(plain),
             ratio=statistics.median(ours) / statistics.median(plain),
+            first_element_seconds=statistics.median(ours_drawn),
+            one_line_app_first_element_seconds=statistics.median(plain_drawn),
+            first_element_ratio=statistics.median(ours_drawn) / statistics.median(plain_drawn),
+            first_element_each={"ours": ours_drawn, "one_line_app": plain_drawn},
         )
+        if args.starts_only:
+            print(json.dumps(result) if args.json else json.dumps(result, indent=1))
+            return
         store = Path(tempfile.mkdtemp(prefix="aecore-latency-")) / "runs"
         with dashboard_server(store, "latency-warm") as url:
             tab = browser.new_page(viewport={"width": 1280, "height": 900})

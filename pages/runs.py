@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 #: how often the table reads the store again: a training run's row moves on, a run started elsewhere appears
 REFRESH_SECONDS = 3.0
-METRIC_COLUMNS = {"test_mse": "Test MSE", "test_psnr": "PSNR (dB)", "test_elbo": "ELBO (nats)"}
+METRIC_COLUMNS = {"test_mse": "Test MSE", "test_psnr": "PSNR (dB)", "test_ssim": "SSIM", "test_elbo": "ELBO (nats)"}
 
 
 def run_table(records: list[RunRecord]) -> pd.DataFrame:

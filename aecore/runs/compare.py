@@ -25,6 +25,7 @@ METRIC_DIRECTIONS = {
     "test_ssim": "max",
     "test_ssim_noisy_input": None,
     "test_elbo": "max",
+    "test_nll": "min",
 }
 MAX_COMPARED = 6
 
@@ -52,6 +53,7 @@ METRIC_MEANINGS = {
     "test_psnr": ("dataset", "noise"),
     "test_ssim": ("dataset", "noise"),
     "test_elbo": ("dataset", "loss"),
+    "test_nll": ("dataset", "loss"),
 }
 
 

@@ -20,6 +20,7 @@ METRIC_LABELS = {
     "test_reconstruction": "reconstruction loss",
     "test_mse": "test MSE",
     "test_psnr": "test PSNR (dB)",
+    "test_ssim": "test SSIM",
     "test_elbo": "test ELBO (nats)",
 }
 

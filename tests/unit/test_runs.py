@@ -433,6 +433,13 @@ def test_a_best_run_is_marked_only_among_runs_whose_metric_means_the_same():
     assert best_runs(bce_only, configs)["test_elbo"] == Best("bce")
 
 
+def test_the_lowest_negative_log_likelihood_and_the_highest_ssim_are_best():
+    configs = {"a": compared_config(), "b": compared_config()}
+    metrics = {"a": {"test_nll": 90.0, "test_ssim": 0.7}, "b": {"test_nll": 85.0, "test_ssim": 0.6}}
+    best = best_runs(metrics, configs)
+    assert best["test_nll"] == Best("b") and best["test_ssim"] == Best("a")
+
+
 def test_no_best_across_datasets_or_test_noise_and_none_for_the_noisy_inputs_baseline():
     configs = {
         "digits": compared_config(),
