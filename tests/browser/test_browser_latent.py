@@ -1,5 +1,6 @@
-"""The Latent space page in Chromium: the 3-D scatter renders, a traversal slider redraws the decoded image, and a
-digit drawn on the canvas comes back reconstructed."""
+"""The Latent space page in Chromium: hovering a point names its image, a box selection shows the images it holds,
+the 3-D scatter renders, a traversal slider redraws the decoded image, and a digit drawn on the canvas comes back
+reconstructed."""
 
 from __future__ import annotations
 
@@ -30,6 +31,35 @@ def image_source(page, caption: str) -> str:
     return figure.locator("img").get_attribute("src")
 
 
+#: the 2-D scatter of the codes, and where its first point and its plotting area are on the page
+SCATTER = ".st-key-latent_scatter_2 .js-plotly-plot"
+PLACES = f"""() => {{ const plot = document.querySelector('{SCATTER}'); const box = plot.getBoundingClientRect();
+  const x = plot._fullLayout.xaxis, y = plot._fullLayout.yaxis;
+  const trace = plot._fullData.find(t => t.type === 'scattergl' && t.customdata && t.customdata.length);
+  return {{point: [box.left + x._offset + x.l2p(trace.x[0]), box.top + y._offset + y.l2p(trace.y[0])],
+           index: trace.customdata[0], name: trace.name,
+           area: [box.left + x._offset, box.top + y._offset, x._length, y._length]}}; }}"""
+
+
+def hover_then_select_everything(page) -> None:
+    """The pointer on a point shows its class and test image index; a box over the whole plot selects every point,
+    and the page shows their images and offers them as CSV."""
+    page.locator(SCATTER).scroll_into_view_if_needed()
+    page.wait_for_function(f"() => document.querySelector('{SCATTER}')?._fullLayout?.xaxis?._length > 0")
+    places = page.evaluate(PLACES)
+    page.mouse.move(*places["point"])
+    hover = page.locator(f"{SCATTER} .hoverlayer .hovertext").first
+    hover.wait_for()
+    assert f"{places['name']} · test image {places['index']}" in hover.text_content(), hover.text_content()
+    left, top, width, height = places["area"]
+    page.mouse.move(left + 2, top + 2)
+    page.mouse.down()
+    page.mouse.move(left + width - 2, top + height - 2, steps=12)
+    page.mouse.up()
+    page.get_by_text("1,000 points selected").wait_for()
+    page.get_by_role("button", name="Selection (CSV)").wait_for()
+
+
 def test_the_latent_space_page_in_the_browser(browser, tmp_path) -> None:
     store = RunStore(tmp_path / "store")
     config = RunConfig(dataset="mnist-5k", model=ModelConfig(variant="sparse"), training=TrainingConfig(epochs=1))
@@ -40,6 +70,7 @@ def test_the_latent_space_page_in_the_browser(browser, tmp_path) -> None:
         page.goto(f"{url}/latent")
         wait_idle(page)
         page.get_by_text("Codes of 1,000 test images").wait_for()
+        hover_then_select_everything(page)
 
         page.get_by_text("3-D", exact=True).click()
         wait_idle(page)

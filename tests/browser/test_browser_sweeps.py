@@ -53,5 +53,38 @@ def test_a_sweep_started_in_the_browser_fills_its_table_as_runs_finish(browser, 
         page.locator(".js-plotly-plot").first.wait_for()
         points = page.evaluate("() => document.querySelector('.js-plotly-plot').calcdata[0].length")
         assert points == 2, "one point per setting, with its error bar"
+        brush_an_axis(page)
         assert_no_exception(page)
         screenshot(page, "sweeps-finished")
+
+
+#: the sweep's parallel coordinates: the plot whose trace is a parcoords
+PARCOORDS = (
+    "[...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullData && p._fullData[0].type === 'parcoords')"
+)
+
+
+def brush_an_axis(page) -> None:
+    """Drag along the first axis of the parallel coordinates, as a person keeps a range of lines: plotly records the
+    range on that dimension (its lines outside it fade), every run's line drawn before."""
+    page.get_by_text("Every run").first.wait_for()
+    page.wait_for_function(  # one line per run
+        f"() => {{ const plot = {PARCOORDS}; return plot && plot._fullData[0].dimensions[0].values.length === 4; }}"
+    )
+    brushed = (
+        f"() => {{ const plot = {PARCOORDS}; return !!(plot.data[0].dimensions[0].constraintrange"
+        " || plot._fullData[0].dimensions[0].constraintrange); }"
+    )
+    for _ in range(3):  # a rerun that redraws the chart between the scroll and the drag takes the drag with it
+        axis = page.locator(".js-plotly-plot .parcoords .axis-brush").first
+        axis.scroll_into_view_if_needed()
+        box = axis.bounding_box()
+        middle = box["x"] + box["width"] / 2
+        page.mouse.move(middle, box["y"] + 8)
+        page.mouse.down()
+        page.mouse.move(middle, box["y"] + box["height"] * 0.6, steps=10)
+        page.mouse.up()
+        if page.evaluate(brushed):
+            return
+        page.wait_for_timeout(1000)
+    raise AssertionError("dragging along the first axis kept no range of lines")
