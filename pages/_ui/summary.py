@@ -172,7 +172,7 @@ def summary_section(snapshot: Snapshot) -> None:
         from aecore.cli.script import training_script
 
         st.download_button(
-            "Python script",
+            "Script of this run",  # the controls' "Python script" is of the settings shown, not of this run
             data=lambda: training_script(config, snapshot.live_changes),
             file_name=f"{stem}-train_ae.py",
             mime="text/x-python",
