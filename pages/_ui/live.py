@@ -13,7 +13,6 @@ import numpy as np
 import streamlit as st
 
 from aecore.errors import AecoreError
-from aecore.figures.mosaics import probe_strip
 from aecore.runs.folder import validation_points
 from aecore.runs.snapshots import FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, STOPPED
 from aecore.settings.variants import VARIANTS
@@ -128,6 +127,8 @@ def probe_panel(snapshot: Snapshot) -> None:
     else:
         kinds = {"clean": preview.probe_clean, "noisy": preview.probe_noisy, "denoised": preview.probe_reconstruction}
     st.markdown("**Probe images**")
+    from aecore.figures.mosaics import probe_strip  # plotly and pandas: after the first page is drawn
+
     figure = ui.preview_figure(snapshot, "probe", lambda: probe_strip(kinds, PROBE_ROWS, HALF_PAGE_WIDTH))
     ui.shown_chart(figure, "probe_chart", width="content")
     when = "after every batch" if snapshot.paused or snapshot.pace else "every epoch"

@@ -64,7 +64,8 @@ def use_app_navigation() -> None:
 
     Until app.py has called ``st.navigation`` once, Streamlit 1.67 treats the ``pages/`` folder as an old-style
     multipage app: on a just-started server the first tab that opens ``/runs`` would run that page alone, with
-    no page config, no sidebar and no navigation bar. Clearing that flag and rerunning sends it through app.py.
+    no page config, no sidebar and no navigation bar. Clearing that flag and rerunning sends it through app.py
+    (app.py's own first run only clears it).
     A no-op if Streamlit's internals change.
     """
     try:
@@ -73,7 +74,29 @@ def use_app_navigation() -> None:
         return
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if not running_the_main_script():  # app.py itself goes on: a rerun would cost its first page 0.2 s
+            st.rerun()
+
+
+def running_the_main_script() -> bool:
+    """Whether app.py is the script being run (not a page of the ``pages/`` folder run alone): app.py's frame is
+    among the callers of this import. (Streamlit's own page hashes do not tell: in the folder mode app.py's run
+    has another hash than the main script's.)"""
+    import os
+    import sys
+
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    main = getattr(get_script_run_ctx(), "main_script_path", None)
+    if not main:
+        return False
+    main = os.path.abspath(main)
+    frame = sys._getframe()
+    while frame is not None:
+        if os.path.abspath(frame.f_code.co_filename) == main:
+            return True
+        frame = frame.f_back
+    return False
 
 
 use_app_navigation()
