@@ -139,6 +139,7 @@ class JobManager:
             cluster_cpus = ray_backend.connect(requested or os.cpu_count() or 1)
             self.max_concurrent = requested or cluster_cpus
             self._slots = [Slot(lambda: ray_backend.RayWorker(1, warm_dataset)) for _ in range(self.max_concurrent)]
+            ray_backend.warm(min(self.max_concurrent, cluster_cpus), 1, warm_dataset)
         elif backend == "local":
             from aecore.jobs.worker import WorkerProcess
 
@@ -289,6 +290,10 @@ class JobManager:
         page runs enough for quick clicks to race them)."""
         for slot in self._slots:
             slot.wait_ready(timeout)
+        if self.backend == "ray":
+            from aecore.jobs import ray_backend
+
+            ray_backend.wait_warm(timeout)
 
     def close(self) -> None:
         """Stop every job and end the workers (a CLI sweep or a test that is done with them)."""

@@ -42,6 +42,10 @@ class TrainerActor:
     def control(self, command: str, *argument: Any) -> None:
         self._trainer.control(command, *argument)
 
+    def ready(self) -> bool:
+        """Answers once the actor is made, so TensorFlow is imported: what a warm-up waits for."""
+        return True
+
 
 def connect(local_cpus: int) -> int:
     """Join the Ray named by ``AECORE_RAY_ADDRESS`` or start a local one; returns the cluster's CPUs."""
@@ -86,33 +90,127 @@ def _init_from_a_lasting_thread(ray: Any, **options: Any) -> None:
         raise failure[0]
 
 
+#: a warm actor retires after this many runs: every run leaves some memory behind in TensorFlow (the local workers
+#: retire on measured growth instead)
+RUNS_PER_ACTOR = 20
+
+
+class ActorPool:
+    """Warm actors of this process, idle between runs, by the node they live on. They ask Ray for no CPU: a run's CPU
+    is a placement group's bundle, held while it trains, so runs beyond the cluster's CPUs wait in Ray's queue and
+    an idle actor holds nothing, yet keeps TensorFlow imported for the next run on its node."""
+
+    def __init__(self) -> None:
+        self._idle: dict[str, list[tuple[Any, int]]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, node: str) -> tuple[Any, int] | None:
+        """An idle actor on ``node`` and how many runs it trained, or None."""
+        with self._lock:
+            idle = self._idle.get(node, [])
+            return idle.pop() if idle else None
+
+    def give_back(self, node: str, actor: Any, runs: int) -> None:
+        with self._lock:
+            self._idle.setdefault(node, []).append((actor, runs))
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return sum(len(idle) for idle in self._idle.values())
+
+
+_POOL = ActorPool()
+#: the warm-ups under way (``warm``): each answers once its actor has TensorFlow imported
+_WARMING: list[Any] = []
+
+
+def new_actor(node: str, threads: int, dataset: str | None) -> Any:
+    """A warm-to-be actor on ``node`` that asks for no CPU (the run's placement group holds its CPU)."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    actor_class = ray.remote(num_cpus=0, max_restarts=0)(TrainerActor)
+    placement = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
+    return actor_class.options(scheduling_strategy=placement).remote(threads, dataset)
+
+
+def warm(count: int, threads: int, dataset: str | None) -> None:
+    """Start actors until ``count`` wait idle, on the nodes that have CPUs, as the local backend starts its workers
+    at once: the first runs then find TensorFlow imported."""
+    import ray
+
+    missing = count - _POOL.idle_count()
+    nodes = [node for node in ray.nodes() if node.get("Alive") and node.get("Resources", {}).get("CPU", 0) >= 1]
+    places = [node["NodeID"] for node in nodes for _ in range(int(node["Resources"]["CPU"]))]
+    for node in places[: max(0, missing)]:
+        actor = new_actor(node, threads, dataset)
+        _WARMING.append(actor.ready.remote())
+        _POOL.give_back(node, actor, 0)
+
+
+def wait_warm(timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for the actors ``warm`` started to have TensorFlow imported."""
+    import ray
+
+    if _WARMING:
+        ray.wait(list(_WARMING), num_returns=len(_WARMING), timeout=timeout)
+
+
 class RayWorker(CalledWorker):
-    """One run's actor. It asks Ray for one CPU and gives it back when the run ends, so runs beyond the cluster's
-    CPUs wait in Ray's queue (an actor kept between runs would hold its CPU for good). The price is a worker
-    process and a TensorFlow import per run: docs/performance.md measures it."""
+    """One run's place on Ray: a CPU reserved for it (a placement group of one bundle, queued by Ray until a CPU is
+    free, given back when the run ends) and a warm actor on that CPU's node, taken from the pool or started there
+    (its first run pays the TensorFlow import). docs/performance.md measures the overhead per run."""
 
     def __init__(self, threads: int, dataset: str | None = None) -> None:
-        import ray
+        from ray.util.placement_group import placement_group
 
-        actor_class = ray.remote(num_cpus=1, max_restarts=0)(TrainerActor)
-        self._actor = actor_class.remote(threads, dataset)
+        self._threads, self._dataset = threads, dataset
+        self._group = placement_group([{"CPU": 1}])
+        self._actor: Any = None
+        self._node = ""
+        self._runs = 0
+        self._healthy = True
         self._answered = False
+
+    def _placed_actor(self) -> Any:
+        """Wait for the run's CPU (no limit: it may queue behind every other run), then an actor on its node."""
+        import ray
+        from ray.util.placement_group import placement_group_table
+
+        ray.get(self._group.ready())
+        self._node = placement_group_table(self._group)["bundles_to_node_id"][0]
+        pooled = _POOL.take(self._node)
+        if pooled is not None:
+            self._actor, self._runs = pooled
+        else:
+            self._actor = new_actor(self._node, self._threads, self._dataset)
+        return self._actor
 
     def _call(self, method: str, *argument: Any) -> Any:
         import ray
 
-        # the first answer waits for Ray to place the actor, which may queue behind every other run: no limit
+        actor = self._actor if self._actor is not None else self._placed_actor()
+        # a new actor's first answer waits for its TensorFlow import: no limit there either
         patience = ANSWER_SECONDS if self._answered else None
         try:
-            answer = ray.get(getattr(self._actor, method).remote(*argument), timeout=patience)
+            answer = ray.get(getattr(actor, method).remote(*argument), timeout=patience)
         except ray.exceptions.GetTimeoutError as error:
+            self._healthy = False
             raise WorkerLost(f"no answer from the Ray actor in {patience:.0f} s") from error
         except ray.exceptions.RayError as error:
+            self._healthy = False
             raise WorkerLost(f"Ray: {type(error).__name__}") from error
         self._answered = True
         return answer
 
     def close(self) -> None:
+        """The run's CPU goes back to Ray; its actor back to the pool, warm, unless it failed or is worn."""
         import ray
+        from ray.util.placement_group import remove_placement_group
 
-        ray.kill(self._actor)
+        if self._actor is not None:
+            if self._healthy and self._answered and self._runs + 1 < RUNS_PER_ACTOR:
+                _POOL.give_back(self._node, self._actor, self._runs + 1)
+            else:
+                ray.kill(self._actor)
+        remove_placement_group(self._group)
