@@ -56,6 +56,8 @@ def connect(local_cpus: int) -> int:
             "AECORE_BACKEND=ray needs Ray: pip install -r requirements-ray.txt (or choose the local backend)."
         ) from error
     if not ray.is_initialized():
+        _POOL.clear()  # a Ray joined again (after ray.shutdown) has none of the actors of the last one
+        _WARMING.clear()
         address = os.environ.get("AECORE_RAY_ADDRESS") or None
         # the workers import aecore from this copy of it, on this machine or any other of the cluster
         runtime_env = {"py_modules": [str(PACKAGE_DIR)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
@@ -117,6 +119,11 @@ class ActorPool:
     def idle_count(self) -> int:
         with self._lock:
             return sum(len(idle) for idle in self._idle.values())
+
+    def clear(self) -> None:
+        """Forget every actor: they belonged to a Ray this process has left."""
+        with self._lock:
+            self._idle.clear()
 
 
 _POOL = ActorPool()

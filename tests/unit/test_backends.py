@@ -252,3 +252,24 @@ def test_a_slot_takes_a_run_only_once_its_worker_has_tensorflow_loaded(tmp_path,
     finally:
         manager.close()
     assert ready_when_started == [True, True]
+
+
+def test_ray_runs_take_a_warm_actor_and_wait_for_a_cpu_beyond_the_clusters(manager) -> None:
+    """Each Ray run holds one CPU through a placement group while the actors stay warm between runs: a third run
+    on a 2-CPU Ray waits until one ends, then trains on the actor the ended run gave back."""
+    if manager.backend != "ray":
+        pytest.skip("the Ray backend's own pool")
+    import ray
+
+    from aecore.jobs.ray_backend import RayWorker
+
+    first, second = RayWorker(1, "digits"), RayWorker(1, "digits")
+    assert first._call("ready") and second._call("ready")
+    third = RayWorker(1, "digits")
+    waiting, _ = ray.wait([third._group.ready()], timeout=2)
+    assert not waiting, "with both CPUs held, the third run waits in Ray's queue"
+    warm_actor = first._actor
+    first.close()
+    assert third._call("ready") and third._actor is warm_actor, "it trains on the actor the first run gave back"
+    second.close()
+    third.close()
