@@ -70,7 +70,8 @@ def backend_from_environment() -> str:
 
 class Slot:
     """One place a run trains at a time. With a worker factory its runs train in workers: one kept warm across
-    runs (``keep``, a local process) or a new one per run (a Ray actor, which frees its CPU when it goes)."""
+    runs (``keep``, a local process) or a new one per run (a Ray CPU reserved for the run, with a warm actor from
+    ``ray_backend``'s pool, both given back when it ends)."""
 
     def __init__(self, new_worker: Callable[[], Worker] | None = None, keep: bool = False) -> None:
         self._new_worker, self._keep = new_worker, keep
