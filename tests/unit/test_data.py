@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aecore.data import registry
+from aecore.data import builtin, registry
 from aecore.data import uploads as user_data
 from aecore.data.dataset import Dataset, assemble_without_test
 from aecore.data.idx import read_idx
@@ -42,7 +42,7 @@ def write_fashion_files(folder: Path, n_train: int = 50, n_test: int = 20) -> tu
     x_test = rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8)
     y_test = (np.arange(n_test) % 10).astype(np.uint8)
     folder.mkdir(parents=True, exist_ok=True)
-    for filename, array in zip(registry.FASHION_FILES, (x_train, y_train, x_test, y_test), strict=True):
+    for filename, array in zip(builtin.FASHION_FILES, (x_train, y_train, x_test, y_test), strict=True):
         (folder / filename).write_bytes(gzip.compress(idx_bytes(array)))
     return x_train, y_train
 
@@ -130,7 +130,7 @@ def test_list_datasets_imports_no_tensorflow():
 
 
 def test_is_online_false_when_offline_set():
-    assert registry.is_online() is False
+    assert builtin.is_online() is False
 
 
 def test_mnist_5k_shapes_range_split_and_probe():
@@ -154,7 +154,7 @@ def test_splits_are_fixed_whatever_the_global_random_state():
 
     np.random.seed(123)
     x, y = mnist_data()
-    rebuilt = assemble_without_test("again", x.reshape(-1, 28, 28), y, registry.DIGIT_NAMES, 255.0)
+    rebuilt = assemble_without_test("again", x.reshape(-1, 28, 28), y, builtin.DIGIT_NAMES, 255.0)
     cached = registry.load_dataset("mnist-5k")
     for field in ("x_train", "y_val", "x_test", "probe_images", "probe_labels"):
         np.testing.assert_array_equal(getattr(rebuilt, field), getattr(cached, field))
@@ -173,7 +173,7 @@ def test_digits_loads():
 
 
 @pytest.mark.skipif(
-    not registry.DEBIAN_FASHION_DIR.is_dir(), reason="Debian package dataset-fashion-mnist not installed"
+    not builtin.DEBIAN_FASHION_DIR.is_dir(), reason="Debian package dataset-fashion-mnist not installed"
 )
 def test_fashion_mnist_full_from_debian_package(monkeypatch):
     monkeypatch.delenv("AECORE_DATA_DIR", raising=False)
@@ -200,7 +200,7 @@ def test_fashion_mnist_from_aecore_data_dir(tmp_path, monkeypatch):
 
 
 def test_fashion_mnist_unavailable_offline_says_where_it_looked(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry, "DEBIAN_FASHION_DIR", tmp_path / "missing")
+    monkeypatch.setattr(builtin, "DEBIAN_FASHION_DIR", tmp_path / "missing")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("AECORE_DATA_DIR", str(tmp_path / "empty"))
     info = next(i for i in registry.list_datasets() if i.name == "fashion-mnist")
