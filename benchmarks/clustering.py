@@ -44,17 +44,22 @@ def same_norm(images: np.ndarray, norm: float) -> np.ndarray:
     return (flat * (norm / np.linalg.norm(flat, axis=1))[:, None]).reshape(np.shape(images)).astype(np.float32)
 
 
+def pooled(base: Any, name: str, parts: tuple[str, ...]) -> Any:
+    """``base`` named ``name``, its training images those of ``parts`` ("train", "val", "test") together; its
+    validation and test splits as they were."""
+    return replace(
+        base,
+        name=name,
+        x_train=np.concatenate([getattr(base, f"x_{part}") for part in parts]),
+        y_train=np.concatenate([getattr(base, f"y_{part}") for part in parts]),
+    )
+
+
 def register_all_images(dataset: str) -> None:
     """DEC's protocol dataset ``dataset`` (a value of ``INPUT_SCALINGS``): all 70,000 images to train on; validation
     and test keep their official images (scaled as the training images are). Only the scaling asked for is built:
     a scaled copy of every image costs about 220 MB."""
-    base = load_dataset(DATASET)
-    every = replace(
-        base,
-        name=ALL_IMAGES,
-        x_train=np.concatenate([base.x_train, base.x_val, base.x_test]),
-        y_train=np.concatenate([base.y_train, base.y_val, base.y_test]),
-    )
+    every = pooled(load_dataset(DATASET), ALL_IMAGES, ("train", "val", "test"))
     if dataset == ALL_IMAGES:
         add_user_dataset(every)
         return

@@ -26,6 +26,7 @@ from aecore.data.registry import add_user_dataset, load_dataset
 from aecore.settings.config import ModelConfig, NoiseConfig, RunConfig, TrainingConfig
 from aecore.settings.presets import PRESETS
 from aecore.training.engine import TrainingJob
+from benchmarks.clustering import pooled
 
 #: the noises of the table: Gaussian of these standard deviations, masking of these fractions of pixels
 NOISES = (
@@ -53,13 +54,7 @@ SIXTY_THOUSAND = "memory:fashion-mnist-60k"
 def register_sixty_thousand() -> None:
     """Fashion-MNIST with its validation images put back among the training images (they stay the validation
     split too: the test images score the run)."""
-    base = load_dataset(TUTORIAL.dataset)
-    every = replace(
-        base,
-        name=SIXTY_THOUSAND,
-        x_train=np.concatenate([base.x_train, base.x_val]),
-        y_train=np.concatenate([base.y_train, base.y_val]),
-    )
+    every = pooled(load_dataset(TUTORIAL.dataset), SIXTY_THOUSAND, ("train", "val"))
     add_user_dataset(every)
 
 
