@@ -69,7 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=10)
     args = parser.parse_args()
-    from aecore.explore import latent
+    from aecore.explore import layouts
     from aecore.explore.stored_model import TrainedRun
     from aecore.runs.store import RunStore
 
@@ -84,7 +84,7 @@ def main() -> None:
         trained = TrainedRun.load(store.folder(sparse), store.record(sparse))
         codes = trained.test_codes
         started = time.perf_counter()
-        latent.fit_projection(codes, "tsne", 2)
+        layouts.fit_layout(codes, "tsne", 2)
         result["tsne_codes"] = len(codes)
         result["tsne_first_s"] = time.perf_counter() - started
 

@@ -3,39 +3,56 @@ a digit you draw. Every number and image comes from the stored run's model (``ae
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
 from aecore.analysis import projections, traversals
 from aecore.analysis.pixels import to_uint8
-from aecore.explore import latent
+from aecore.explore import latent, layouts
 from aecore.figures import latent as latent_figures
 from aecore.figures import mosaics
 from pages import _ui as ui
-from pages._ui.explore import computed_once, model_stamp, run_picker
+from pages._ui.explore import Progress, computed_once, model_stamp, run_picker
 
 if TYPE_CHECKING:
     from aecore.explore.stored_model import TrainedRun
 
-METHODS = latent.PROJECTION_NAMES
+METHODS = layouts.PROJECTION_NAMES
+#: how often the page looks again at layouts the server is computing
+WAIT_SECONDS = 0.5
 INDEX_KEY = "latent_index"
 DRAWN_KEY = "latent_drawn_code"
 INTERPOLATION = r"z(t) = (1 - t)\, z_a + t\, z_b, \quad t \in [0, 1]"
 TRAVERSAL = r"\hat x = g\big(z + \delta\, e_k\big)"
 
 
-def projection(trained: TrainedRun, stamp: float, method: str, dims: int) -> tuple[np.ndarray, Any]:
-    """The scatter's points, computed once per run, method and dimension under a progress bar (t-SNE of 5,000 codes
-    takes a while)."""
-    codes = trained.test_codes
-    return computed_once(
-        "projection",
-        (trained.record.id, stamp, method, dims),
-        f"{METHODS[method]} of {len(codes):,} codes… (once per run)",
-        lambda progress: latent.fit_projection(codes, method, dims, progress=progress),
-    )
+def projection(trained: TrainedRun, stamp: float, method: str, dims: int) -> layouts.Layout:
+    """The scatter's layout of the run's test codes: the one stored when the run finished, else the one the server
+    is computing for it now (its bar followed here), else computed once now under a progress bar and stored."""
+    folder, count = trained.folder, len(trained.test_codes)
+    stored = layouts.read_layout(folder, method, dims, count)
+    if stored is not None:
+        return stored
+
+    def compute(progress: Progress) -> layouts.Layout:
+        while (under_way := layouts.layout_progress(folder)) is not None and (method, dims) in under_way[2]:
+            if (ready := layouts.read_layout(folder, method, dims, count)) is not None:
+                return ready
+            progress(min(under_way[0], 1.0), f"Laid out since the run finished: {under_way[1]}")
+            time.sleep(WAIT_SECONDS)
+        if (ready := layouts.read_layout(folder, method, dims, count)) is not None:
+            return ready
+        layout = layouts.fit_layout(trained.test_codes, method, dims, progress=progress)
+        with contextlib.suppress(OSError):  # a store that cannot be written shows it all the same
+            layouts.write_layout(folder, method, dims, layout)
+        return layout
+
+    what = f"{METHODS[method]} {dims}-D of {count:,} codes… (once per run, then kept with it)"
+    return computed_once("projection", (trained.record.id, stamp, method, dims), what, compute)
 
 
 def image(pixels: np.ndarray, caption: str, width: int = 96) -> None:
@@ -46,7 +63,7 @@ def image(pixels: np.ndarray, caption: str, width: int = 96) -> None:
 SELECTION_SHOWN = 40
 
 
-def selection_panel(indices: list[int], trained: TrainedRun, points: np.ndarray) -> None:
+def selection_panel(indices: list[int], trained: TrainedRun, layout: layouts.Layout) -> None:
     """A box or lasso selection: its images with their labels, and the selection as CSV."""
     from aecore.explore.latent import selection_csv
 
@@ -58,7 +75,7 @@ def selection_panel(indices: list[int], trained: TrainedRun, points: np.ndarray)
     st.image([to_uint8(trained.test_images[i]) for i in shown], width=48, caption=captions, alt=captions)
     st.download_button(
         "Selection (CSV)",
-        data=selection_csv(indices, labels, names, points),
+        data=selection_csv(indices, labels, names, layout.points_of(indices)),
         file_name=f"selection-{trained.record.id}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -79,18 +96,19 @@ def scatter_section(trained: TrainedRun, stamp: float) -> int:
         if size > dims:
             method = st.radio("Projection", list(METHODS), format_func=METHODS.get, key="latent_method")
     with left:
-        points, place = projection(trained, stamp, method, dims)
+        layout = projection(trained, stamp, method, dims)
     drawn = st.session_state.get(DRAWN_KEY)
-    marker = None if drawn is None or drawn[0] != trained.record.id else place(drawn[1][None])[0]
+    marker = None if drawn is None or drawn[0] != trained.record.id else layout.place(codes, drawn[1])[0]
     axes = (
         [f"z{d}" for d in range(1, dims + 1)]
         if size <= dims
         else [f"{METHODS[method]} {d}" for d in range(1, dims + 1)]
     )
-    figure = latent_figures.selectable_codes(points, trained.test_labels, trained.class_names, axes, marker)
+    labels = trained.test_labels[layout.index]
+    figure = latent_figures.selectable_codes(layout.points, labels, trained.class_names, axes, marker, layout.index)
     with left:
         what = f"its {size}-D code" if size <= dims else f"{METHODS[method]} of its {size}-D code"
-        st.markdown(f"**Codes of {len(codes):,} test images** by class · {what}")
+        st.markdown(f"**Codes of {len(layout.index):,} test images** by class · {what}")
         event = st.plotly_chart(
             figure.update_layout(height=460),
             key=f"latent_scatter_{dims}",
@@ -103,7 +121,7 @@ def scatter_section(trained: TrainedRun, stamp: float) -> int:
     picked = [point.get("customdata") for point in selected if "customdata" in point]
     if len(picked) > 1:
         with left:
-            selection_panel([int(index) for index in picked], trained, points)
+            selection_panel([int(index) for index in picked], trained, layout)
     # the widget's state is set before it is drawn: a point picked on the scatter, or the last pick kept in this
     # run's range (another run may have fewer test images)
     chosen = int(picked[0]) if picked else int(st.session_state.get(INDEX_KEY, 0))

@@ -127,6 +127,8 @@ def formula_box(variant_name: str, expanded: bool) -> None:
 entry = ui.current_run()
 snapshot = ui.run_snapshot(entry)
 busy = ui.is_busy(snapshot, entry)
+#: this tab's finished run whose codes the server lays out: Stop ends that too
+laying_out = snapshot is not None and snapshot.laying_out is not None and entry is not None and entry.owned
 ui.control_values(initial=None if snapshot is None else snapshot.config)
 lesson = ui.current_lesson()
 ui.hold_lesson_settings(ui.control_values())
@@ -166,9 +168,11 @@ with live:
         icon=":material/stop:",
         on_click=stop_training,
         args=(entry.job_id if entry and entry.job_id else 0,),
-        disabled=not busy,
+        disabled=not (busy or laying_out),
         width="stretch",
-        help="Stop after the current batch; the model trained so far is kept.",
+        help="Stop projecting the codes: the Latent space page computes them when asked."
+        if laying_out and not busy
+        else "Stop after the current batch; the model trained so far is kept.",
     )
     ui.pace_controls(buttons[2:], entry, snapshot, busy)
     if "train_error" in st.session_state:

@@ -5,6 +5,8 @@ import tempfile
 
 os.environ.setdefault("AECORE_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# a finished run's layouts (t-SNE, UMAP: a minute of CPU) only where a test asks for them (tests/unit/test_layouts.py)
+os.environ.setdefault("AECORE_LAYOUTS", "none")
 # every run a test trains lands in the store: never in the checkout's ./runs
 os.environ["AECORE_RUNS_DIR"] = tempfile.mkdtemp(prefix="aecore-test-runs-")
 

@@ -57,15 +57,24 @@ def principal_components(matrix: np.ndarray, dims: int) -> np.ndarray:
     """The codes on their ``dims`` directions of largest variance, with numpy alone.
 
     The training job projects its validation codes after every epoch; scikit-learn's first import alone takes a
-    second or two, which a live view would show as a stall at the first epoch's end. Each direction's sign is set
-    so its largest score is positive, so the picture does not flip from one epoch to the next by chance.
+    second or two, which a live view would show as a stall at the first epoch's end.
     """
-    centred = matrix - matrix.mean(axis=0)
+    mean, directions = principal_directions(matrix, dims)
+    return (matrix - mean) @ directions
+
+
+def principal_directions(matrix: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """The codes' mean (K,) and their ``dims`` directions of largest variance (K, dims): the linear map that places
+    any code, ``(code - mean) @ directions``. Each direction's sign is set so the codes' largest score on it is
+    positive, so the picture does not flip from one epoch to the next by chance."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    mean = matrix.mean(axis=0)
+    centred = matrix - mean
     values, vectors = np.linalg.eigh(centred.T @ centred)
     directions = vectors[:, np.argsort(values)[::-1][:dims]]
     points = centred @ directions
     signs = np.sign(points[np.abs(points).argmax(axis=0), np.arange(dims)])
-    return points * np.where(signs == 0, 1.0, signs)
+    return mean, directions * np.where(signs == 0, 1.0, signs)
 
 
 def code_statistics(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

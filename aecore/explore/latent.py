@@ -194,69 +194,16 @@ def decode_one(decode: Callable[[np.ndarray], np.ndarray], code: np.ndarray) -> 
     return np.asarray(decode(np.asarray(code, dtype=np.float32)[None]))[0, ..., 0]
 
 
-#: the scatter's projections by the names the pages show
-PROJECTION_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-PROJECTIONS = tuple(PROJECTION_NAMES)
-
-
-def fit_projection(
-    codes: np.ndarray,
-    method: str,
-    dims: int,
-    seed: int = 0,
-    progress: Callable[[float, str], None] | None = None,
-) -> tuple[np.ndarray, Callable | None]:
-    """Codes (N, K) to ``dims`` dimensions for a scatter, with a function that places new codes on it.
-
-    PCA and UMAP project a new code exactly (their ``transform``); t-SNE has no such map, so a new code is put
-    where its nearest code already is. Codes with ``K ≤ dims`` are shown as they are. ``progress`` hears the stages
-    (fraction done, what is happening): the library's import (UMAP's takes seconds), the fit, done; the fit itself
-    reports nothing on the way.
-    """
-    matrix = np.asarray(codes, dtype=np.float32).reshape(len(codes), -1)
-    if method not in PROJECTIONS:
-        raise AecoreError(f"Unknown projection {method!r}: choose one of {', '.join(PROJECTIONS)}.")
-    report = progress or (lambda fraction, what: None)
-    what = f"{PROJECTION_NAMES[method]} of {len(matrix):,} codes"
-    if matrix.shape[1] <= dims:
-        pad = dims - matrix.shape[1]
-        report(1.0, f"{len(matrix):,} codes of {matrix.shape[1]} dimensions: shown as they are")
-        return np.pad(matrix, ((0, 0), (0, pad))), lambda new: np.pad(np.atleast_2d(new), ((0, 0), (0, pad)))
-    report(0.0, f"{what}: loading {'UMAP' if method == 'umap' else 'scikit-learn'}…")
-    if method == "pca":
-        from sklearn.decomposition import PCA
-
-        report(0.1, f"{what}: fitting…")
-        reducer = PCA(n_components=dims, random_state=seed).fit(matrix)
-        points, place = reducer.transform(matrix).astype(np.float32), reducer.transform
-    elif method == "umap":
-        import umap
-
-        report(0.1, f"{what}: neighbour graph and layout, the long part…")
-        reducer = umap.UMAP(n_components=dims, random_state=seed, n_jobs=1).fit(matrix)
-        points, place = reducer.embedding_.astype(np.float32), reducer.transform
-    else:
-        from sklearn.manifold import TSNE
-
-        report(0.1, f"{what}: affinities and layout, the long part…")
-        tsne = TSNE(n_components=dims, perplexity=min(30.0, len(matrix) - 1.0), init="pca", random_state=seed)
-        points = tsne.fit_transform(matrix).astype(np.float32)
-
-        def place(new: np.ndarray) -> np.ndarray:
-            return points[[int(nearest(matrix, code, 1)[0]) for code in np.atleast_2d(new)]]
-
-    report(1.0, f"{what}: done")
-    return points, place
-
-
-def selection_csv(indices: Sequence[int], labels: np.ndarray, class_names: Sequence[str], points: np.ndarray) -> str:
+def selection_csv(
+    indices: Sequence[int], labels: np.ndarray, class_names: Sequence[str], coordinates: np.ndarray
+) -> str:
     """A selection on the scatter as CSV: each picked test image's index, its label (by name when the dataset names
-    its classes) and its coordinates on the scatter (x, y and z in 3-D)."""
-    axes = "xyz"[: points.shape[1]]
+    its classes) and its coordinates on the scatter (``coordinates``: one row per index, x, y and z in 3-D)."""
+    axes = "xyz"[: coordinates.shape[1]]
     lines = [",".join(["index", "label", *axes])]
-    for index in indices:
+    for index, point in zip(indices, coordinates, strict=True):
         label = int(labels[index])
         name = class_names[label] if 0 <= label < len(class_names) else ("" if label < 0 else str(label))
-        cells = [str(int(index)), name.replace(",", " "), *(f"{value:.6g}" for value in points[index])]
+        cells = [str(int(index)), name.replace(",", " "), *(f"{value:.6g}" for value in point)]
         lines.append(",".join(cells))
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ import numpy as np
 
 from aecore.data.dataset import Dataset
 from aecore.data.registry import load_dataset
+from aecore.explore import layouts
 from aecore.models.base import Autoencoder
 from aecore.runs.checkpoints import load_run_model
 from aecore.runs.folder import RunFolder
@@ -21,9 +22,18 @@ from aecore.runs.index import RunRecord
 from aecore.settings.variants import VARIANTS
 from aecore.tensorflow_runtime import tf
 
-#: how many test images the codes, projections and clustering use (a scatter shows no more)
-MAX_TEST_IMAGES = 5000
+#: how many test images the codes, projections and clustering use: all of Fashion-MNIST's (TensorBoard's projector
+#: lays out as many with t-SNE)
+MAX_TEST_IMAGES = 10_000
 BATCH = 512
+
+
+def in_batches(call, array: np.ndarray) -> np.ndarray:
+    """A compiled network called on ``array`` in batches of ``BATCH``, as one numpy array."""
+    array = np.asarray(array, dtype=np.float32)
+    if len(array) == 0:
+        return array
+    return np.concatenate([call(array[start : start + BATCH]).numpy() for start in range(0, len(array), BATCH)])
 
 
 @dataclass
@@ -33,12 +43,13 @@ class TrainedRun:
     record: RunRecord
     model: Autoencoder
     dataset: Dataset
+    folder: RunFolder | None = None
     _calls: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, folder: RunFolder, record: RunRecord) -> TrainedRun:
         """Build the model from the run's config and checkpoint; raises ``AecoreError`` if it cannot be loaded."""
-        return cls(record, load_run_model(folder), load_dataset(record.config.dataset))
+        return cls(record, load_run_model(folder), load_dataset(record.config.dataset), folder)
 
     def _compiled(self, name: str):
         if name not in self._calls:
@@ -46,11 +57,7 @@ class TrainedRun:
         return self._calls[name]
 
     def _batched(self, name: str, array: np.ndarray) -> np.ndarray:
-        call = self._compiled(name)
-        array = np.asarray(array, dtype=np.float32)
-        if len(array) == 0:
-            return array
-        return np.concatenate([call(array[start : start + BATCH]).numpy() for start in range(0, len(array), BATCH)])
+        return in_batches(self._compiled(name), array)
 
     def encode(self, images: np.ndarray) -> np.ndarray:
         """Codes (N, K); the VAE's mean μ."""
@@ -81,12 +88,22 @@ class TrainedRun:
 
     @cached_property
     def test_codes(self) -> np.ndarray:
-        """Codes of the first ``MAX_TEST_IMAGES`` test images, computed once per loaded run."""
-        return self.encode(self.test_images)
+        """Codes of the first ``MAX_TEST_IMAGES`` test images: the ones stored when the run finished, else computed
+        once per loaded run."""
+        stored = None if self.folder is None else layouts.read_codes(self.folder, len(self.test_images))
+        return stored if stored is not None else self.encode(self.test_images)
 
     @property
     def class_names(self) -> list[str]:
         return list(self.dataset.class_names) or [str(label) for label in np.unique(self.test_labels)]
+
+
+def store_test_codes(folder: RunFolder) -> None:
+    """Encode the run's first ``MAX_TEST_IMAGES`` test images with its last checkpoint and keep the codes in its
+    folder (``aecore.explore.layouts``): what a worker does once a run has finished, TensorFlow already loaded."""
+    model = load_run_model(folder)
+    images = load_dataset(folder.config().dataset).x_test[:MAX_TEST_IMAGES]
+    layouts.write_codes(folder, in_batches(tf.function(model.encode, reduce_retracing=True), images))
 
 
 #: the draws of q(z|x) per image the dashboard's estimate takes (the CLI's ``--nll K`` chooses)

@@ -17,10 +17,13 @@ def selectable_codes(
     class_names: list[str],
     axis_titles: list[str],
     marker: np.ndarray | None = None,
+    indices: np.ndarray | None = None,
 ) -> go.Figure:
-    """Codes coloured by class; each point carries its test image's index (``customdata``) so a selection on the
-    page names the image. ``marker`` (a point) adds a drawn digit as a black star."""
+    """Codes coloured by class; each point carries its test image's index (``customdata``: ``indices``, by default
+    the point's row) so a selection on the page names the image. ``marker`` (a point) adds a drawn digit as a black
+    star."""
     dims = points.shape[1]
+    indices = np.arange(len(points)) if indices is None else np.asarray(indices)
     figure = go.Figure()
     classes = np.unique(labels)
     for label, colour in zip(classes, colours(len(classes)), strict=True):
@@ -29,11 +32,12 @@ def selectable_codes(
         style = {"size": 5 if dims == 2 else 2.5, "color": colour, "opacity": 0.75}
         hover = f"{name} · test image %{{customdata}}<extra></extra>"
         if dims == 2:
-            trace = go.Scattergl(x=points[chosen, 0], y=points[chosen, 1], customdata=chosen, hovertemplate=hover)
-        else:
-            trace = go.Scatter3d(
-                x=points[chosen, 0], y=points[chosen, 1], z=points[chosen, 2], customdata=chosen, hovertemplate=hover
+            trace = go.Scattergl(
+                x=points[chosen, 0], y=points[chosen, 1], customdata=indices[chosen], hovertemplate=hover
             )
+        else:
+            x, y, z = points[chosen].T
+            trace = go.Scatter3d(x=x, y=y, z=z, customdata=indices[chosen], hovertemplate=hover)
         trace.update(mode="markers", name=name, marker=style)
         figure.add_trace(trace)
     if marker is not None:

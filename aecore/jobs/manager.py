@@ -23,20 +23,21 @@ import statistics
 import threading
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from aecore.errors import AecoreError
-from aecore.jobs.remote import RemoteJob, Worker, WorkerLost
+from aecore.explore import layouts
+from aecore.explore.layouts import LayoutProcess, planned_layouts
+from aecore.jobs.remote import RemoteJob
 from aecore.jobs.run_jobs import locked_for_resume, new_job, not_saved, resumed_job
+from aecore.jobs.slots import Slot
+from aecore.runs.folder import RunFolder
 from aecore.runs.snapshots import ENDED, FINISHED, QUEUED, RUNNING, Snapshot
 from aecore.runs.store import RunStore
 from aecore.settings.config import RunConfig
 from aecore.settings.validation import validate
 from aecore.training.live_state import JOB_COMMANDS, Job, new_job_id
-
-if TYPE_CHECKING:  # the engine imports TensorFlow: only where a job trains in this process
-    pass
 
 LOG = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ BACKENDS = ("local", "ray", "thread")
 RECENT_RUNS = 20
 #: how long a slot waits for its worker to load TensorFlow before it takes runs anyway (they then fail, saying so)
 WORKER_READY_SECONDS = 300.0
+#: how often a slot computing layouts looks for a run that needs it (a Stop wakes it at once)
+LAYOUT_POLL_SECONDS = 0.1
 
 
 def _max_jobs_from_environment() -> int:
@@ -68,49 +71,6 @@ def backend_from_environment() -> str:
     return name
 
 
-class Slot:
-    """One place a run trains at a time. With a worker factory its runs train in workers: one kept warm across
-    runs (``keep``, a local process) or a new one per run (a Ray CPU reserved for the run, with a warm actor from
-    ``ray_backend``'s pool, both given back when it ends)."""
-
-    def __init__(self, new_worker: Callable[[], Worker] | None = None, keep: bool = False) -> None:
-        self._new_worker, self._keep = new_worker, keep
-        self._worker: Worker | None = new_worker() if new_worker is not None and keep else None
-
-    def run(self, job: Job) -> None:
-        if not isinstance(job, RemoteJob):  # this process trains it (a thread backend, or a run not saved)
-            job.run()
-            return
-        worker = self._worker if self._worker is not None and self._worker.alive else self._new_worker()
-        try:
-            job.train_on(worker)
-        finally:
-            if self._keep and worker.alive and not worker.grown():
-                self._worker = worker
-            else:
-                worker.close()
-                # a kept worker that grew is replaced at once: the new one warms while the slot waits for work
-                self._worker = self._new_worker() if self._keep else None
-
-    def wait_ready(self, timeout: float) -> None:
-        """Wait for a kept worker to have TensorFlow loaded (a worker made per run has nothing to wait for)."""
-        if self._worker is not None:
-            try:
-                self._worker.wait_ready(timeout)
-            except WorkerLost:
-                pass  # it died while idle: the slot's next run starts a new one
-
-    @property
-    def loading(self) -> bool:
-        """Whether its kept worker is still loading TensorFlow (a worker made per run never counts)."""
-        return self._worker is not None and not self._worker.ready
-
-    def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
-
-
 class JobManager:
     """Runs jobs in at most ``max_concurrent`` slots at once, each saved in ``store``.
 
@@ -126,6 +86,7 @@ class JobManager:
         store: RunStore | None = None,
         backend: str = "thread",
         warm_dataset: str | None = None,
+        layouts: Sequence[tuple[str, int]] | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise AecoreError(f"Choose the backend 'local' or 'ray' (got '{backend}').")
@@ -133,7 +94,10 @@ class JobManager:
             raise AecoreError("Runs that train out of this process need a run store to train from.")
         self.backend = backend
         self.store = store
+        self.layouts = tuple(planned_layouts() if layouts is None else layouts)
         requested = max_concurrent or _max_jobs_from_environment()
+        #: the threads of each slot's worker, and of the layouts it computes once a run has finished
+        self._threads = max(1, (os.cpu_count() or 1) // (requested or os.cpu_count() or 1))
         if backend == "ray":
             from aecore.jobs import ray_backend
 
@@ -145,14 +109,16 @@ class JobManager:
             from aecore.jobs.worker import WorkerProcess
 
             self.max_concurrent = requested or os.cpu_count() or 1
-            threads = max(1, (os.cpu_count() or 1) // self.max_concurrent)
             self._slots = [
-                Slot(lambda: WorkerProcess(threads, warm_dataset), keep=True) for _ in range(self.max_concurrent)
+                Slot(lambda: WorkerProcess(self._threads, warm_dataset), keep=True) for _ in range(self.max_concurrent)
             ]
         else:
             self.max_concurrent = requested or os.cpu_count() or 1
             self._slots = [Slot() for _ in range(self.max_concurrent)]
         self._jobs: OrderedDict[int, Job] = OrderedDict()
+        self._laid_out: set[int] = set()  # jobs whose codes are laid out once they finish (not a sweep's)
+        self._laying_out: dict[int, LayoutProcess] = {}
+        self._idle_slots = 0
         self._waiting: list[int] = []  # in order of arrival
         self._groups: dict[int, str] = {}
         self._running_per_group: Counter[str] = Counter()
@@ -173,26 +139,33 @@ class JobManager:
         """Queue a new run (validated now, so a bad setting fails at once, before it waits)."""
         config = validate(config)
         if self.backend == "thread":
-            return self._enqueue(new_job(config, self.store, name, sweep, sweep_point), group)
-        try:
-            folder, lock = self.store.create(config, name=name, sweep=sweep, sweep_point=sweep_point)
-        except AecoreError as error:  # no folder for a worker to train from: it trains here, unsaved
-            from aecore.training.engine import TrainingJob
+            job = new_job(config, self.store, name, sweep, sweep_point)
+        else:
+            try:
+                folder, lock = self.store.create(config, name=name, sweep=sweep, sweep_point=sweep_point)
+            except AecoreError as error:  # no folder for a worker to train from: it trains here, unsaved
+                from aecore.training.engine import TrainingJob
 
-            return self._enqueue(TrainingJob(config, unsaved_reason=not_saved(error)), group)
-        return self._enqueue(RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=False), group)
+                return self._enqueue(TrainingJob(config, unsaved_reason=not_saved(error)), group)
+            job = RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=False)
+        return self._enqueue(job, group, laid_out=sweep is None)
 
     def resume(self, run_id: str, extra_epochs: int, group: str | None = None) -> Job:
         """Queue a stored run to train ``extra_epochs`` more epochs from its last checkpoint."""
         if self.store is None:
             raise AecoreError("This job manager has no run store to resume runs from.")
+        self._stop_layouts(run_id)  # of its codes as they were: it has other codes once it trains on
         if self.backend == "thread":
-            return self._enqueue(resumed_job(self.store, run_id, extra_epochs), group)
-        config, folder, lock = locked_for_resume(self.store, run_id, extra_epochs)
-        return self._enqueue(RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=True), group)
+            job = resumed_job(self.store, run_id, extra_epochs)
+        else:
+            config, folder, lock = locked_for_resume(self.store, run_id, extra_epochs)
+            job = RemoteJob(new_job_id(), config, self.store, folder, lock, resumed=True)
+        return self._enqueue(job, group, laid_out=self.store.folder(run_id).meta().get("sweep") is None)
 
-    def _enqueue(self, job: Job, group: str | None) -> Job:
+    def _enqueue(self, job: Job, group: str | None, laid_out: bool = False) -> Job:
         with self._wakeup:
+            if laid_out and self.layouts and self.store is not None and job.store_error is None:
+                self._laid_out.add(job.job_id)
             self._jobs[job.job_id] = job
             self._groups[job.job_id] = group or f"job-{job.job_id}"
             self._waiting.append(job.job_id)
@@ -246,11 +219,17 @@ class JobManager:
         return job is not None and job.stop_event.is_set()
 
     def snapshot(self, job_id: int) -> Snapshot | None:
-        """The job's state, with its place in the queue (1 = next) and the wait to expect while it waits."""
+        """The job's state, with its place in the queue (1 = next) and the wait to expect while it waits, or how far
+        the layouts of its codes are once it has finished."""
         job = self.get(job_id)
         if job is None:
             return None
         snapshot = job.snapshot()
+        with self._lock:
+            process = self._laying_out.get(job_id)
+        progress = None if process is None else layouts.layout_progress(process.folder)
+        if progress is not None and snapshot.status == FINISHED:
+            snapshot = dataclasses.replace(snapshot, laying_out=progress[:2])
         if snapshot.status == QUEUED:
             with self._lock:
                 order = self._start_order()
@@ -321,15 +300,20 @@ class JobManager:
             # no run before it is ready: a warm slot takes it, and the run does not wait for an import
             slot.wait_ready(WORKER_READY_SECONDS)
             with self._wakeup:
+                self._idle_slots += 1
                 while not self._waiting:
                     self._wakeup.wait()
+                self._idle_slots -= 1
                 job_id = self._start_order()[0]
                 self._waiting.remove(job_id)
                 job, group = self._jobs[job_id], self._groups[job_id]
                 self._running_per_group[group] += 1
+                laid_out = job_id in self._laid_out
+                self._laid_out.discard(job_id)
             started = time.monotonic()
+            folder = self.store.folder(job.run_id) if laid_out else None
             try:
-                slot.run(job)  # never raises by design; a bug there must not take a slot with it
+                slot.run(job, folder)  # never raises by design; a bug there must not take a slot with it
             except Exception:
                 LOG.exception("job %s ended with an unexpected error", job.job_id)
             finally:
@@ -339,6 +323,37 @@ class JobManager:
                     self._running_per_group[group] -= 1
                     if not self._running_per_group[group]:
                         del self._running_per_group[group]  # one group per single run: never let them pile up
+            if folder is not None and job.status == FINISHED:
+                self._lay_out(job, folder)
+
+    def _stop_layouts(self, run_id: str) -> None:
+        with self._lock:
+            jobs = [self._jobs.get(job_id) for job_id in self._laying_out]
+        for job in jobs:
+            if job is not None and job.run_id == run_id:
+                job.request_stop()
+
+    def _lay_out(self, job: Job, folder: RunFolder) -> None:
+        """The layouts of a finished run's codes, computed while this slot has no run to train: a Stop of the run
+        or a run waiting for a slot (none other idle) ends them at once; what is done stays in the run's folder."""
+        if layouts.read_codes(folder) is None:
+            return  # its worker could not store them: the Latent space page computes what it shows
+        try:
+            process = LayoutProcess(folder, self.layouts, self._threads)
+        except OSError as error:
+            LOG.warning("run %s: its layouts could not start (%s)", job.run_id, error)
+            return
+        with self._lock:
+            self._laying_out[job.job_id] = process
+        try:
+            while process.running and not job.stop_event.wait(LAYOUT_POLL_SECONDS):
+                with self._lock:
+                    if len(self._waiting) > self._idle_slots:
+                        break
+        finally:
+            process.stop()
+            with self._lock:
+                del self._laying_out[job.job_id]
 
     def _forget_old_jobs(self) -> None:
         ended = [job_id for job_id, job in self._jobs.items() if job.status in ENDED]

@@ -42,6 +42,9 @@ class TrainerActor:
     def control(self, command: str, *argument: Any) -> None:
         self._trainer.control(command, *argument)
 
+    def store_codes(self, folder: str) -> None:
+        self._trainer.store_codes(folder)
+
     def ready(self) -> bool:
         """Answers once the actor is made, so TensorFlow is imported: what a warm-up waits for."""
         return True

@@ -48,6 +48,9 @@ class Worker(Protocol):
     def control(self, command: str, *argument: Any) -> None:
         """Pause, Continue, Step, a pace or a live change (``aecore.training.live_state.JOB_COMMANDS``) for its run."""
 
+    def store_codes(self, folder: str) -> None:
+        """Encode the test images with the finished run's model and keep the codes in its folder."""
+
     def close(self) -> None: ...
 
 
@@ -68,6 +71,9 @@ class CalledWorker:
 
     def control(self, command: str, *argument: Any) -> None:
         self._call("control", command, *argument)
+
+    def store_codes(self, folder: str) -> None:
+        self._call("store_codes", folder)
 
 
 class RemoteJob:

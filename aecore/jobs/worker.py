@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported by ``warm``, once the worker has started
     from aecore.training.engine import TrainingJob
 
 #: the folder that holds the ``aecore`` package: a worker imports this copy of it
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 #: a worker retires once its memory grew this much since its first run: every run leaves 5-20 MB behind in
 #: TensorFlow (XLA keeps each compiled step for the life of the process), so without this the workers of a busy
 #: server would grow without bound (measured: 0.98 to 1.37 GB each over 20 runs of the dense model)
@@ -80,6 +80,15 @@ class Trainer:
 
     def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
         return self._job.changes_since(cursor)
+
+    def store_codes(self, folder: str) -> None:
+        """The finished run's test codes, kept in its folder for the layouts (``aecore.explore.layouts``)."""
+        from aecore.explore.stored_model import store_test_codes
+        from aecore.runs.folder import RunFolder
+
+        if self._thread is not None:
+            self._thread.join()  # the run's clean-up first: the codes come from its saved checkpoint
+        store_test_codes(RunFolder(folder))
 
     def stop(self) -> None:
         if self._job is not None:

@@ -135,6 +135,8 @@ class Snapshot:
     pace: float = 0.0
     #: settings changed while it trained (``aecore.settings.live``): its config alone no longer describes it
     live_changes: list[LiveChange] = field(default_factory=list)
+    #: a finished run whose codes are being laid out for the Latent space page: (fraction done, what it does now)
+    laying_out: tuple[float, str] | None = None
 
     @property
     def ended(self) -> bool:

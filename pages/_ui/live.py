@@ -282,6 +282,13 @@ def status_panel(snapshot: Snapshot, entry: ui.RunEntry) -> None:
     elif snapshot.status == RUNNING and snapshot.pace:
         text = f"Slow motion, {ui.pace_label(snapshot.pace)} · " + text
     st.progress(snapshot.progress, text=text)
+    if snapshot.laying_out is not None:
+        fraction, what = snapshot.laying_out
+        st.progress(min(fraction, 1.0), text=f"Projecting codes for the Latent space page · {what}")
+        st.caption(
+            "PCA, t-SNE and UMAP of every test image's code, so the Latent space page opens them at once. **Stop** "
+            "ends it, and a run waiting for the server takes its place; the page computes what is left when asked."
+        )
 
 
 def shows_sparsity_kl(config: Any) -> bool:

@@ -291,8 +291,9 @@ def is_busy(snapshot: Snapshot, entry: RunEntry | None) -> bool:
 
 
 def is_live(snapshot: Snapshot, entry: RunEntry | None) -> bool:
-    """Whether the run a tab shows still changes, owned or only watched (its view then polls)."""
-    if snapshot is None or snapshot.ended:
+    """Whether the run a tab shows still changes, owned or only watched (its view then polls): it waits, trains, or
+    has finished and its codes are being laid out for the Latent space page."""
+    if snapshot is None or (snapshot.ended and snapshot.laying_out is None):
         return False
     return not (entry is not None and entry.owned and snapshot.status == QUEUED and stop_requested(entry))
 

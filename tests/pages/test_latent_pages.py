@@ -12,7 +12,6 @@ from page_support import texts
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-from aecore.explore import latent
 from pages._ui.explore import PICKED_KEY, result_slot
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -124,16 +123,18 @@ def assert_rises_to_one(reports: list[tuple[float, str]]) -> None:
     assert len(fractions) >= 3 and fractions == sorted(fractions) and fractions[-1] == 1.0, reports
 
 
-@pytest.mark.parametrize("method", ["pca", "tsne"])
-def test_a_projection_reports_its_stages_up_to_done(method) -> None:
+def test_a_projection_reports_its_stages_up_to_done() -> None:
+    from aecore.explore.layouts import fit_layout
+
     codes = np.random.default_rng(0).normal(size=(60, 6)).astype(np.float32)
     reports = []
-    latent.fit_projection(codes, method, 2, progress=lambda fraction, what: reports.append((fraction, what)))
+    fit_layout(codes, "tsne", 2, progress=lambda fraction, what: reports.append((fraction, what)))
     assert_rises_to_one(reports)
-    assert all(what.startswith(f"{latent.PROJECTION_NAMES[method]} of 60 codes: ") for _, what in reports)
-    reports.clear()
-    latent.fit_projection(codes[:, :2], method, 2, progress=lambda fraction, what: reports.append((fraction, what)))
-    assert [fraction for fraction, _ in reports] == [1.0], "codes shown as they are are done at once"
+    assert all(what.startswith("t-SNE 2-D of 60 codes: ") for _, what in reports)
+    for method, shown in (("pca", codes), ("tsne", codes[:, :2])):  # numpy alone; codes shown as they are
+        reports.clear()
+        fit_layout(shown, method, 2, progress=lambda fraction, what: reports.append((fraction, what)))
+        assert [fraction for fraction, _ in reports] == [1.0], f"{method} is done at once"
 
 
 def test_a_t_sne_projection_shows_a_progress_bar_the_first_time_only(explore_pages, monkeypatch) -> None:
@@ -145,12 +146,20 @@ def test_a_t_sne_projection_shows_a_progress_bar_the_first_time_only(explore_pag
     assert not at.exception, at.exception
     assert "t-SNE of its 64-D code" in texts(at.markdown)
     assert_rises_to_one(drawn)
-    assert all(text.startswith("t-SNE of 1,000 codes") for _, text in drawn), drawn
+    assert all(text.startswith("t-SNE 2-D of 1,000 codes") for _, text in drawn), drawn
     assert not at.get("progress"), "the bar is removed once the projection is done"
     drawn.clear()
     at.number_input(key="latent_index").set_value(3).run()
     assert not at.exception, at.exception
     assert drawn == [], "a kept projection draws no bar at a rerun"
+    from aecore.explore import layouts
+    from pages import _ui as ui
+
+    folder = ui.run_store().folder(explore_pages["sparse"])
+    assert layouts.read_layout(folder, "tsne", 2, 1000) is not None, "kept in the run's folder"
+    result_slot.clear()  # a server started again: the layout comes from the folder, with no bar
+    at.number_input(key="latent_index").set_value(4).run()
+    assert not at.exception and drawn == [], drawn
 
 
 def test_a_box_selection_on_the_scatter_shows_its_images_and_exports_them(explore_pages) -> None:
@@ -174,5 +183,5 @@ def test_a_selection_exports_index_label_and_coordinates():
     from aecore.explore.latent import selection_csv
 
     points = np.array([[0.5, -1.0], [2.0, 3.25], [1.0, 1.0]])
-    text = selection_csv([2, 0], np.array([1, 0, 2]), ("zero", "one", "two"), points)
+    text = selection_csv([2, 0], np.array([1, 0, 2]), ("zero", "one", "two"), points[[2, 0]])
     assert text.splitlines() == ["index,label,x,y", "2,two,1,1", "0,one,0.5,-1"]

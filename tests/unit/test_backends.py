@@ -57,7 +57,9 @@ def manager(request, tmp_path_factory):
         from aecore.jobs import ray_backend
 
         ray_backend.connect(local_cpus=2)
-    manager = JobManager(max_concurrent=1, store=store, backend=request.param, warm_dataset="digits")
+    manager = JobManager(
+        max_concurrent=1, store=store, backend=request.param, warm_dataset="digits", layouts=(("pca", 2),)
+    )
     yield manager
     manager.close()
     if request.param == "ray":
@@ -81,6 +83,19 @@ def test_a_run_trains_in_a_worker_and_its_snapshots_grow(manager) -> None:
     assert record.status == "finished" and record.epochs_done == 3
     assert not manager.store.folder(job.run_id).is_locked()
     assert manager.backend in ("local", "ray")
+
+
+def test_the_worker_stores_a_finished_runs_test_codes_and_their_layout_follows(manager) -> None:
+    from aecore.explore import layouts
+
+    job = manager.submit(config(epochs=1))
+    assert ended(manager, job).status == "finished"
+    folder = manager.store.folder(job.run_id)
+    deadline = time.monotonic() + 60
+    while layouts.read_layout(folder, "pca", 2, 359) is None:
+        assert time.monotonic() < deadline, "no PCA layout within 60 s"
+        time.sleep(0.1)
+    assert layouts.read_codes(folder).shape == (359, 4)
 
 
 def test_stop_ends_a_running_run_and_keeps_what_it_learned(manager) -> None:

@@ -94,14 +94,3 @@ def test_weight_tiles_show_each_unit_or_filter_in_its_own_range():
     assert latent.weight_tiles(np.ones((3, 3, 1, 16)), (28, 28, 1)).shape == (16, 3, 3)
     with pytest.raises(AecoreError, match="does not fit"):
         latent.weight_tiles(np.ones((100, 3)), (28, 28, 1))
-
-
-@pytest.mark.parametrize("method", ["pca", "tsne"])
-def test_a_projection_places_new_codes_where_their_own_would_be(method):
-    rng = np.random.default_rng(0)
-    codes = rng.normal(size=(200, 10)).astype(np.float32)
-    points, place = latent.fit_projection(codes, method, 2)
-    assert points.shape == (200, 2)
-    assert np.allclose(place(codes[7:8]), points[7:8], atol=1e-3)
-    flat, same = latent.fit_projection(codes[:, :2], method, 3)
-    assert flat.shape == (200, 3) and np.allclose(flat[:, :2], codes[:, :2]) and same(codes[0, :2]).shape == (1, 3)
