@@ -454,6 +454,41 @@ def test_a_waiting_run_shows_its_place_in_the_queue_and_can_be_stopped() -> None
         wait_for_end(job.job_id)
 
 
+def test_a_finished_runs_codes_are_projected_under_a_bar_that_stop_ends(monkeypatch) -> None:
+    manager = ui.job_manager()
+    monkeypatch.setattr(manager, "layouts", (("pca", 2), ("umap", 2)))  # UMAP's import alone takes seconds
+    job = manager.submit(
+        RunConfig(
+            dataset="digits",
+            model=ModelConfig(variant="undercomplete", hidden=(16,), latent_dim=4),
+            training=TrainingConfig(epochs=1, batch_size=64),
+        )
+    )
+    secret = ui.run_registry().add(job.run_id, job.job_id, "another-tab", manager)
+    deadline = time.monotonic() + 90
+    while manager.snapshot(job.job_id).laying_out is None:
+        assert time.monotonic() < deadline, "the codes were not projected"
+        time.sleep(0.05)
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+    at.query_params[ui.QUERY_PARAM] = job.run_id
+    at.query_params[ui.SECRET_PARAM] = secret  # the tab that started it
+    at.run()
+    assert not at.exception, at.exception
+    bars = [bar.proto.text for bar in at.get("progress") if "Projecting codes" in bar.proto.text]
+    assert len(bars) == 1 and "of 359 codes" in bars[0], bars
+    assert "Finished" in at.get("progress")[0].proto.text
+    assert not button(at, "Stop").disabled and not button(at, "Train").disabled
+    button(at, "Stop").click().run()
+    assert not at.exception, at.exception
+    deadline = time.monotonic() + 10
+    while manager.snapshot(job.job_id).laying_out is not None:
+        assert time.monotonic() < deadline, "Stop did not end the projection"
+        time.sleep(0.05)
+    at.run()
+    assert not [bar for bar in at.get("progress") if "Projecting codes" in bar.proto.text]
+    assert button(at, "Stop").disabled
+
+
 def test_the_queue_notice_says_where_a_waiting_run_stands() -> None:
     from types import SimpleNamespace
 
