@@ -215,14 +215,14 @@ def read_layout(folder: RunFolder, method: str, dims: int, count: int) -> Layout
 
 def layout_progress(folder: RunFolder) -> tuple[float, str, tuple[tuple[str, int], ...]] | None:
     """How far a process laying out the run's codes is: (fraction done, what it does now, its plan); None when
-    none is at work (a process that was killed leaves no lock behind)."""
+    none is at work (a process that was killed leaves no lock behind) or it has not said yet."""
     if not lock_is_held(_path(folder, WORKING_FILE)):
         return None
-    state = folder.read_json(f"{PROJECTIONS_FOLDER}/{PROGRESS_FILE}", {}) or {}
     try:
+        state = folder.read_json(f"{PROJECTIONS_FOLDER}/{PROGRESS_FILE}", {}) or {}
         return float(state["fraction"]), str(state["what"]), parse_layouts(",".join(state["plan"]))
-    except (KeyError, TypeError, ValueError, AecoreError):
-        return 0.0, "Starting…", ()
+    except (KeyError, TypeError, ValueError, OSError, AecoreError):
+        return None
 
 
 def lay_out(folder: RunFolder, plan: Sequence[tuple[str, int]], progress: Progress) -> None:
@@ -314,6 +314,7 @@ def main(arguments: list[str]) -> None:
         write_atomically(_path(folder, PROGRESS_FILE), json.dumps(state).encode())
 
     try:
+        report(0.0, "Starting…")
         lay_out(folder, plan, report)
     finally:
         _path(folder, PROGRESS_FILE).unlink(missing_ok=True)

@@ -117,7 +117,8 @@ class JobManager:
             self._slots = [Slot() for _ in range(self.max_concurrent)]
         self._jobs: OrderedDict[int, Job] = OrderedDict()
         self._laid_out: set[int] = set()  # jobs whose codes are laid out once they finish (not a sweep's)
-        self._laying_out: dict[int, LayoutProcess] = {}
+        #: finished jobs whose slot lays their codes out (None while their worker encodes the test images)
+        self._laying_out: dict[int, LayoutProcess | None] = {}
         self._idle_slots = 0
         self._waiting: list[int] = []  # in order of arrival
         self._groups: dict[int, str] = {}
@@ -226,10 +227,12 @@ class JobManager:
             return None
         snapshot = job.snapshot()
         with self._lock:
-            process = self._laying_out.get(job_id)
-        progress = None if process is None else layouts.layout_progress(process.folder)
-        if progress is not None and snapshot.status == FINISHED:
-            snapshot = dataclasses.replace(snapshot, laying_out=progress[:2])
+            laying_out, process = job_id in self._laying_out, self._laying_out.get(job_id)
+        if laying_out and snapshot.status == FINISHED:
+            progress = (0.0, "Encoding the test images…")
+            if process is not None:
+                progress = (layouts.layout_progress(process.folder) or (0.0, "Starting…"))[:2]
+            snapshot = dataclasses.replace(snapshot, laying_out=progress)
         if snapshot.status == QUEUED:
             with self._lock:
                 order = self._start_order()
@@ -310,6 +313,8 @@ class JobManager:
                 self._running_per_group[group] += 1
                 laid_out = job_id in self._laid_out
                 self._laid_out.discard(job_id)
+                if laid_out:  # from the moment it finishes, its snapshot says its codes are being laid out
+                    self._laying_out[job_id] = None
             started = time.monotonic()
             folder = self.store.folder(job.run_id) if laid_out else None
             try:
@@ -323,8 +328,12 @@ class JobManager:
                     self._running_per_group[group] -= 1
                     if not self._running_per_group[group]:
                         del self._running_per_group[group]  # one group per single run: never let them pile up
-            if folder is not None and job.status == FINISHED:
-                self._lay_out(job, folder)
+            try:
+                if folder is not None and job.status == FINISHED:
+                    self._lay_out(job, folder)
+            finally:
+                with self._lock:
+                    self._laying_out.pop(job.job_id, None)
 
     def _stop_layouts(self, run_id: str) -> None:
         with self._lock:
@@ -352,8 +361,6 @@ class JobManager:
                         break
         finally:
             process.stop()
-            with self._lock:
-                del self._laying_out[job.job_id]
 
     def _forget_old_jobs(self) -> None:
         ended = [job_id for job_id, job in self._jobs.items() if job.status in ENDED]

@@ -127,11 +127,11 @@ def digits_config(epochs: int = 1) -> RunConfig:
     )
 
 
-def wait_for(condition, timeout: float = 120.0):
+def wait_for(condition, timeout: float = 120.0, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+        time.sleep(interval)
     return value
 
 
@@ -146,9 +146,10 @@ def manager(tmp_path):
 def test_a_queued_run_ends_the_layouts_at_once_and_what_was_done_stays(manager):
     first = manager.submit(digits_config())
     folder = manager.store.folder(first.run_id)
-    progress = wait_for(lambda: manager.snapshot(first.job_id).laying_out)
-    assert manager.snapshot(first.job_id).status == "finished"
-    assert "(1 of 2)" in progress[1] or "(2 of 2)" in progress[1]
+    finished = wait_for(lambda: (snapshot := manager.snapshot(first.job_id)).ended and snapshot, interval=0.001)
+    assert finished.laying_out is not None, "a page that sees it finish knows its codes are being laid out"
+    progress = wait_for(lambda: "of 2)" in (manager.snapshot(first.job_id).laying_out or (0, ""))[1])
+    assert progress and manager.snapshot(first.job_id).status == "finished"
     wait_for(lambda: layouts.read_layout(folder, "pca", 2, 359))
     second = manager.submit(digits_config(epochs=2))
     wait_for(lambda: manager.snapshot(first.job_id).laying_out is None, timeout=10)
