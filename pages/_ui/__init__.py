@@ -51,6 +51,7 @@ from pages._ui.run_controls import is_paused, pace_controls, pace_label, send_li
 from pages._ui.runtime import DEFAULT_DATASET, _close_matplotlib_figures, job_manager, run_store, warm_up
 from pages._ui.session import (
     FIRST_POINT_POLL_SECONDS,
+    LAYING_OUT_POLL_SECONDS,
     POLL_SECONDS,
     QUERY_PARAM,
     QUEUED_POLL_SECONDS,
@@ -88,6 +89,7 @@ __all__ = [
     "DEFAULT_DATASET",
     "DEFAULT_VARIANT",
     "FIRST_POINT_POLL_SECONDS",
+    "LAYING_OUT_POLL_SECONDS",
     "LINK_NOTICE_KEY",
     "METRIC_LABELS",
     "POLL_SECONDS",

@@ -355,11 +355,14 @@ def draw_run(snapshot: Snapshot, entry: ui.RunEntry) -> None:
 
 def poll_interval(snapshot: Snapshot, entry: ui.RunEntry) -> float | None:
     """How often the live view polls: quickly until the first loss point shows and once Stop was pressed, once a
-    second while it trains, seldom while it waits its turn in the queue, never once it ended."""
+    second while it trains, seldom while it waits its turn in the queue or its codes are laid out, never once
+    that is over."""
     if not ui.is_live(snapshot, entry):
         return None
     if ui.stop_requested(entry):
         return ui.STOPPING_POLL_SECONDS
+    if snapshot.ended:  # live once ended only while its codes are laid out
+        return ui.LAYING_OUT_POLL_SECONDS
     if snapshot.status == RUNNING and (snapshot.pace or ui.is_paused(entry, snapshot)):
         return ui.SLOW_POLL_SECONDS
     if snapshot.status == QUEUED and snapshot.queue_position is not None:

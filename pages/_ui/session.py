@@ -41,6 +41,9 @@ QUEUED_POLL_SECONDS = 3.0
 STOPPING_POLL_SECONDS = 0.25
 #: how often while paused or in slow motion: each Step or slow batch shows within this
 SLOW_POLL_SECONDS = 0.5
+#: how often once it finished and its codes are laid out (a phase of its own: its start reruns the whole page,
+#: so Train, the sidebar and the settings' notes show the run as over)
+LAYING_OUT_POLL_SECONDS = 2.0
 #: a run whose tab went away is stopped after this long unless a reloaded tab takes it back
 ABANDONED_RUN_GRACE_SECONDS = 120.0
 

@@ -489,6 +489,25 @@ def test_a_finished_runs_codes_are_projected_under_a_bar_that_stop_ends(monkeypa
     assert button(at, "Stop").disabled
 
 
+def test_projecting_a_finished_runs_codes_is_a_polling_phase_of_its_own() -> None:
+    """Its start must change the live view's interval: only then does the whole page rerun, so that Train, the
+    sidebar and the settings' notes stop showing the run as training."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from pages._ui.live import poll_interval
+
+    entry = ui.RunEntry("a-run", None, "this-tab")  # no job here: nothing to have been stopped
+    running = SimpleNamespace(
+        status="running", ended=False, laying_out=None, pace=0.0, paused=False, batch_steps=np.ones(3)
+    )
+    finished = SimpleNamespace(**{**vars(running), "status": "finished", "ended": True})
+    projecting = SimpleNamespace(**{**vars(finished), "laying_out": (0.2, "t-SNE 2-D of 359 codes")})
+    intervals = [poll_interval(snapshot, entry) for snapshot in (running, projecting, finished)]
+    assert intervals[0] != intervals[1] and intervals[1] is not None and intervals[2] is None, intervals
+
+
 def test_the_queue_notice_says_where_a_waiting_run_stands() -> None:
     from types import SimpleNamespace
 
