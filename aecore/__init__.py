@@ -10,8 +10,8 @@ checks it):
     models      one module per variant, loss terms
     runs        the run store, snapshots, checkpoints, archives, comparison
     training    the engine, its live state, compiled steps, evaluation, devices
+    explore     what a stored run is good for, its codes' layouts among it
     jobs        the job interface, its fair queue, the local worker pool and Ray
-    explore     what a stored run is good for
     sweeps      sweep plans, statistics, the seed report's tables
     figures     plotly builders
     cli         the command line (``python -m aecore``)

@@ -6,5 +6,6 @@
 - ``denoising``: the model on noisy input, PSNR against noise level, inpainting;
 - ``applications``: anomaly detection, clustering and retrieval against plain baselines.
 
-May import ``training`` and everything below it; not ``jobs``.
+May import ``training`` and everything below it; ``jobs`` sits above it (a finished run's slot lays its codes
+out with ``layouts``).
 """
