@@ -466,7 +466,7 @@ def test_a_finished_runs_codes_are_projected_under_a_bar_that_stop_ends(monkeypa
     )
     secret = ui.run_registry().add(job.run_id, job.job_id, "another-tab", manager)
     deadline = time.monotonic() + 90
-    while manager.snapshot(job.job_id).laying_out is None:
+    while "of 359 codes" not in (manager.snapshot(job.job_id).laying_out or (0, ""))[1]:  # the child at work
         assert time.monotonic() < deadline, "the codes were not projected"
         time.sleep(0.05)
     at = AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
