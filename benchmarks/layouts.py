@@ -37,6 +37,7 @@ def wait(condition, timeout: float = 900.0, interval: float = 0.05):
 
 def end_of_run(store_root: Path, epochs: int) -> tuple[dict[str, float], str]:
     from aecore.explore import layouts
+    from aecore.jobs.layout_process import LayoutProcess
     from aecore.jobs.manager import JobManager
     from aecore.runs.store import RunStore
     from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
@@ -86,7 +87,7 @@ def end_of_run(store_root: Path, epochs: int) -> tuple[dict[str, float], str]:
             stored.unlink()
         # all six layouts, with nothing else running: the run's own plan again, from a fresh process
         process_started = time.monotonic()
-        process = layouts.LayoutProcess(folder, layouts.LAYOUT_PLAN)
+        process = LayoutProcess(folder, layouts.LAYOUT_PLAN)
         seen: dict[str, float] = {}
         while process.running:
             for method, dims in layouts.LAYOUT_PLAN:

@@ -3,8 +3,6 @@ a digit you draw. Every number and image comes from the stored run's model (``ae
 
 from __future__ import annotations
 
-import contextlib
-import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,14 +14,12 @@ from aecore.explore import latent, layouts
 from aecore.figures import latent as latent_figures
 from aecore.figures import mosaics
 from pages import _ui as ui
-from pages._ui.explore import Progress, computed_once, model_stamp, run_picker
+from pages._ui.explore import computed_once, model_stamp, run_picker
 
 if TYPE_CHECKING:
     from aecore.explore.stored_model import TrainedRun
 
 METHODS = layouts.PROJECTION_NAMES
-#: how often the page looks again at layouts the server is computing
-WAIT_SECONDS = 0.5
 INDEX_KEY = "latent_index"
 DRAWN_KEY = "latent_drawn_code"
 INTERPOLATION = r"z(t) = (1 - t)\, z_a + t\, z_b, \quad t \in [0, 1]"
@@ -31,28 +27,19 @@ TRAVERSAL = r"\hat x = g\big(z + \delta\, e_k\big)"
 
 
 def projection(trained: TrainedRun, stamp: float, method: str, dims: int) -> layouts.Layout:
-    """The scatter's layout of the run's test codes: the one stored when the run finished, else the one the server
-    is computing for it now (its bar followed here), else computed once now under a progress bar and stored."""
-    folder, count = trained.folder, len(trained.test_codes)
-    stored = layouts.read_layout(folder, method, dims, count)
+    """The scatter's layout of the run's test codes: read from its folder, or followed or computed once under a
+    progress bar (``layouts.layout_for``)."""
+    folder, codes = trained.folder, trained.test_codes
+    stored = layouts.read_layout(folder, method, dims, len(codes))
     if stored is not None:
         return stored
-
-    def compute(progress: Progress) -> layouts.Layout:
-        while (under_way := layouts.layout_progress(folder)) is not None and (method, dims) in under_way[2]:
-            if (ready := layouts.read_layout(folder, method, dims, count)) is not None:
-                return ready
-            progress(min(under_way[0], 1.0), f"Laid out since the run finished: {under_way[1]}")
-            time.sleep(WAIT_SECONDS)
-        if (ready := layouts.read_layout(folder, method, dims, count)) is not None:
-            return ready
-        layout = layouts.fit_layout(trained.test_codes, method, dims, progress=progress)
-        with contextlib.suppress(OSError):  # a store that cannot be written shows it all the same
-            layouts.write_layout(folder, method, dims, layout)
-        return layout
-
-    what = f"{METHODS[method]} {dims}-D of {count:,} codes… (once per run, then kept with it)"
-    return computed_once("projection", (trained.record.id, stamp, method, dims), what, compute)
+    what = f"{METHODS[method]} {dims}-D of {len(codes):,} codes… (once per run, then kept with it)"
+    return computed_once(
+        "projection",
+        (trained.record.id, stamp, method, dims),
+        what,
+        lambda progress: layouts.layout_for(folder, codes, method, dims, progress),
+    )
 
 
 def image(pixels: np.ndarray, caption: str, width: int = 96) -> None:

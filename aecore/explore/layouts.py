@@ -1,20 +1,21 @@
 """A run's codes laid out for the Latent space scatter once, when the run finishes, and kept in its folder.
 
 Once a run has finished, its worker encodes every test image (``stored_model.store_test_codes``) and a child
-process of the server (``LayoutProcess``, ``python -m aecore.explore.layouts FOLDER``) lays the codes out with PCA,
-t-SNE and UMAP in 2-D and 3-D, writing each layout as soon as it is done: plain arrays (the points, which test
-images they show, and PCA's linear map), never a pickled estimator. A process, not a thread: t-SNE and UMAP cannot
-be interrupted, and killing the process is how a queued run or a Stop ends the work at once. What it finished
-stays; the Latent space page computes any other layout when asked and keeps it the same way. No TensorFlow here.
+process of the server (``aecore.jobs.layout_process``: ``python -m aecore.explore.layouts FOLDER``) lays the
+codes out with PCA, t-SNE and UMAP in 2-D and 3-D, writing each layout as soon as it is done: plain arrays (the
+points, which test images they show, and PCA's linear map), never a pickled estimator. A process, not a thread:
+t-SNE and UMAP cannot be interrupted, and killing the process is how a queued run or a Stop ends the work at once.
+What it finished stays; the Latent space page computes any other layout when asked and keeps it the same way.
+No TensorFlow here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -40,9 +41,10 @@ LAYOUT_PLAN = (("pca", 2), ("pca", 3), ("tsne", 2), ("umap", 2), ("umap", 3), ("
 MAX_POINTS = {("tsne", 3): 5000}
 #: each layout's seconds on 10,000 codes (docs/performance.md), which share of the progress bar it moves
 SECONDS = {("pca", 2): 0.5, ("pca", 3): 0.5, ("tsne", 2): 35.0, ("umap", 2): 40.0, ("umap", 3): 9.0, ("tsne", 3): 39.0}
+#: how often a page looks again at a layout a process is computing
+WAIT_SECONDS = 0.5
 #: the environment variable that chooses what a finished run lays out: "pca-2d,tsne-2d", or "none"
 LAYOUTS_VARIABLE = "AECORE_LAYOUTS"
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 Progress = Callable[[float, str], None]
 
@@ -190,7 +192,7 @@ def read_codes(folder: RunFolder, count: int | None = None) -> np.ndarray | None
 
 
 def write_layout(folder: RunFolder, method: str, dims: int, layout: Layout) -> None:
-    _path(folder, CODES_FILE).parent.mkdir(exist_ok=True)
+    folder.file(PROJECTIONS_FOLDER).mkdir(exist_ok=True)
     write_atomically(_path(folder, f"{layout_name(method, dims)}.npz"), npz_bytes(layout.to_arrays()))
 
 
@@ -225,6 +227,30 @@ def layout_progress(folder: RunFolder) -> tuple[float, str, tuple[tuple[str, int
         return None
 
 
+def layout_for(
+    folder: RunFolder,
+    codes: np.ndarray,
+    method: str,
+    dims: int,
+    progress: Progress,
+    wait_seconds: float = WAIT_SECONDS,
+) -> Layout:
+    """The layout of ``codes`` (the run's test codes) a page shows: the stored one; else, while a process lays this
+    run out and this layout is in its plan, that one once written (``progress`` hears how far it is); else fitted
+    now and stored (a store that cannot be written shows it all the same)."""
+    while (under_way := layout_progress(folder)) is not None and (method, dims) in under_way[2]:
+        if (ready := read_layout(folder, method, dims, len(codes))) is not None:
+            return ready
+        progress(min(under_way[0], 1.0), f"Laid out since the run finished: {under_way[1]}")
+        time.sleep(wait_seconds)
+    if (ready := read_layout(folder, method, dims, len(codes))) is not None:
+        return ready
+    layout = fit_layout(codes, method, dims, progress=progress)
+    with contextlib.suppress(OSError):
+        write_layout(folder, method, dims, layout)
+    return layout
+
+
 def lay_out(folder: RunFolder, plan: Sequence[tuple[str, int]], progress: Progress) -> None:
     """Every layout of ``plan`` the folder does not have yet, from its stored codes, each written once done."""
     codes = read_codes(folder)
@@ -246,49 +272,6 @@ def lay_out(folder: RunFolder, plan: Sequence[tuple[str, int]], progress: Progre
 
 # ---------------------------------------------------------------------------------------------
 # The child process
-
-
-def numba_cache() -> str | None:
-    """A folder where UMAP's numba code is kept compiled between processes (None when none can be made)."""
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aecore" / "numba"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return str(folder)
-
-
-class LayoutProcess:
-    """``lay_out`` in a child process of its own, at low priority; ``stop`` kills it at once."""
-
-    def __init__(self, folder: RunFolder, plan: Sequence[tuple[str, int]], threads: int = 1) -> None:
-        paths = os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")]))
-        environment = dict(os.environ, PYTHONPATH=paths)
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-            environment[name] = str(threads)
-        cache = numba_cache()
-        if cache is not None:
-            environment.setdefault("NUMBA_CACHE_DIR", cache)
-        names = [layout_name(method, dims) for method, dims in plan]
-        command = [sys.executable, "-m", "aecore.explore.layouts", str(folder.path), ",".join(names)]
-        self.folder = folder
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=environment)
-
-    @property
-    def running(self) -> bool:
-        return self._process.poll() is None
-
-    def wait(self, timeout: float | None = None) -> int | None:
-        """Wait for it to end; its exit code, None if it still runs after ``timeout`` seconds."""
-        try:
-            return self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self) -> None:
-        if self.running:
-            self._process.kill()
-        self._process.wait()
 
 
 def _exit_with_parent() -> None:

@@ -28,7 +28,8 @@ from typing import Any
 
 from aecore.errors import AecoreError
 from aecore.explore import layouts
-from aecore.explore.layouts import LayoutProcess, planned_layouts
+from aecore.explore.layouts import planned_layouts
+from aecore.jobs.layout_process import LayoutProcess
 from aecore.jobs.remote import RemoteJob
 from aecore.jobs.run_jobs import locked_for_resume, new_job, not_saved, resumed_job
 from aecore.jobs.slots import Slot

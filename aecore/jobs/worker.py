@@ -33,6 +33,13 @@ FIRST_ANSWER_SECONDS = 300.0
 ANSWER_SECONDS = 120.0
 
 
+def child_environment(**variables: str) -> dict[str, str]:
+    """This process's environment for a child that runs ``python -m aecore…``: this checkout's ``aecore`` first on
+    its path, whatever directory the server was started from, and ``variables`` on top."""
+    paths = os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": paths, **variables}
+
+
 def limit_tensorflow_threads(threads: int) -> None:
     """Size TensorFlow's thread pools before it loads, so N workers on a machine do not oversubscribe its cores."""
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
@@ -131,10 +138,7 @@ class WorkerProcess(CalledWorker):
     def __init__(self, threads: int, dataset: str | None = None) -> None:
         ours, theirs = socket.socketpair()
         command = [sys.executable, "-m", "aecore.jobs.worker", str(theirs.fileno()), str(threads), dataset or ""]
-        environment = dict(
-            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")]))
-        )
-        self._process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=environment)
+        self._process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=child_environment())
         theirs.close()
         self._connection = Connection(ours.detach())
         self._ready = False

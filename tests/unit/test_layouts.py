@@ -12,6 +12,7 @@ import pytest
 from aecore.errors import AecoreError
 from aecore.explore import layouts
 from aecore.explore.layouts import Layout, fit_layout
+from aecore.jobs.layout_process import LayoutProcess
 from aecore.jobs.manager import JobManager
 from aecore.runs.store import RunStore
 from aecore.settings.config import ModelConfig, RunConfig, TrainingConfig
@@ -103,7 +104,7 @@ def test_the_child_process_lays_out_what_is_missing_and_says_how_far_it_is(folde
     layouts.write_codes(folder, codes)
     layouts.write_layout(folder, "pca", 2, fit_layout(codes, "pca", 2))
     before = folder.file("projections/pca-2d.npz").stat().st_mtime_ns
-    process = layouts.LayoutProcess(folder, (("pca", 2), ("tsne", 2)))
+    process = LayoutProcess(folder, (("pca", 2), ("tsne", 2)))
     seen = []
     while process.running:
         progress = layouts.layout_progress(folder)
