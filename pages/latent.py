@@ -81,7 +81,20 @@ def scatter_section(trained: TrainedRun, stamp: float) -> int:
         dims = 3 if three_d else 2
         method = "pca"
         if size > dims:
-            method = st.radio("Projection", list(METHODS), format_func=METHODS.get, key="latent_method")
+            method = st.radio(
+                "Projection",
+                list(METHODS),
+                format_func=METHODS.get,
+                key="latent_method",
+                help="PCA keeps distances along the directions the codes vary most; t-SNE and UMAP keep who is "
+                "near whom, and move the rest.",
+            )
+            ready = [METHODS[name] for name in layouts.stored_methods(trained.folder, dims)]
+            st.caption(
+                f"Kept with the run: {', '.join(ready)}. Others are computed once when picked."
+                if ready
+                else "None kept with the run yet: each is computed once when picked."
+            )
     with left:
         layout = projection(trained, stamp, method, dims)
     drawn = st.session_state.get(DRAWN_KEY)

@@ -196,6 +196,12 @@ def write_layout(folder: RunFolder, method: str, dims: int, layout: Layout) -> N
     write_atomically(_path(folder, f"{layout_name(method, dims)}.npz"), npz_bytes(layout.to_arrays()))
 
 
+def stored_methods(folder: RunFolder, dims: int) -> list[str]:
+    """The methods whose ``dims``-D layout the run's folder holds, made from its model as it is (by the files'
+    dates alone: what a page lists before anyone picks one)."""
+    return [method for method in PROJECTION_NAMES if _fresh(folder, _path(folder, f"{layout_name(method, dims)}.npz"))]
+
+
 def read_layout(folder: RunFolder, method: str, dims: int, count: int) -> Layout | None:
     """The stored layout of ``count`` test codes, or None when it is missing, damaged or made of other codes."""
     path = _path(folder, f"{layout_name(method, dims)}.npz")

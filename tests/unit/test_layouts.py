@@ -78,12 +78,14 @@ def test_stored_layouts_are_plain_arrays_and_go_stale_with_the_model(folder):
     with np.load(folder.file("projections/pca-2d.npz"), allow_pickle=False) as arrays:
         assert set(arrays.files) == {"points", "index", "mean", "components"}  # no pickled estimator
     assert layouts.read_layout(folder, "pca", 2, 200) is None, "made of another number of test images"
+    assert layouts.stored_methods(folder, 2) == ["pca"] and layouts.stored_methods(folder, 3) == []
     assert np.array_equal(layouts.read_codes(folder, 300), codes) and layouts.read_codes(folder, 10) is None
     checkpoint = folder.file("checkpoint.npz")
     checkpoint.write_bytes(b"")
     later = time.time() + 5
     os.utime(checkpoint, (later, later))  # the run trained on after its codes were stored
     assert layouts.read_codes(folder) is None and layouts.read_layout(folder, "pca", 2, 300) is None
+    assert layouts.stored_methods(folder, 2) == [], "a stale layout is not offered as kept"
 
 
 def test_a_damaged_or_lying_layout_is_not_shown(folder):
