@@ -4,6 +4,7 @@ run's test codes are encoded for its layouts (``aecore.explore.layouts``)."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from aecore.errors import AecoreError
@@ -23,6 +24,8 @@ class Slot:
     def __init__(self, new_worker: Callable[[], Worker] | None = None, keep: bool = False) -> None:
         self._new_worker, self._keep = new_worker, keep
         self._worker: Worker | None = new_worker() if new_worker is not None and keep else None
+        self._closed = False
+        self._lock = threading.Lock()  # the run's thread hands its worker back while ``close`` may be ending it
 
     def run(self, job: Job, codes_to: RunFolder | None = None) -> None:
         """Train ``job``; once it has finished, keep its test codes in ``codes_to`` (if given) for the layouts."""
@@ -39,12 +42,27 @@ class Slot:
         except WorkerLost as lost:  # the run is saved; only its layouts wait for the page to ask
             LOG.warning("run %s: its test codes were not stored (%s)", job.run_id, lost)
         finally:
-            if self._keep and worker.alive and not worker.grown():
+            self._hand_back(worker)
+
+    def _hand_back(self, worker: Worker) -> None:
+        """Keep the run's worker for the next run, or end it; a kept worker that grew is replaced at once (the new
+        one warms while the slot waits for work). A closed slot keeps nothing and starts nothing."""
+        with self._lock:
+            kept = self._keep and not self._closed and worker.alive and not worker.grown()
+            if kept:
                 self._worker = worker
-            else:
-                worker.close()
-                # a kept worker that grew is replaced at once: the new one warms while the slot waits for work
-                self._worker = self._new_worker() if self._keep else None
+            elif self._worker is worker:
+                self._worker = None
+        if kept:
+            return
+        worker.close()
+        if self._keep and not self._closed:
+            replacement = self._new_worker()
+            with self._lock:
+                if not self._closed:
+                    self._worker, replacement = replacement, None
+            if replacement is not None:
+                replacement.close()
 
     def wait_ready(self, timeout: float) -> None:
         """Wait for a kept worker to have TensorFlow loaded (a worker made per run has nothing to wait for)."""
@@ -60,9 +78,11 @@ class Slot:
         return self._worker is not None and not self._worker.ready
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        with self._lock:
+            self._closed = True
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
 
 
 def _store_codes_here(folder: RunFolder) -> None:

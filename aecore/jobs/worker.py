@@ -144,6 +144,7 @@ class WorkerProcess(CalledWorker):
         self._ready = False
         self._baseline_bytes: int | None = None
         self._lock = threading.Lock()  # one conversation at a time: the slot's polls, a warm-up's wait
+        self._close_lock = threading.Lock()  # not the conversation's: closing ends a conversation under way
 
     def wait_ready(self, timeout: float = FIRST_ANSWER_SECONDS) -> bool:
         """Wait until the worker has TensorFlow loaded; False if it did not within ``timeout`` seconds."""
@@ -205,7 +206,11 @@ class WorkerProcess(CalledWorker):
         return answer
 
     def close(self) -> None:
-        self._connection.close()  # the worker reads the end of its socket and exits
+        """End the worker; a second call (its slot's run and the manager's close, at once) does nothing."""
+        with self._close_lock:
+            if self._connection.closed:
+                return
+            self._connection.close()  # the worker reads the end of its socket and exits
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
