@@ -49,14 +49,22 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def dashboard_server(
-    store: Path, log_name: str, extra_env: dict[str, str] | None = None, app: Path | None = None
+    store: Path,
+    log_name: str,
+    extra_env: dict[str, str] | None = None,
+    app: Path | None = None,
+    slots: int | None = None,
 ) -> Iterator[str]:
     """``streamlit run app.py`` (or ``app``) on a free port over the run store ``store``; yields its URL, stops it
-    afterwards."""
+    afterwards. ``slots``: runs trained at once (``AECORE_MAX_JOBS``; default: the server's own choice, one a
+    core). A test that trains one run at a time asks for 1: each slot's worker imports TensorFlow as the server
+    starts, CPU the other tests of the suite wait for."""
     port = free_port()
     OUTPUT.mkdir(exist_ok=True)
     log = (OUTPUT / f"{log_name}.log").open("w")
     env = {**os.environ, "AECORE_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "AECORE_RUNS_DIR": str(store)}
+    if slots is not None:
+        env["AECORE_MAX_JOBS"] = str(slots)
     env.update(extra_env or {})
     command = [sys.executable, "-m", "streamlit", "run", str(app or "app.py"), "--server.headless", "true",
                "--server.port", str(port), "--browser.gatherUsageStats", "false"]  # fmt: skip

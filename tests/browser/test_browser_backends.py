@@ -52,7 +52,7 @@ def small_dense_run(tab) -> None:
 
 @pytest.fixture
 def one_slot_server(tmp_path) -> Iterator[str]:
-    with dashboard_server(tmp_path / "runs", "queue-server", {"AECORE_MAX_JOBS": "1"}) as url:
+    with dashboard_server(tmp_path / "runs", "queue-server", slots=1) as url:
         yield url
 
 
@@ -95,7 +95,7 @@ def test_three_sessions_on_one_slot_queue_and_all_finish(browser, one_slot_serve
 @pytest.fixture
 def ray_server(tmp_path) -> Iterator[str]:
     pytest.importorskip("ray", reason="ray is not installed: pip install -r requirements-ray.txt")
-    with dashboard_server(tmp_path / "runs", "ray-server", {"AECORE_BACKEND": "ray", "AECORE_MAX_JOBS": "2"}) as url:
+    with dashboard_server(tmp_path / "runs", "ray-server", {"AECORE_BACKEND": "ray"}, slots=2) as url:
         yield url
 
 

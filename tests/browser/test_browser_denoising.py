@@ -45,7 +45,7 @@ def test_the_denoising_page_in_the_browser(browser, tmp_path) -> None:
     job = new_job(config, store, name="denoiser to explore")
     job.run()
     assert job.snapshot().status == "finished", job.snapshot().message
-    with dashboard_server(store.root, "denoising-server") as url:
+    with dashboard_server(store.root, "denoising-server", slots=1) as url:
         page = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
         page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/denoising")

@@ -64,7 +64,7 @@ def test_the_latent_space_page_in_the_browser(browser, tmp_path) -> None:
     store = RunStore(tmp_path / "store")
     config = RunConfig(dataset="mnist-5k", model=ModelConfig(variant="sparse"), training=TrainingConfig(epochs=1))
     new_job(config, store, name="sparse to explore").run()
-    with dashboard_server(store.root, "latent-server") as url:
+    with dashboard_server(store.root, "latent-server", slots=1) as url:
         page = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
         page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/latent")

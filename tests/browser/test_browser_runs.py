@@ -64,7 +64,7 @@ def plotted_line_traces(page, chart_index: int) -> list[int]:
 
 def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser, tmp_path) -> None:
     store = tmp_path / "store"
-    with dashboard_server(store, "runs-server-before-restart") as url:
+    with dashboard_server(store, "runs-server-before-restart", slots=1) as url:
         page = new_tab(browser, url)
         for beta in BETAS:  # each from a shared link: the settings come from the address bar
             page.goto(f"{url}/?variant=sparse&dataset=digits&epochs=2&beta={beta}")
@@ -80,7 +80,7 @@ def test_runs_outlive_the_server_compare_resume_and_load_in_plain_keras(browser,
         page.wait_for_url(lambda address: "variant=vae" in address)  # the rerun writes it, a moment after the pick
         assert "rho=" not in page.url, "the address bar follows the controls"
 
-    with dashboard_server(store, "runs-server-after-restart") as url:
+    with dashboard_server(store, "runs-server-after-restart", slots=1) as url:
         page = new_tab(browser, f"{url}/runs")  # straight to the Runs page of a just-started server
         page.get_by_role("heading", name="Runs").wait_for()
         page.get_by_text("3 of 3 runs").wait_for()

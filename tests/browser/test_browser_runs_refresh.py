@@ -31,7 +31,7 @@ def stored_run(store: RunStore, name: str) -> None:
 def test_a_run_added_elsewhere_appears_without_a_reload(browser, tmp_path):
     store = RunStore(tmp_path / "runs")
     stored_run(store, "first")
-    with dashboard_server(store.root, "runs-refresh-server") as url:
+    with dashboard_server(store.root, "runs-refresh-server", slots=1) as url:
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/runs")

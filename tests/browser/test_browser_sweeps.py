@@ -28,7 +28,7 @@ def runs_done(page) -> int:
 
 
 def test_a_sweep_started_in_the_browser_fills_its_table_as_runs_finish(browser, tmp_path) -> None:
-    with dashboard_server(tmp_path / "store", "sweeps-server", {"AECORE_MAX_JOBS": "1"}) as url:
+    with dashboard_server(tmp_path / "store", "sweeps-server", slots=1) as url:
         page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
         page.set_default_timeout(PATIENCE_MS)
         page.goto(f"{url}/?variant=sparse&dataset=digits&epochs=2&latent_dim=8")  # the Train page's settings

@@ -42,7 +42,7 @@ def pick_file(page, path) -> None:
 
 
 def test_an_uploaded_npz_is_previewed_added_trained_on_and_kept_over_a_restart(browser, tmp_path) -> None:
-    with dashboard_server(tmp_path / "store", "upload-server") as url:
+    with dashboard_server(tmp_path / "store", "upload-server", slots=1) as url:
         page = new_tab(browser, url)
         button(page, "Train").wait_for()
 
@@ -69,7 +69,7 @@ def test_an_uploaded_npz_is_previewed_added_trained_on_and_kept_over_a_restart(b
         assert_no_exception(page)
         expect(page.get_by_text(re.compile(r"on upload:squares · 1 epochs"))).to_have_count(1)
 
-    with dashboard_server(tmp_path / "store", "upload-server-restarted") as url:
+    with dashboard_server(tmp_path / "store", "upload-server-restarted", slots=1) as url:
         page = new_tab(browser, f"{url}/?dataset=upload:squares")
         expect(page.get_by_label("Dataset", exact=True)).to_have_value("upload:squares")
         page.goto(f"{url}/latent")

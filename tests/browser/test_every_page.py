@@ -76,7 +76,7 @@ def laptop_tab(browser, explore_store) -> Iterator[object]:
     """One dashboard server over the store with finished runs, and one tab at 1280×720 that visits each page."""
     root, _ = explore_store
     # nothing trains here: one worker process loads TensorFlow beside the server's own import, not one a core
-    with dashboard_server(root, "every-page-server", {"AECORE_MAX_JOBS": "1"}) as url:
+    with dashboard_server(root, "every-page-server", slots=1) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=url)
         page = context.new_page()
         page.set_default_timeout(PATIENCE_MS)

@@ -33,9 +33,7 @@ LESSON = "/?variant=sparse&dataset=digits&epochs=2&hide=beta,lam,alpha&lock=vari
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory) -> Iterator[str]:
-    with dashboard_server(
-        tmp_path_factory.mktemp("small-screens"), "small-screens-server", {"AECORE_MAX_JOBS": "1"}
-    ) as url:
+    with dashboard_server(tmp_path_factory.mktemp("small-screens"), "small-screens-server", slots=1) as url:
         yield url
 
 
