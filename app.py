@@ -1,4 +1,4 @@
-"""Autoencoder Lab: the dashboard's entry point (page config, navigation, the shared sidebar).
+"""Autoencoder Lab: the dashboard's entry point (page config, navigation, the frame every page shares).
 
 Run with ``streamlit run app.py``. TensorFlow is imported by a background thread started at the
 end of the first page run, so that page opens at once and Train is ready by the time a person presses it.
@@ -10,20 +10,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import _ui as ui
-
 ASSETS = Path(__file__).parent / "assets"
 ICON = ASSETS / "icon.png"
 
+# The tab's icon comes with the frame: a server's first image imports numpy and PIL, a fifth of a second
 st.set_page_config(
     page_title="Autoencoder Lab",
-    page_icon=str(ICON),
     layout="wide",
     initial_sidebar_state="auto",  # collapsed on a phone or a small tablet
     menu_items={"About": "Autoencoder Lab: train autoencoders live in the browser and see how they learn."},
 )
-st.logo(str(ICON), size="large")
-ui.run_store()  # opened before any page reads a link: its uploaded datasets are known by name from the start
 st.html(f"<style>{(ASSETS / 'style.css').read_text()}</style>")
 
 navigation = st.navigation(
@@ -44,6 +40,8 @@ navigation = st.navigation(
 
 def sidebar_run() -> None:
     """The shared sidebar: this tab's run, its dataset and device, and how busy the server is."""
+    from pages import _ui as ui
+
     entry = ui.current_run()
     snapshot = ui.run_snapshot(entry)
     running = ui.is_live(snapshot, entry)
@@ -93,18 +91,38 @@ def sidebar_run() -> None:
     run_card()
 
 
-with st.sidebar:
-    st.markdown("### Current run")
-    sidebar_run()
-    st.text_input(
-        "Your name",
-        key=ui.STUDENT_KEY,
-        max_chars=40,
-        placeholder="for the Class page",
-        help="Shown with the runs you start from now on, on the Class page a teacher projects; kept with this tab.",
-    )
+def frame() -> None:
+    """What every page shows around it: the logo, the tab's icon and the sidebar (this tab's run, the student's
+    name); the run store is opened first, so a link naming an uploaded dataset finds it."""
+    from pages import _ui as ui
 
+    st.set_page_config(page_icon=str(ICON))
+    st.logo(str(ICON), size="large")
+    ui.run_store()
+    with st.sidebar:
+        st.markdown("### Current run")
+        sidebar_run()
+        st.text_input(
+            "Your name",
+            key=ui.STUDENT_KEY,
+            max_chars=40,
+            placeholder="for the Class page",
+            help="Shown with the runs you start from now on, on the Class page a teacher projects; kept with this tab.",
+        )
+
+
+# The Train page draws its heading before it imports the dashboard's modules, and its script takes milliseconds:
+# the frame comes after it there, so a just-started server's first page shows at once (the frame's imports,
+# numpy, PIL and aecore's, take a few tenths of a second the first time). Before the other pages, which may
+# compute for seconds with the frame already in place.
+frame_after_page = navigation.url_path == ""
+if not frame_after_page:
+    frame()
 navigation.run()
+if frame_after_page:
+    frame()
+from pages import _ui as ui  # noqa: E402  (imported by then: the frame and every page use it)
+
 # TensorFlow starts importing only now, after the first page is drawn, so it never slows that page down; the
 # job manager's workers start loading it in their own processes at the same time
 ui.warm_up().start()

@@ -10,13 +10,19 @@ from typing import Any
 
 import streamlit as st
 
-from aecore.errors import AecoreError
-from aecore.settings.config import NOISE_NAMES
-from aecore.settings.variants import VARIANTS
-from pages import _ui as ui
-from pages._ui.live import live_view, shows_sparsity_kl
-from pages._ui.summary import summary_section
-from pages._ui.train_controls import controls_column
+# The heading first: on a just-started server the imports below take a few tenths of a second (app.py draws the
+# frame after this page for the same reason); projector mode takes the title away once it knows it is on
+heading, mode = st.columns([3, 1], vertical_alignment="bottom")
+title = heading.empty()
+title.title("Train")
+
+from aecore.errors import AecoreError  # noqa: E402
+from aecore.settings.config import NOISE_NAMES  # noqa: E402
+from aecore.settings.variants import VARIANTS  # noqa: E402
+from pages import _ui as ui  # noqa: E402
+from pages._ui.live import live_view, shows_sparsity_kl  # noqa: E402
+from pages._ui.summary import summary_section  # noqa: E402
+from pages._ui.train_controls import controls_column  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # The live view
@@ -124,6 +130,7 @@ def formula_box(variant_name: str, expanded: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 # The page
 
+ui.run_store()  # before the settings are read from a link: its uploaded datasets are known by name
 entry = ui.current_run()
 snapshot = ui.run_snapshot(entry)
 busy = ui.is_busy(snapshot, entry)
@@ -133,10 +140,9 @@ ui.control_values(initial=None if snapshot is None else snapshot.config)
 lesson = ui.current_lesson()
 ui.hold_lesson_settings(ui.control_values())
 
-heading, mode = st.columns([3, 1], vertical_alignment="bottom")
 projector = ui.projector_toggle(mode)  # a class's screen: the live view alone, in large type
-if not projector:
-    heading.title("Train")
+if projector:
+    title.empty()
 ui.lesson_header(with_note=not projector)
 if snapshot is None and not lesson.active and not projector:  # once a run shows, its charts need the height
     st.caption("Pick a variant and its settings, press **Train**, and watch the autoencoder learn.")
