@@ -132,6 +132,8 @@ class Snapshot:
     training_stopped: bool = False
     #: held by Pause (Step trains one batch at a time); ``pace``: batches a second in slow motion, 0 at full speed
     paused: bool = False
+    #: the pause has taken effect: the batches under way when Pause came have trained, and a Step trains one
+    held: bool = False
     pace: float = 0.0
     #: settings changed while it trained (``aecore.settings.live``): its config alone no longer describes it
     live_changes: list[LiveChange] = field(default_factory=list)

@@ -166,13 +166,13 @@ class TrainingJob:
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            self._state.store_error = self.store_error
+            self._state.store_error, self._state.held = self.store_error, self._pacer.held
             return self._state.snapshot(self.run_id, self.job_id, self.config)
 
     def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
         """What a mirror of this job in another process lacks (``aecore.training.live_state``)."""
         with self._lock:
-            self._state.store_error = self.store_error
+            self._state.store_error, self._state.held = self.store_error, self._pacer.held
             return self._state.changes_since(cursor)
 
     # ---- the training thread --------------------------------------------------------------

@@ -98,6 +98,8 @@ class JobState:
     training_stopped: bool = False
     #: held by Pause (Step trains one batch); ``pace``: batches a second in slow motion, 0 at full speed
     paused: bool = False
+    #: the pause has taken effect: the batches under way when it came have trained (a Step then trains exactly one)
+    held: bool = False
     pace: float = 0.0
     #: settings changed while it trains, in order (``aecore.settings.live``)
     live_changes: list[LiveChange] = field(default_factory=list)
@@ -139,6 +141,7 @@ class JobState:
             last_batch_at=self.last_batch_at,
             training_stopped=self.training_stopped,
             paused=self.paused,
+            held=self.held,
             pace=self.pace,
             live_changes=list(self.live_changes),
         )
@@ -164,6 +167,7 @@ class JobState:
             "last_batch_at": self.last_batch_at,
             "training_stopped": self.training_stopped,
             "paused": self.paused,
+            "held": self.held,
             "pace": self.pace,
             "live_changes": list(self.live_changes),  # a few at most: whole, every time
         }
@@ -180,7 +184,7 @@ class JobState:
         self.store_error = changes["store_error"]
         self.last_batch_at = changes["last_batch_at"]
         self.training_stopped = changes["training_stopped"]
-        self.paused, self.pace = changes["paused"], changes["pace"]
+        self.paused, self.held, self.pace = changes["paused"], changes["held"], changes["pace"]
         self.live_changes = changes["live_changes"]
         now = time.perf_counter()
         if changes["elapsed"] is not None:

@@ -33,6 +33,8 @@ class Pacer:
         self._clock = clock
         self._condition = threading.Condition()
         self.paused = False
+        #: the loop has come to rest since the pause: the batches under way when it came have trained
+        self.held = False
         self.pace = 0.0  # batches a second; 0 is full speed
         self.timed_out = False
         self._granted = 0
@@ -56,7 +58,7 @@ class Pacer:
 
     def resume(self) -> None:
         with self._condition:
-            self.paused, self._granted = False, 0
+            self.paused, self.held, self._granted = False, False, 0
             self._next_at = self._clock()
             self._condition.notify_all()
 
@@ -97,6 +99,7 @@ class Pacer:
                         self.timed_out = True
                         self._stop.set()
                         return 0
+                    self.held = True
                     self._condition.wait(left)
                 elif self.pace > 0:
                     if now >= self._next_at:

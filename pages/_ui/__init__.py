@@ -52,6 +52,7 @@ from pages._ui.runtime import DEFAULT_DATASET, _close_matplotlib_figures, job_ma
 from pages._ui.session import (
     FIRST_POINT_POLL_SECONDS,
     LAYING_OUT_POLL_SECONDS,
+    PAUSING_POLL_SECONDS,
     POLL_SECONDS,
     QUERY_PARAM,
     QUEUED_POLL_SECONDS,
@@ -94,6 +95,7 @@ __all__ = [
     "METRIC_LABELS",
     "POLL_SECONDS",
     "QUEUED_POLL_SECONDS",
+    "PAUSING_POLL_SECONDS",
     "SLOW_POLL_SECONDS",
     "STOPPING_POLL_SECONDS",
     "QUERY_PARAM",

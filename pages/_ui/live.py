@@ -277,6 +277,8 @@ def status_panel(snapshot: Snapshot, entry: ui.RunEntry) -> None:
         text = "Stopped, saving… · " + text
     elif snapshot.status == RUNNING and stopping:
         text = "Stopping… · " + text
+    elif snapshot.status == RUNNING and ui.is_paused(entry, snapshot) and not snapshot.held:
+        text = "Pausing: the batches under way finish first · " + text
     elif snapshot.status == RUNNING and ui.is_paused(entry, snapshot):
         text = "Paused: press Step for one batch, or Continue · " + text
     elif snapshot.status == RUNNING and snapshot.pace:
@@ -363,6 +365,8 @@ def poll_interval(snapshot: Snapshot, entry: ui.RunEntry) -> float | None:
         return ui.STOPPING_POLL_SECONDS
     if snapshot.ended:  # live once ended only while its codes are laid out
         return ui.LAYING_OUT_POLL_SECONDS
+    if snapshot.status == RUNNING and ui.is_paused(entry, snapshot) and not snapshot.held:
+        return ui.PAUSING_POLL_SECONDS
     if snapshot.status == RUNNING and (snapshot.pace or ui.is_paused(entry, snapshot)):
         return ui.SLOW_POLL_SECONDS
     if snapshot.status == QUEUED and snapshot.queue_position is not None:

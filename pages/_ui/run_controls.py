@@ -85,7 +85,7 @@ def pace_controls(columns: list[Any], entry: RunEntry | None, snapshot: Snapshot
         icon=":material/skip_next:",
         on_click=_step,
         args=(job_id or 0,),
-        disabled=not (training and paused),
+        disabled=not (training and paused and snapshot.held),  # once the batches under way have trained
         width="stretch",
         help="Train one batch of the paused run: the loss chart gains a point and the probe images change.",
     )

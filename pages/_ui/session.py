@@ -41,6 +41,9 @@ QUEUED_POLL_SECONDS = 3.0
 STOPPING_POLL_SECONDS = 0.25
 #: how often while paused or in slow motion: each Step or slow batch shows within this
 SLOW_POLL_SECONDS = 0.5
+#: how often once Pause was pressed, until the batches under way have trained (a phase of its own: its end reruns
+#: the whole page, so Step is enabled once a Step trains exactly one batch)
+PAUSING_POLL_SECONDS = 0.4
 #: how often once it finished and its codes are laid out (a phase of its own: its start reruns the whole page,
 #: so Train, the sidebar and the settings' notes show the run as over)
 LAYING_OUT_POLL_SECONDS = 2.0

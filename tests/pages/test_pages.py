@@ -508,6 +508,25 @@ def test_projecting_a_finished_runs_codes_is_a_polling_phase_of_its_own() -> Non
     assert intervals[0] != intervals[1] and intervals[1] is not None and intervals[2] is None, intervals
 
 
+def test_a_pause_is_a_phase_of_its_own_until_the_batches_under_way_have_trained() -> None:
+    """Its end reruns the whole page: only then is Step enabled and the run said to be paused (a Step pressed while
+    a call of several batches still trained once showed two batches for one Step)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from pages._ui.live import poll_interval
+
+    entry = ui.RunEntry("a-run", None, "this-tab")
+    pausing = SimpleNamespace(
+        status="running", ended=False, laying_out=None, pace=0.0, paused=True, held=False, batch_steps=np.ones(3)
+    )
+    held = SimpleNamespace(**{**vars(pausing), "held": True})
+    running = SimpleNamespace(**{**vars(pausing), "paused": False})
+    intervals = [poll_interval(snapshot, entry) for snapshot in (running, pausing, held)]
+    assert len(set(intervals)) == 3 and None not in intervals, intervals
+
+
 def test_the_queue_notice_says_where_a_waiting_run_stands() -> None:
     from types import SimpleNamespace
 

@@ -33,17 +33,19 @@ def test_full_speed_runs_the_call_the_loop_sized() -> None:
 def test_paused_the_loop_waits_for_a_step_then_trains_one_batch() -> None:
     pacer = Pacer(threading.Event())
     pacer.pause()
+    assert not pacer.held, "the call under way when Pause came has not ended: the run is pausing, not held"
     thread, answers = answer_in_thread(pacer)
     thread.join(0.3)
     assert thread.is_alive() and not answers, "paused, the loop waits"
+    assert pacer.held, "the loop came to rest: a Step now trains exactly one batch"
     pacer.step()
     thread.join(5)
-    assert answers == [1]
+    assert answers == [1] and pacer.held
     pacer.step()
     pacer.step()
     assert [pacer.steps_now(8), pacer.steps_now(8)] == [1, 1], "steps granted while it trained are kept"
     pacer.resume()
-    assert pacer.steps_now(8) == 8 and not pacer.slow
+    assert pacer.steps_now(8) == 8 and not pacer.slow and not pacer.held
 
 
 @pytest.mark.parametrize("paced", [False, True])
@@ -119,6 +121,8 @@ def test_a_forgotten_pause_stops_the_run_saved_and_says_so(monkeypatch) -> None:
     thread = start(job)
     wait_until(lambda: len(job.snapshot().batch_steps) >= 2)
     job.pause()
+    assert job.snapshot().paused
+    wait_until(lambda: job.snapshot().held)  # the snapshot says when the pause took effect
     thread.join(60)
     snapshot = job.snapshot()
     assert snapshot.status == STOPPED
