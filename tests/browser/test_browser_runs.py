@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -47,8 +48,26 @@ def select_rows(page, rows: tuple[int, ...]) -> None:
         page.wait_for_timeout(100)
     assert box is not None, "the runs table never stayed on the page long enough to be clicked"
     for row in rows:
-        page.mouse.click(box["x"] + MARKER_X, box["y"] + ROW_HEIGHT * row + ROW_HEIGHT / 2)
-        wait_idle(page)
+        before = selected_count(page)
+        for _ in range(3):  # a click the grid took while a rerun redrew it is lost: the count says so
+            page.mouse.click(box["x"] + MARKER_X, box["y"] + ROW_HEIGHT * row + ROW_HEIGHT / 2)
+            wait_idle(page)
+            deadline = time.monotonic() + 5
+            while selected_count(page) == before and time.monotonic() < deadline:
+                page.wait_for_timeout(200)
+            if selected_count(page) != before:
+                break
+        assert selected_count(page) != before, f"row {row} of the runs table would not toggle"
+
+
+def selected_count(page) -> int:
+    """How many rows of the runs table are selected, from the page's Delete button ("Delete run 'x'", "Delete 2
+    runs"; none without a selection)."""
+    delete = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=re.compile("^Delete "))
+    if not delete.count():
+        return 0
+    counted = re.search(r"Delete (\d+) runs", delete.first.inner_text())
+    return int(counted.group(1)) if counted else 1
 
 
 def plotted_line_traces(page, chart_index: int) -> list[int]:
