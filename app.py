@@ -38,88 +38,24 @@ navigation = st.navigation(
 )
 
 
-def sidebar_run() -> None:
-    """The shared sidebar: this tab's run, its dataset and device, and how busy the server is."""
-    from pages import _ui as ui
-
-    entry = ui.current_run()
-    snapshot = ui.run_snapshot(entry)
-    running = ui.is_live(snapshot, entry)
-    # one poll per tab: on the Train page its live view polls, and its end reruns the whole page, sidebar too
-    polls = running and navigation.url_path != ""
-
-    @st.fragment(run_every=ui.POLL_SECONDS if polls else None)
-    def run_card() -> None:
-        shown = ui.run_snapshot(entry)
-        if shown is None:
-            values = ui.control_values()
-            devices = dict(ui.warm_up().devices)
-            st.markdown("**No run yet**")
-            st.caption("Choose a variant on the Train page and press Train.")
-            st.markdown(f"Dataset: `{values['dataset']}`  \nDevice: {devices.get(values['device'], values['device'])}")
-            return
-        from aecore.settings.variants import VARIANTS
-
-        config = shown.config
-        stopping = ui.stop_requested(entry)
-        status = ui.status_text(shown, stopping)
-        st.markdown(f"{ui.STATUS_ICONS.get(shown.status, '')} **{status.capitalize()}** · run `{shown.run_id}`")
-        st.markdown(
-            f"Variant: {VARIANTS[config.model.variant].title}  \n"
-            f"Dataset: `{config.dataset}`  \n"
-            f"Device: {shown.device or config.training.device}"
-        )
-        if shown.status != "queued" and (polls or not ui.is_live(shown, entry)):
-            epochs = config.training.epochs
-            st.progress(shown.progress, text=f"Epoch {min(shown.epoch + 1, epochs)} of {epochs}")
-        elif shown.status != "queued":  # the Train page's live view shows the progress; a copy here would lag it
-            st.caption("Its progress is on this page.")
-        elif shown.queue_position:
-            st.caption(f"Position {shown.queue_position} in the queue.")
-        if shown.status == "failed":
-            st.caption(shown.message)
-        manager = ui.guarded(ui.job_manager, "Training is not available") if ui.warm_up().ready.is_set() else None
-        if manager is not None:
-            where = "Ray cluster" if manager.backend == "ray" else "Server"
-            st.caption(
-                f"{where}: {manager.running_count} training, {manager.waiting_count} waiting, "
-                f"{manager.max_concurrent} at once."
-            )
-        if polls and not ui.is_live(shown, entry):
-            st.rerun()
-
-    run_card()
+on_train_page = navigation.url_path == ""
 
 
 def frame() -> None:
-    """What every page shows around it: the logo, the tab's icon and the sidebar (this tab's run, the student's
-    name); the run store is opened first, so a link naming an uploaded dataset finds it."""
-    from pages import _ui as ui
+    """The logo, the tab's icon and the sidebar (``pages/_ui/frame.py``)."""
+    from pages._ui.frame import draw_frame  # the dashboard's modules: a few tenths of a second on a fresh server
 
-    st.set_page_config(page_icon=str(ICON))
-    st.logo(str(ICON), size="large")
-    ui.run_store()
-    with st.sidebar:
-        st.markdown("### Current run")
-        sidebar_run()
-        st.text_input(
-            "Your name",
-            key=ui.STUDENT_KEY,
-            max_chars=40,
-            placeholder="for the Class page",
-            help="Shown with the runs you start from now on, on the Class page a teacher projects; kept with this tab.",
-        )
+    draw_frame(ICON, on_train_page)
 
 
 # The Train page draws its heading before it imports the dashboard's modules, and its script takes milliseconds:
 # the frame comes after it there, so a just-started server's first page shows at once (the frame's imports,
 # numpy, PIL and aecore's, take a few tenths of a second the first time). Before the other pages, which may
 # compute for seconds with the frame already in place.
-frame_after_page = navigation.url_path == ""
-if not frame_after_page:
+if not on_train_page:
     frame()
 navigation.run()
-if frame_after_page:
+if on_train_page:
     frame()
 from pages import _ui as ui  # noqa: E402  (imported by then: the frame and every page use it)
 

@@ -20,7 +20,8 @@ from aecore.errors import AecoreError  # noqa: E402
 from aecore.settings.config import NOISE_NAMES  # noqa: E402
 from aecore.settings.variants import VARIANTS  # noqa: E402
 from pages import _ui as ui  # noqa: E402
-from pages._ui.live import live_view, shows_sparsity_kl  # noqa: E402
+from pages._ui.live import live_view  # noqa: E402
+from pages._ui.live_panels import shows_sparsity_kl  # noqa: E402
 from pages._ui.summary import summary_section  # noqa: E402
 from pages._ui.train_controls import controls_column  # noqa: E402
 

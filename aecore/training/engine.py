@@ -166,14 +166,17 @@ class TrainingJob:
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            self._state.store_error, self._state.held = self.store_error, self._pacer.held
-            return self._state.snapshot(self.run_id, self.job_id, self.config)
+            return self._current_state_locked().snapshot(self.run_id, self.job_id, self.config)
 
     def changes_since(self, cursor: Cursor) -> tuple[Cursor, dict[str, Any]]:
         """What a mirror of this job in another process lacks (``aecore.training.live_state``)."""
         with self._lock:
-            self._state.store_error, self._state.held = self.store_error, self._pacer.held
-            return self._state.changes_since(cursor)
+            return self._current_state_locked().changes_since(cursor)
+
+    def _current_state_locked(self) -> JobState:
+        """The live state with what others keep: the recorder's store error, whether the pacer holds the loop."""
+        self._state.store_error, self._state.held = self.store_error, self._pacer.held
+        return self._state
 
     # ---- the training thread --------------------------------------------------------------
     def _update(self, **changes: Any) -> None:

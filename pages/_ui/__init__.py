@@ -47,7 +47,7 @@ from pages._ui.panels import (
     shared_figure,
     shown_chart,
 )
-from pages._ui.run_controls import is_paused, pace_controls, pace_label, send_live_change, send_pace
+from pages._ui.run_controls import is_paused, is_pausing, pace_controls, pace_label, send_live_change, send_pace
 from pages._ui.runtime import DEFAULT_DATASET, _close_matplotlib_figures, job_manager, run_store, warm_up
 from pages._ui.session import (
     FIRST_POINT_POLL_SECONDS,
@@ -125,6 +125,7 @@ __all__ = [
     "may_change",
     "open_in_train",
     "is_paused",
+    "is_pausing",
     "job_manager",
     "lesson_header",
     "lesson_link_popover",

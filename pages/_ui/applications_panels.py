@@ -21,7 +21,7 @@ from aecore.figures import applications as application_figures
 from aecore.runs.snapshots import ACTIVE
 from pages import _ui as ui
 from pages._ui.explore import model_stamp, progress_bar, result_slot, trained_run
-from pages._ui.live import loss_panel
+from pages._ui.live_panels import loss_panel
 
 if TYPE_CHECKING:
     from aecore.explore.stored_model import TrainedRun

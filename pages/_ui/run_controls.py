@@ -35,6 +35,11 @@ def is_paused(entry: RunEntry | None, snapshot: Snapshot | None) -> bool:
     return asked[1] if asked and asked[0] == entry.job_id else snapshot.paused
 
 
+def is_pausing(entry: RunEntry | None, snapshot: Snapshot | None) -> bool:
+    """Whether this tab's run was paused but still trains the batches under way (Step waits for them)."""
+    return snapshot is not None and is_paused(entry, snapshot) and not snapshot.held
+
+
 def _pause_or_continue(job_id: int, paused: bool) -> None:
     job_manager().control(job_id, "resume" if paused else "pause")
     st.session_state[PAUSE_KEY] = (job_id, not paused)
@@ -85,7 +90,7 @@ def pace_controls(columns: list[Any], entry: RunEntry | None, snapshot: Snapshot
         icon=":material/skip_next:",
         on_click=_step,
         args=(job_id or 0,),
-        disabled=not (training and paused and snapshot.held),  # once the batches under way have trained
+        disabled=not (training and paused) or is_pausing(entry, snapshot),
         width="stretch",
         help="Train one batch of the paused run: the loss chart gains a point and the probe images change.",
     )

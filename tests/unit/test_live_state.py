@@ -8,7 +8,7 @@ import time
 from aecore.runs.snapshots import RUNNING, STOPPED
 from aecore.settings.config import RunConfig
 from aecore.training.live_state import START, JobState
-from pages._ui.live import trained_so_far
+from pages._ui.live_panels import trained_so_far
 
 
 def test_a_mirrors_elapsed_time_never_runs_backwards_when_the_trainer_stops_its_clock_to_save():
