@@ -82,7 +82,8 @@ def pace_controls(columns: list[Any], entry: RunEntry | None, snapshot: Snapshot
         args=(job_id or 0, paused),
         disabled=not training,
         width="stretch",
-        help="Hold the run after the current batch and step through it one batch at a time. A paused run keeps "
+        help="Hold the run once the batches under way have trained (it says Pausing until then), and step "
+        "through it one batch at a time. A paused run keeps "
         f"its place on the server; after {PAUSE_LIMIT_SECONDS / 60:g} minutes paused it stops, saved.",
     )
     columns[1].button(
