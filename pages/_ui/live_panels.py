@@ -159,29 +159,24 @@ def sparsity_panel(snapshot: Snapshot) -> None:
     )
 
 
-def activation_panel(snapshot: Snapshot) -> None:
+def per_dimension_panel(snapshot: Snapshot, heading: str, name: str, values: Any, axis_title: str) -> None:
+    """One bar per code dimension of a value the preview holds, under its heading."""
     from aecore.figures import latent as latent_figures
 
-    st.markdown("**Mean activation $\\hat\\rho_j$ of every code unit**")
-    figure = ui.preview_figure(
-        snapshot,
-        "activation",
-        lambda: latent_figures.bar_per_dimension(snapshot.preview.mean_activation, None, "mean activation ρ̂"),
-    )
-    ui.shown_chart(figure, "activation_chart")
+    st.markdown(heading)
+    figure = ui.preview_figure(snapshot, name, lambda: latent_figures.bar_per_dimension(values, None, axis_title))
+    ui.shown_chart(figure, f"{name}_chart")
+
+
+def activation_panel(snapshot: Snapshot) -> None:
+    heading = "**Mean activation $\\hat\\rho_j$ of every code unit**"
+    per_dimension_panel(snapshot, heading, "activation", snapshot.preview.mean_activation, "mean activation ρ̂")
     st.caption("A sigmoid unit's average output over the validation images: near 0, it rarely fires.")
 
 
 def vae_kl_panel(snapshot: Snapshot) -> None:
-    from aecore.figures import latent as latent_figures
-
-    st.markdown("**KL of q(z|x) to N(0, I), per code dimension**")
-    figure = ui.preview_figure(
-        snapshot,
-        "vae_kl",
-        lambda: latent_figures.bar_per_dimension(snapshot.preview.kl_per_dimension, None, "KL (nats)"),
-    )
-    ui.shown_chart(figure, "vae_kl_chart")
+    heading = "**KL of q(z|x) to N(0, I), per code dimension**"
+    per_dimension_panel(snapshot, heading, "vae_kl", snapshot.preview.kl_per_dimension, "KL (nats)")
     st.latex(GAUSSIAN_KL_FORMULA)
     st.caption("A dimension whose KL stays near 0 carries no information: the encoder leaves it at the prior.")
 
